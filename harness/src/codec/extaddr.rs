@@ -1,0 +1,456 @@
+//! Extended addresses (RFC 2428): the EPRT argument
+//! `<d><net-prt><d><net-addr><d><tcp-port><d>`, the 229 reply to EPSV
+//! `(<d><d><d><tcp-port><d>)`, and the protocol list of a 522 reply.
+
+use super::addr_error::AddrError;
+use super::hostport::parse_number;
+use super::leniency::{Deviation, Deviations, Leniency, Parsed};
+use super::reply::Reply;
+use super::reply_code::ReplyCode;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// A network protocol number (RFC 2428 §2: "An address family number as
+/// defined by IANA"). Open: unknown numbers are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NetProtocol(pub u16);
+
+impl NetProtocol {
+    /// `1`: IPv4.
+    pub const IPV4: NetProtocol = NetProtocol(1);
+    /// `2`: IPv6.
+    pub const IPV6: NetProtocol = NetProtocol(2);
+
+    /// The protocol of an address.
+    pub fn of(ip: IpAddr) -> NetProtocol {
+        if ip.is_ipv4() {
+            NetProtocol::IPV4
+        } else {
+            NetProtocol::IPV6
+        }
+    }
+}
+
+impl fmt::Display for NetProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The network address of an EPRT argument.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExtHost {
+    /// Protocol 1, dotted decimal.
+    V4(Ipv4Addr),
+    /// Protocol 2, RFC 4291 text form.
+    V6(Ipv6Addr),
+    /// Another protocol number, its address kept as text.
+    Other {
+        /// The protocol number.
+        protocol: NetProtocol,
+        /// The address text.
+        address: String,
+    },
+}
+
+impl ExtHost {
+    /// The protocol number.
+    pub fn protocol(&self) -> NetProtocol {
+        match self {
+            ExtHost::V4(_) => NetProtocol::IPV4,
+            ExtHost::V6(_) => NetProtocol::IPV6,
+            ExtHost::Other { protocol, .. } => *protocol,
+        }
+    }
+
+    /// The IP address, for protocols 1 and 2.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            ExtHost::V4(a) => Some(IpAddr::V4(*a)),
+            ExtHost::V6(a) => Some(IpAddr::V6(*a)),
+            ExtHost::Other { .. } => None,
+        }
+    }
+
+    fn address_text(&self) -> String {
+        match self {
+            ExtHost::V4(a) => a.to_string(),
+            ExtHost::V6(a) => a.to_string(),
+            ExtHost::Other { address, .. } => address.clone(),
+        }
+    }
+}
+
+fn check_delimiter(d: u8) -> Result<(), AddrError> {
+    if (33..=126).contains(&d) {
+        Ok(())
+    } else {
+        Err(AddrError::BadDelimiter(d))
+    }
+}
+
+/// The EPRT argument: `|1|132.235.1.2|6275|`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExtAddr {
+    delimiter: u8,
+    host: ExtHost,
+    port: u16,
+}
+
+impl ExtAddr {
+    /// An extended address; fails if the delimiter is outside ASCII 33–126 or
+    /// appears in a field, or an `Other` address is empty or not printable.
+    pub fn new(delimiter: u8, host: ExtHost, port: u16) -> Result<ExtAddr, AddrError> {
+        check_delimiter(delimiter)?;
+        if let ExtHost::Other { protocol, address } = &host {
+            if address.is_empty() || !address.bytes().all(|b| (33..=126).contains(&b)) {
+                return Err(AddrError::BadAddress {
+                    protocol: protocol.0,
+                    address: address.clone(),
+                });
+            }
+        }
+        let fields = format!("{}{}{}", host.protocol(), host.address_text(), port);
+        if fields.as_bytes().contains(&delimiter) {
+            return Err(AddrError::DelimiterInField(delimiter as char));
+        }
+        Ok(ExtAddr {
+            delimiter,
+            host,
+            port,
+        })
+    }
+
+    /// `|1|a.b.c.d|port|` or `|2|addr|port|` for a socket address.
+    pub fn from_socket(addr: SocketAddr) -> ExtAddr {
+        let host = match addr.ip() {
+            IpAddr::V4(a) => ExtHost::V4(a),
+            IpAddr::V6(a) => ExtHost::V6(a),
+        };
+        ExtAddr {
+            delimiter: b'|',
+            host,
+            port: addr.port(),
+        }
+    }
+
+    /// The delimiter.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The network address.
+    pub fn host(&self) -> &ExtHost {
+        &self.host
+    }
+
+    /// The TCP port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The socket address, for protocols 1 and 2.
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        self.host.ip().map(|ip| SocketAddr::new(ip, self.port))
+    }
+
+    /// Parse strictly.
+    pub fn parse(text: &[u8]) -> Result<ExtAddr, AddrError> {
+        ExtAddr::parse_with(text, Leniency::STRICT).map(|p| p.value)
+    }
+
+    /// Parse with the given leniency (which governs leading zeros in the port).
+    pub fn parse_with(text: &[u8], leniency: Leniency) -> Result<Parsed<ExtAddr>, AddrError> {
+        let mut seen = Deviations::NONE;
+        let &d = text.first().ok_or(AddrError::Shape)?;
+        check_delimiter(d)?;
+        let parts: Vec<&[u8]> = text.split(|&b| b == d).collect();
+        let [b"", proto, addr, port, b""] = parts[..] else {
+            return Err(AddrError::Shape);
+        };
+        if proto.len() > 1 && proto[0] == b'0' {
+            leniency.tolerate(Deviation::LeadingZeros, &mut seen, AddrError::Disallowed)?;
+        }
+        let protocol =
+            NetProtocol(
+                parse_number(proto, 0, u32::from(u16::MAX), None, leniency, &mut seen)? as u16,
+            );
+        let port = parse_number(port, 2, u32::from(u16::MAX), None, leniency, &mut seen)? as u16;
+        let text = std::str::from_utf8(addr).ok();
+        let bad = || AddrError::BadAddress {
+            protocol: protocol.0,
+            address: String::from_utf8_lossy(addr).into_owned(),
+        };
+        let host = match protocol {
+            NetProtocol::IPV4 => ExtHost::V4(text.and_then(|t| t.parse().ok()).ok_or_else(bad)?),
+            NetProtocol::IPV6 => ExtHost::V6(text.and_then(|t| t.parse().ok()).ok_or_else(bad)?),
+            _ => ExtHost::Other {
+                protocol,
+                address: text.ok_or_else(bad)?.to_owned(),
+            },
+        };
+        let value = ExtAddr::new(d, host, port)?;
+        Ok(Parsed::new(value, seen))
+    }
+
+    /// Append the argument text.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.to_string().as_bytes());
+    }
+}
+
+impl fmt::Display for ExtAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.delimiter as char;
+        write!(
+            f,
+            "{d}{}{d}{}{d}{}{d}",
+            self.host.protocol(),
+            self.host.address_text(),
+            self.port
+        )
+    }
+}
+
+/// The 229 reply to EPSV: `229 Entering Extended Passive Mode (|||6446|)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExtPassiveReply {
+    delimiter: u8,
+    port: u16,
+}
+
+impl ExtPassiveReply {
+    /// A 229 payload; the delimiter must be ASCII 33–126 and not a digit.
+    pub fn new(delimiter: u8, port: u16) -> Result<ExtPassiveReply, AddrError> {
+        check_delimiter(delimiter)?;
+        if delimiter.is_ascii_digit() {
+            return Err(AddrError::DelimiterInField(delimiter as char));
+        }
+        Ok(ExtPassiveReply { delimiter, port })
+    }
+
+    /// The delimiter.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Parse the text of a 229 reply (after `229 `) strictly.
+    pub fn parse(text: &[u8]) -> Result<ExtPassiveReply, AddrError> {
+        ExtPassiveReply::parse_with(text, Leniency::STRICT).map(|p| p.value)
+    }
+
+    /// Parse the text of a 229 reply with the given leniency.
+    pub fn parse_with(
+        text: &[u8],
+        leniency: Leniency,
+    ) -> Result<Parsed<ExtPassiveReply>, AddrError> {
+        let mut seen = Deviations::NONE;
+        let inner = match text.iter().position(|&b| b == b'(') {
+            Some(open) => {
+                let rest = &text[open + 1..];
+                &rest[..rest
+                    .iter()
+                    .position(|&b| b == b')')
+                    .ok_or(AddrError::Unbalanced)?]
+            }
+            None => {
+                leniency.tolerate(
+                    Deviation::ExtAddrUnparenthesized,
+                    &mut seen,
+                    AddrError::Disallowed,
+                )?;
+                find_unparenthesized(text).ok_or(AddrError::NotFound)?
+            }
+        };
+        let &d = inner.first().ok_or(AddrError::NotFound)?;
+        check_delimiter(d)?;
+        if d.is_ascii_digit() {
+            return Err(AddrError::DelimiterInField(d as char));
+        }
+        let parts: Vec<&[u8]> = inner.split(|&b| b == d).collect();
+        let [b"", proto, addr, port, b""] = parts[..] else {
+            return Err(AddrError::Shape);
+        };
+        if !proto.is_empty() || !addr.is_empty() {
+            leniency.tolerate(
+                Deviation::ExtAddrFieldsNotBlank,
+                &mut seen,
+                AddrError::Disallowed,
+            )?;
+        }
+        let port = parse_number(port, 2, u32::from(u16::MAX), None, leniency, &mut seen)? as u16;
+        Ok(Parsed::new(ExtPassiveReply { delimiter: d, port }, seen))
+    }
+
+    /// Parse a whole reply, which must carry code 229.
+    pub fn from_reply(
+        reply: &Reply,
+        leniency: Leniency,
+    ) -> Result<Parsed<ExtPassiveReply>, AddrError> {
+        if reply.code() != ReplyCode::ENTERING_EXTENDED_PASSIVE {
+            return Err(AddrError::NotFound);
+        }
+        ExtPassiveReply::parse_with(reply.first_line(), leniency)
+    }
+
+    /// The canonical text, `Entering Extended Passive Mode (|||port|)`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let d = self.delimiter as char;
+        out.extend_from_slice(
+            format!("Entering Extended Passive Mode ({d}{d}{d}{}{d})", self.port).as_bytes(),
+        );
+    }
+
+    /// The canonical 229 reply.
+    pub fn to_reply(&self) -> Reply {
+        let mut text = Vec::new();
+        self.encode(&mut text);
+        Reply::new(ReplyCode::ENTERING_EXTENDED_PASSIVE, &[text]).expect("no line break")
+    }
+}
+
+/// Find `<d><d><d><digits><d>` in text without parentheses.
+fn find_unparenthesized(text: &[u8]) -> Option<&[u8]> {
+    (0..text.len()).find_map(|i| {
+        let d = text[i];
+        if !(33..=126).contains(&d) || d.is_ascii_digit() || text.get(i..i + 3)? != [d, d, d] {
+            return None;
+        }
+        let digits = text[i + 3..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        (digits > 0 && text.get(i + 3 + digits) == Some(&d)).then(|| &text[i..i + 4 + digits])
+    })
+}
+
+/// The protocols a 522 reply offers: RFC 2428 §2, "the format of the
+/// response string MUST be: <some text> (prot1,prot2,...,protn)".
+pub fn parse_522_protocols(text: &[u8]) -> Result<Vec<NetProtocol>, AddrError> {
+    let open = text
+        .iter()
+        .rposition(|&b| b == b'(')
+        .ok_or(AddrError::NotFound)?;
+    let rest = &text[open + 1..];
+    let inner = &rest[..rest
+        .iter()
+        .position(|&b| b == b')')
+        .ok_or(AddrError::Unbalanced)?];
+    let mut seen = Deviations::NONE;
+    inner
+        .split(|&b| b == b',')
+        .enumerate()
+        .map(|(i, f)| {
+            parse_number(f, i, u32::from(u16::MAX), None, Leniency::STRICT, &mut seen)
+                .map(|n| NetProtocol(n as u16))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc2428_examples() {
+        let a = ExtAddr::parse(b"|1|132.235.1.2|6275|").unwrap();
+        assert_eq!(a.socket_addr(), Some("132.235.1.2:6275".parse().unwrap()));
+        let b = ExtAddr::parse(b"|2|1080::8:800:200C:417A|5282|").unwrap();
+        assert_eq!(b.host().protocol(), NetProtocol::IPV6);
+        assert_eq!(
+            ExtPassiveReply::parse(b"Entering Extended Passive Mode (|||6446|)")
+                .unwrap()
+                .port(),
+            6446
+        );
+    }
+
+    #[test]
+    fn other_delimiters_and_protocols() {
+        let a = ExtAddr::parse(b"!1!10.0.0.1!21!").unwrap();
+        assert_eq!(a.delimiter(), b'!');
+        assert_eq!(a.to_string(), "!1!10.0.0.1!21!");
+        let o = ExtAddr::parse(b"|5|some-addr|99|").unwrap();
+        assert_eq!(
+            o.host(),
+            &ExtHost::Other {
+                protocol: NetProtocol(5),
+                address: "some-addr".into()
+            }
+        );
+        assert_eq!(
+            ExtPassiveReply::parse(b"(###1234#)").unwrap().delimiter(),
+            b'#'
+        );
+    }
+
+    #[test]
+    fn eprt_errors() {
+        assert_eq!(
+            ExtAddr::parse(b"|1|1.2.3.4|99999|"),
+            Err(AddrError::OutOfRange { field: 2 })
+        );
+        assert!(matches!(
+            ExtAddr::parse(b"|1|::1|21|"),
+            Err(AddrError::BadAddress { .. })
+        ));
+        assert!(matches!(
+            ExtAddr::parse(b"|2|1.2.3.4|21|"),
+            Err(AddrError::BadAddress { .. })
+        ));
+        assert_eq!(ExtAddr::parse(b"|1|1.2.3.4|21"), Err(AddrError::Shape));
+        assert_eq!(
+            ExtAddr::parse(b" 1 1.2.3.4 21 "),
+            Err(AddrError::BadDelimiter(b' '))
+        );
+        assert_eq!(ExtAddr::parse(b""), Err(AddrError::Shape));
+        assert_eq!(
+            ExtAddr::new(b'.', ExtHost::V4(Ipv4Addr::LOCALHOST), 21),
+            Err(AddrError::DelimiterInField('.'))
+        );
+    }
+
+    #[test]
+    fn wild_229_forms() {
+        let lenient: &[(&[u8], Deviation)] = &[
+            (
+                b"Entering Extended Passive Mode |||6446|",
+                Deviation::ExtAddrUnparenthesized,
+            ),
+            (
+                b"Entering Extended Passive Mode (|1|127.0.0.1|6446|)",
+                Deviation::ExtAddrFieldsNotBlank,
+            ),
+            (
+                b"Entering Extended Passive Mode (|||06446|)",
+                Deviation::LeadingZeros,
+            ),
+        ];
+        for (t, dev) in lenient {
+            assert_eq!(
+                ExtPassiveReply::parse(t),
+                Err(AddrError::Disallowed(*dev)),
+                "{t:?}"
+            );
+            let p = ExtPassiveReply::parse_with(t, Leniency::PERMISSIVE).unwrap();
+            assert_eq!(p.value.port(), 6446);
+        }
+        assert_eq!(
+            ExtPassiveReply::parse(b"(|||x|)"),
+            Err(AddrError::NotANumber { field: 2 })
+        );
+        assert_eq!(ExtPassiveReply::parse(b"(||6446|)"), Err(AddrError::Shape));
+    }
+
+    #[test]
+    fn protocols_522() {
+        let p = parse_522_protocols(b"Network protocol not supported, use (1,2)").unwrap();
+        assert_eq!(p, [NetProtocol::IPV4, NetProtocol::IPV6]);
+        assert_eq!(parse_522_protocols(b"nope"), Err(AddrError::NotFound));
+    }
+}

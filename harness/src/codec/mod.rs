@@ -1,0 +1,41 @@
+//! The sans-IO FTP codec: bytes in, values out, and back. No sockets, no
+//! async runtime, no clocks; the session driver feeds it.
+//!
+//! | file | holds |
+//! |------|-------|
+//! | `leniency.rs` | [`Deviation`], [`Leniency`], [`Parsed`]: strict by default, each tolerance named |
+//! | `verb.rs` | [`Verb`], the open set of command codes |
+//! | `command.rs` | [`Command`] (verb + [`Arg`]) and [`RawCommand`] for malformed bytes |
+//! | `request.rs` | [`Request`], every verb with its argument typed |
+//! | `reply_code.rs` | [`ReplyCode`], an open numeric type with class helpers |
+//! | `reply.rs` | [`Reply`], single and multi-line (RFC 959 §4.2), one-shot parsing |
+//! | `decoder.rs` | [`ReplyDecoder`], incremental decoding of a reply stream |
+//! | `hostport.rs` | [`HostPort`] for PORT and [`PassiveReply`] for 227 |
+//! | `extaddr.rs` | [`ExtAddr`] for EPRT, [`ExtPassiveReply`] for 229, 522 protocol lists |
+//! | `features.rs` | [`Features`], the FEAT reply (RFC 2389) |
+
+mod addr_error;
+mod command;
+mod decoder;
+mod extaddr;
+mod features;
+mod hostport;
+mod leniency;
+mod line;
+mod reply;
+mod reply_code;
+mod request;
+mod verb;
+
+pub use addr_error::AddrError;
+pub use command::{Arg, ArgError, Command, CommandError, RawCommand};
+pub use decoder::ReplyDecoder;
+pub use extaddr::{ExtAddr, ExtHost, ExtPassiveReply, NetProtocol, parse_522_protocols};
+pub use features::{FeatError, Feature, Features};
+pub use hostport::{HostPort, PassiveReply};
+pub use leniency::{Deviation, Deviations, Leniency, Parsed, RfcRef};
+pub use line::escape_bytes;
+pub use reply::{Reply, ReplyBuildError, ReplyError, ReplyLimits, ReplyOptions, decode_all};
+pub use reply_code::{ReplyClass, ReplyCode, ReplyFunction};
+pub use request::{EpsvArg, FormCode, ModeCode, Request, RequestError, StructureCode, TypeCode};
+pub use verb::{Arity, Verb};

@@ -1,0 +1,484 @@
+//! Replies (RFC 959 §4.2): single-line `nnn text` and multi-line
+//! `nnn-first` … `nnn last`, whose inner lines may hold anything but the
+//! terminator.
+
+use super::decoder::ReplyDecoder;
+use super::leniency::{Deviation, Deviations, Leniency, Parsed};
+use super::line::escape_bytes;
+use super::reply_code::ReplyCode;
+use std::fmt;
+
+/// Bounds on what a reply may take: hostile servers send endless lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyLimits {
+    /// Longest line, in bytes, without its CRLF.
+    pub max_line_len: usize,
+    /// Most lines in one reply.
+    pub max_lines: usize,
+}
+
+impl Default for ReplyLimits {
+    fn default() -> Self {
+        ReplyLimits {
+            max_line_len: 8 * 1024,
+            max_lines: 4096,
+        }
+    }
+}
+
+/// How replies are parsed: which deviations are tolerated, and the bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplyOptions {
+    /// Tolerated deviations ([`Leniency::STRICT`] by default).
+    pub leniency: Leniency,
+    /// Size bounds.
+    pub limits: ReplyLimits,
+}
+
+impl ReplyOptions {
+    /// Strict grammar, default limits.
+    pub const STRICT: ReplyOptions = ReplyOptions {
+        leniency: Leniency::STRICT,
+        limits: ReplyLimits {
+            max_line_len: 8 * 1024,
+            max_lines: 4096,
+        },
+    };
+}
+
+/// Why a reply could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    /// The input ended inside a reply.
+    #[error("input ended inside a reply")]
+    Incomplete,
+    /// A line did not start with three digits.
+    #[error("reply line does not start with a three-digit code: {line:?}")]
+    BadCode {
+        /// The start of the line, escaped.
+        line: String,
+    },
+    /// The code was followed by something other than space or hyphen.
+    #[error("reply code {code} followed by {found:?} instead of space or hyphen")]
+    BadSeparator {
+        /// The code.
+        code: ReplyCode,
+        /// The byte found, escaped.
+        found: String,
+    },
+    /// A CR not followed by LF.
+    #[error("CR not followed by LF inside a reply line")]
+    BareCr,
+    /// A line longer than [`ReplyLimits::max_line_len`].
+    #[error("reply line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// More lines than [`ReplyLimits::max_lines`].
+    #[error("reply has more than {limit} lines")]
+    TooManyLines {
+        /// The limit.
+        limit: usize,
+    },
+    /// Bytes after a complete reply where one reply was expected.
+    #[error("{len} bytes after the end of the reply")]
+    TrailingData {
+        /// How many.
+        len: usize,
+    },
+    /// A deviation that the parse's [`Leniency`] does not tolerate.
+    #[error("{0}")]
+    Disallowed(Deviation),
+    /// The decoder already failed; its stream position is lost.
+    #[error("the reply stream is unusable after an earlier error")]
+    Poisoned,
+}
+
+/// Why a reply could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyBuildError {
+    /// A reply needs at least one line.
+    #[error("a reply needs at least one line")]
+    NoLines,
+    /// A line holds CR or LF.
+    #[error("line {index} holds CR or LF")]
+    LineBreak {
+        /// Which line.
+        index: usize,
+    },
+    /// An inner line that would end the reply early.
+    #[error("inner line {index} would be read as the last line")]
+    InnerTerminator {
+        /// Which line.
+        index: usize,
+    },
+}
+
+/// A complete reply.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Reply {
+    code: ReplyCode,
+    lines: Vec<Box<[u8]>>,
+}
+
+impl Reply {
+    /// A reply from its lines: one line gives `nnn text`; several give a
+    /// multi-line reply whose first and last lines carry the code and whose
+    /// inner lines are sent verbatim.
+    pub fn new<L: AsRef<[u8]>>(code: ReplyCode, lines: &[L]) -> Result<Reply, ReplyBuildError> {
+        if lines.is_empty() {
+            return Err(ReplyBuildError::NoLines);
+        }
+        let digits = code.digits();
+        for (index, line) in lines.iter().enumerate() {
+            let line = line.as_ref();
+            if line.iter().any(|&b| b == b'\r' || b == b'\n') {
+                return Err(ReplyBuildError::LineBreak { index });
+            }
+            let inner = index > 0 && index + 1 < lines.len();
+            if inner && line.starts_with(&digits) && matches!(line.get(3), None | Some(b' ')) {
+                return Err(ReplyBuildError::InnerTerminator { index });
+            }
+        }
+        Ok(Reply {
+            code,
+            lines: lines.iter().map(|l| l.as_ref().into()).collect(),
+        })
+    }
+
+    /// A single-line reply.
+    pub fn single(code: ReplyCode, text: &str) -> Result<Reply, ReplyBuildError> {
+        Reply::new(code, &[text])
+    }
+
+    /// The code.
+    pub fn code(&self) -> ReplyCode {
+        self.code
+    }
+
+    /// The lines: for a multi-line reply the first and last without their
+    /// code prefix and the inner ones verbatim.
+    pub fn lines(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        self.lines.iter().map(|l| &l[..])
+    }
+
+    /// Whether the reply spans several lines.
+    pub fn is_multiline(&self) -> bool {
+        self.lines.len() > 1
+    }
+
+    /// The text of the first line.
+    pub fn first_line(&self) -> &[u8] {
+        &self.lines[0]
+    }
+
+    /// All text, lines joined by `\n`, invalid UTF-8 replaced.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for (i, l) in self.lines.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&String::from_utf8_lossy(l));
+        }
+        out
+    }
+
+    /// Parse exactly one reply, strictly.
+    pub fn parse(input: &[u8]) -> Result<Reply, ReplyError> {
+        Reply::parse_with(input, ReplyOptions::STRICT).map(|p| p.value)
+    }
+
+    /// Parse exactly one reply with the given options.
+    pub fn parse_with(input: &[u8], options: ReplyOptions) -> Result<Parsed<Reply>, ReplyError> {
+        let mut dec = ReplyDecoder::new(options);
+        dec.push(input);
+        let first = dec.next_reply()?.ok_or(ReplyError::Incomplete)?;
+        match dec.buffered() {
+            0 => Ok(first),
+            len => Err(ReplyError::TrailingData { len }),
+        }
+    }
+
+    /// Append the encoded reply.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let digits = self.code.digits();
+        let last = self.lines.len() - 1;
+        for (i, line) in self.lines.iter().enumerate() {
+            if i == 0 || i == last {
+                out.extend_from_slice(&digits);
+                out.push(if i == last { b' ' } else { b'-' });
+            }
+            out.extend_from_slice(line);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// The encoded reply.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("code", &self.code)
+            .field(
+                "lines",
+                &self
+                    .lines
+                    .iter()
+                    .map(|l| escape_bytes(l))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape_bytes(&self.to_bytes()))
+    }
+}
+
+/// What a line did to the reply being assembled.
+pub(crate) enum LineOutcome {
+    /// More lines are needed.
+    More,
+    /// The reply is complete.
+    Done(Parsed<Reply>),
+}
+
+/// Assembles one reply from lines whose CRLF is already stripped. Shared by
+/// every decoding path so that they agree on the grammar.
+#[derive(Debug, Default)]
+pub(crate) struct Assembler {
+    code: Option<ReplyCode>,
+    lines: Vec<Box<[u8]>>,
+    seen: Deviations,
+}
+
+impl Assembler {
+    /// Whether a reply has been started.
+    pub(crate) fn in_progress(&self) -> bool {
+        self.code.is_some()
+    }
+
+    pub(crate) fn line(
+        &mut self,
+        line: &[u8],
+        options: &ReplyOptions,
+        line_seen: Deviations,
+    ) -> Result<LineOutcome, ReplyError> {
+        let leniency = options.leniency;
+        self.seen.extend(line_seen);
+        if line.len() > options.limits.max_line_len {
+            return Err(ReplyError::LineTooLong {
+                limit: options.limits.max_line_len,
+            });
+        }
+        if line.contains(&b'\r') {
+            return Err(ReplyError::BareCr);
+        }
+        if self.lines.len() >= options.limits.max_lines {
+            return Err(ReplyError::TooManyLines {
+                limit: options.limits.max_lines,
+            });
+        }
+        let lead = ReplyCode::from_digits(line.get(..3).unwrap_or(line));
+        match self.code {
+            None => {
+                let code = lead.ok_or_else(|| ReplyError::BadCode {
+                    line: escape_bytes(&line[..line.len().min(16)]),
+                })?;
+                match line.get(3) {
+                    Some(b' ') => return Ok(self.finish(code, &line[4..])),
+                    Some(b'-') => {
+                        self.code = Some(code);
+                        self.lines.push(line[4..].into());
+                    }
+                    None => {
+                        leniency.tolerate(
+                            Deviation::CodeWithoutText,
+                            &mut self.seen,
+                            ReplyError::Disallowed,
+                        )?;
+                        return Ok(self.finish(code, b""));
+                    }
+                    Some(&other) => {
+                        return Err(ReplyError::BadSeparator {
+                            code,
+                            found: escape_bytes(&[other]),
+                        });
+                    }
+                }
+            }
+            Some(code) => {
+                if lead == Some(code) {
+                    match line.get(3) {
+                        Some(b' ') => return Ok(self.finish(code, &line[4..])),
+                        None => {
+                            leniency.tolerate(
+                                Deviation::CodeWithoutText,
+                                &mut self.seen,
+                                ReplyError::Disallowed,
+                            )?;
+                            return Ok(self.finish(code, b""));
+                        }
+                        Some(b'-') => leniency.tolerate(
+                            Deviation::InnerLineRepeatsCode,
+                            &mut self.seen,
+                            ReplyError::Disallowed,
+                        )?,
+                        Some(_) => leniency.tolerate(
+                            Deviation::UnpaddedInnerNumber,
+                            &mut self.seen,
+                            ReplyError::Disallowed,
+                        )?,
+                    }
+                } else if lead.is_some() {
+                    leniency.tolerate(
+                        Deviation::UnpaddedInnerNumber,
+                        &mut self.seen,
+                        ReplyError::Disallowed,
+                    )?;
+                }
+                self.lines.push(line.into());
+            }
+        }
+        Ok(LineOutcome::More)
+    }
+
+    fn finish(&mut self, code: ReplyCode, last: &[u8]) -> LineOutcome {
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.push(last.into());
+        let seen = std::mem::take(&mut self.seen);
+        self.code = None;
+        LineOutcome::Done(Parsed::new(Reply { code, lines }, seen))
+    }
+}
+
+/// Decode every reply in `input`: the replies decoded before the first error,
+/// and that error (`Incomplete` when the input stops inside a reply).
+pub fn decode_all(input: &[u8], options: ReplyOptions) -> (Vec<Parsed<Reply>>, Option<ReplyError>) {
+    let mut dec = ReplyDecoder::new(options);
+    dec.push(input);
+    let mut out = Vec::new();
+    loop {
+        match dec.next_reply() {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) => return (out, dec.finish().err()),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(input: &[u8]) -> Result<Reply, ReplyError> {
+        Reply::parse(input)
+    }
+
+    #[test]
+    fn single_line() {
+        let r = strict(b"220 Service ready\r\n").unwrap();
+        assert_eq!(r.code().get(), 220);
+        assert_eq!(r.text(), "Service ready");
+        assert!(!r.is_multiline());
+    }
+
+    #[test]
+    fn rfc959_multiline_example() {
+        // RFC 959 §4.2, the example verbatim (inner lines padded).
+        let input = b"123-First line\r\nSecond line\r\n  234 A line beginning with numbers\r\n123 The last line\r\n";
+        let r = strict(input).unwrap();
+        assert_eq!(r.lines().len(), 4);
+        assert_eq!(r.to_bytes(), input);
+    }
+
+    #[test]
+    fn unpadded_inner_lines_are_deviations() {
+        let input = b"211-Features:\r\n211-MDTM\r\n234 x\r\n211 End\r\n";
+        assert_eq!(
+            strict(input),
+            Err(ReplyError::Disallowed(Deviation::InnerLineRepeatsCode))
+        );
+        let p = Reply::parse_with(
+            input,
+            ReplyOptions {
+                leniency: Leniency::PERMISSIVE,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(p.deviations.contains(Deviation::InnerLineRepeatsCode));
+        assert!(p.deviations.contains(Deviation::UnpaddedInnerNumber));
+        assert_eq!(p.value.lines().len(), 4);
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(strict(b"220 hi"), Err(ReplyError::Incomplete));
+        assert_eq!(strict(b"220-hi\r\n"), Err(ReplyError::Incomplete));
+        assert!(matches!(
+            strict(b"22 hi\r\n"),
+            Err(ReplyError::BadCode { .. })
+        ));
+        assert!(matches!(
+            strict(b"220x\r\n"),
+            Err(ReplyError::BadSeparator { .. })
+        ));
+        assert_eq!(
+            strict(b"220\r\n"),
+            Err(ReplyError::Disallowed(Deviation::CodeWithoutText))
+        );
+        assert_eq!(strict(b"220 a\rb\r\n"), Err(ReplyError::BareCr));
+        assert_eq!(
+            strict(b"220 a\r\n221 b\r\n"),
+            Err(ReplyError::TrailingData { len: 7 })
+        );
+        assert_eq!(
+            strict(b"220 hi\n"),
+            Err(ReplyError::Disallowed(Deviation::BareLf))
+        );
+    }
+
+    #[test]
+    fn limits() {
+        let opts = ReplyOptions {
+            limits: ReplyLimits {
+                max_line_len: 10,
+                max_lines: 3,
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            Reply::parse_with(b"220 0123456789\r\n", opts),
+            Err(ReplyError::LineTooLong { limit: 10 })
+        );
+        assert_eq!(
+            Reply::parse_with(b"220-a\r\n b\r\n c\r\n220 d\r\n", opts),
+            Err(ReplyError::TooManyLines { limit: 3 })
+        );
+    }
+
+    #[test]
+    fn build_refuses_ambiguous_inner_lines() {
+        let c = ReplyCode::new(211).unwrap();
+        assert_eq!(
+            Reply::new(c, &["a", "211 b", "c"]),
+            Err(ReplyBuildError::InnerTerminator { index: 1 })
+        );
+        assert_eq!(Reply::new::<&str>(c, &[]), Err(ReplyBuildError::NoLines));
+        assert_eq!(
+            Reply::new(c, &["a\nb"]),
+            Err(ReplyBuildError::LineBreak { index: 0 })
+        );
+    }
+}
