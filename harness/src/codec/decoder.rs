@@ -85,6 +85,12 @@ impl ReplyDecoder {
             };
             let end = self.scanned + lf + 1;
             let line = &self.buf[self.start..end];
+            // The same bound as for a partial line above, checked first, so
+            // that the error does not depend on where the chunks were cut.
+            let limit = self.options.limits.max_line_len;
+            if line.len() > limit.saturating_add(2) {
+                return Err(ReplyError::LineTooLong { limit });
+            }
             let mut seen = Deviations::NONE;
             let body_len =
                 strip_eol(line, self.options.leniency, &mut seen).map_err(|e| match e {

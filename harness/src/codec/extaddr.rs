@@ -252,11 +252,16 @@ impl ExtPassiveReply {
         let mut seen = Deviations::NONE;
         let inner = match text.iter().position(|&b| b == b'(') {
             Some(open) => {
+                // Walk the four delimiters rather than search for ')': the
+                // delimiter may itself be a parenthesis.
                 let rest = &text[open + 1..];
-                &rest[..rest
-                    .iter()
-                    .position(|&b| b == b')')
-                    .ok_or(AddrError::Unbalanced)?]
+                let &d = rest.first().ok_or(AddrError::Unbalanced)?;
+                let fourth = rest.iter().enumerate().filter(|(_, b)| **b == d).nth(3);
+                match fourth.map(|(i, _)| i + 1) {
+                    Some(end) if rest.get(end) == Some(&b')') => &rest[..end],
+                    _ if !rest.contains(&b')') => return Err(AddrError::Unbalanced),
+                    _ => return Err(AddrError::Shape),
+                }
             }
             None => {
                 leniency.tolerate(

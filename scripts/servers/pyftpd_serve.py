@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Run a pyftpdlib server on loopback for ftpspec tests.
+
+usage: pyftpd_serve.py --root DIR --anon-root DIR --port N [--host 127.0.0.1|::1]
+                       [--pasv-min N --pasv-max N] [--user ftpspec --password ftpspec]
+
+User <user>/<password> gets full permissions ("elradfmwMT") on --root;
+anonymous gets read-only ("elr") on --anon-root.
+"""
+import argparse
+import logging
+import sys
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--anon-root", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--host", default="127.0.0.1", choices=LOOPBACK)
+    ap.add_argument("--pasv-min", type=int)
+    ap.add_argument("--pasv-max", type=int)
+    ap.add_argument("--user", default="ftpspec")
+    ap.add_argument("--password", default="ftpspec")
+    ap.add_argument("--max-cons", type=int, default=64)
+    args = ap.parse_args()
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(args.user, args.password, args.root, perm="elradfmwMT")
+    authorizer.add_anonymous(args.anon_root, perm="elr")
+
+    class Handler(FTPHandler):
+        pass
+
+    Handler.authorizer = authorizer
+    # Never let a client point the server's data connection at a non-local
+    # address: PORT/EPRT stay usable, but only back to the client's own IP.
+    Handler.permit_foreign_addresses = False
+    Handler.permit_privileged_ports = False
+    if args.pasv_min and args.pasv_max:
+        Handler.passive_ports = range(args.pasv_min, args.pasv_max + 1)
+
+    server = FTPServer((args.host, args.port), Handler)
+    server.max_cons = args.max_cons
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

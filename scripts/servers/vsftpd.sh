@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Install and run vsftpd on loopback for ftpspec tests.
+#
+#   vsftpd.sh install
+#   vsftpd.sh start <dir> <port> [ipv4|ipv6]   # prints nothing on success; dir may be "" -> mktemp
+#   vsftpd.sh stop <dir>
+#
+# The Debian package is never apt-get installed (it conflicts with other FTP
+# servers): it is fetched with `apt-get download` and unpacked with
+# `dpkg-deb -x` into $FTPSPEC_CACHE/vsftpd, together with libwrap0 which the
+# Debian binary links against.
+#
+# Logins: local user ftpspec/ftpspec (created if missing, lands in <dir>/root,
+# write enabled) and anonymous (read-only, <dir>/anon).
+# Passive ports: FTPSPEC_PASV_MIN..FTPSPEC_PASV_MAX (default port+1000..port+1019).
+set -euo pipefail
+
+CACHE="${FTPSPEC_CACHE:-$HOME/.cache/ftpspec}/vsftpd"
+ROOTFS="$CACHE/rootfs"
+BIN="$ROOTFS/usr/sbin/vsftpd"
+FTP_USER="${FTPSPEC_USER:-ftpspec}"
+FTP_PASS="${FTPSPEC_PASS:-ftpspec}"
+ANON_USER="ftpspec-anon"   # uid that anonymous sessions run as (vsftpd's ftp_username)
+PAM_SERVICE="ftpspec-vsftpd"
+WAIT_SECS="${FTPSPEC_WAIT_SECS:-10}"
+
+die() { echo "vsftpd.sh: $*" >&2; exit 1; }
+
+ensure_one_user() { # name home
+    if ! getent passwd "$1" >/dev/null; then
+        useradd --system --no-create-home --home-dir "$2" --shell /usr/sbin/nologin "$1"
+    fi
+    # vsftpd chdir()s to the account's home *before* applying local_root /
+    # anon_root and fails with "500 OOPS: cannot change directory" if it does
+    # not exist: so the home must be a real directory (not /nonexistent).
+    local home
+    home="$(getent passwd "$1" | cut -d: -f6)"
+    if [ ! -d "$home" ] && [ "$home" != "$2" ]; then
+        usermod --home "$2" "$1"
+        home="$2"
+    fi
+    mkdir -p "$home"
+}
+
+ensure_user() {
+    ensure_one_user "$FTP_USER" "/var/lib/$FTP_USER"
+    ensure_one_user "$ANON_USER" "/var/lib/$ANON_USER"
+    # (Re)set the password every time: cheap and keeps things idempotent.
+    echo "$FTP_USER:$FTP_PASS" | chpasswd
+    # Our own PAM service: plain pam_unix via common-*, no ftpusers/shells checks.
+    if [ ! -f "/etc/pam.d/$PAM_SERVICE" ]; then
+        cat >"/etc/pam.d/$PAM_SERVICE" <<'EOF'
+# ftpspec test vsftpd: plain local-user authentication.
+@include common-auth
+@include common-account
+@include common-session
+EOF
+    fi
+}
+
+cmd_install() {
+    [ "$(id -u)" = 0 ] || die "must run as root (creates a user, binds as root)"
+    if [ ! -x "$BIN" ]; then
+        mkdir -p "$CACHE/debs" "$ROOTFS"
+        # apt-get download writes into the cwd; _apt cannot write to /root-owned
+        # dirs which only yields a harmless warning.
+        local pkg
+        for pkg in vsftpd libwrap0; do
+            if ! ls "$CACHE/debs/${pkg}"_*.deb >/dev/null 2>&1; then
+                # Retry once after refreshing the package lists (fresh machines).
+                (cd "$CACHE/debs" && apt-get download "$pkg") \
+                    || { apt-get update && (cd "$CACHE/debs" && apt-get download "$pkg"); }
+            fi
+        done
+        for deb in "$CACHE"/debs/*.deb; do dpkg-deb -x "$deb" "$ROOTFS"; done
+        [ -x "$BIN" ] || die "vsftpd binary missing after unpack: $BIN"
+    fi
+    ensure_user
+    # Like start-up errors, `vsftpd -v` writes to fd 0.
+    LD_LIBRARY_PATH="$(libpath)" "$BIN" -v 0>&2 || true
+}
+
+libpath() {
+    echo "$ROOTFS/lib/x86_64-linux-gnu:$ROOTFS/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+}
+
+is_listening() { # addr port pid -- true if <pid> itself listens on addr:port
+    local want
+    if [ "$1" = "::1" ]; then want="[::1]:$2"; else want="$1:$2"; fi
+    ss -Hltnp 2>/dev/null | awk -v w="$want" -v p="pid=$3," '$4 == w && index($0, p)' | grep -q .
+}
+
+cmd_start() {
+    local dir="${1:-}" port="${2:-}" family="${3:-ipv4}"
+    [ -n "$port" ] || die "usage: start <dir> <port> [ipv4|ipv6]"
+    [ -x "$BIN" ] && [ -f "/etc/pam.d/$PAM_SERVICE" ] \
+        && [ -d "$(getent passwd "$FTP_USER" | cut -d: -f6)" ] \
+        && [ -d "$(getent passwd "$ANON_USER" | cut -d: -f6)" ] \
+        || cmd_install
+    if [ -z "$dir" ]; then dir="$(mktemp -d /tmp/ftpspec-vsftpd.XXXXXX)" && chmod 755 "$dir"; fi
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    if [ -f "$dir/vsftpd.pid" ] && kill -0 "$(cat "$dir/vsftpd.pid")" 2>/dev/null; then
+        die "already running in $dir (pid $(cat "$dir/vsftpd.pid"))"
+    fi
+
+    local addr listen_lines
+    case "$family" in
+        ipv4) addr=127.0.0.1; listen_lines="listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1" ;;
+        ipv6) addr=::1; listen_lines="listen=NO
+listen_ipv6=YES
+listen_address6=::1" ;;
+        *) die "family must be ipv4 or ipv6, got: $family" ;;
+    esac
+    local pmin="${FTPSPEC_PASV_MIN:-$((port + 1000))}" pmax="${FTPSPEC_PASV_MAX:-$((port + 1019))}"
+
+    # Layout: root/ (ftpspec's writable login dir), anon/ (anonymous, read-only),
+    # empty/ (secure_chroot_dir: must exist, root-owned, not writable by others).
+    mkdir -p "$dir/root" "$dir/anon/pub" "$dir/empty"
+    chown root:root "$dir/empty" "$dir/anon" && chmod 755 "$dir/empty" "$dir/anon"
+    [ -f "$dir/root/hello.txt" ] || printf 'hello from vsftpd\r\n' >"$dir/root/hello.txt"
+    [ -f "$dir/anon/pub/readme.txt" ] || printf 'anonymous readme\n' >"$dir/anon/pub/readme.txt"
+    chown -R "$FTP_USER" "$dir/root"
+    # vsftpd enters local_root as the logged-in user, so every ancestor of
+    # <dir>/root must be searchable by it: otherwise each login dies with a bare
+    # "500 OOPS: " right after "230 Login successful." (mktemp -d makes 0700 dirs).
+    chmod o+x "$dir"
+    if ! runuser -u "$FTP_USER" -- test -w "$dir/root"; then
+        die "user $FTP_USER cannot reach $dir/root: make its parent directories o+x"
+    fi
+
+    cat >"$dir/vsftpd.conf" <<EOF
+$listen_lines
+listen_port=$port
+background=NO
+seccomp_sandbox=NO
+secure_chroot_dir=$dir/empty
+pam_service_name=$PAM_SERVICE
+nopriv_user=nobody
+tcp_wrappers=NO
+# local user (chrooted into local_root, so PWD replies are "/..." not /tmp paths)
+local_enable=YES
+write_enable=YES
+local_root=$dir/root
+local_umask=022
+chroot_local_user=YES
+allow_writeable_chroot=YES
+# anonymous (always chrooted into anon_root, which must not be writable)
+anonymous_enable=YES
+anon_root=$dir/anon
+ftp_username=$ANON_USER
+no_anon_password=NO
+anon_upload_enable=NO
+anon_mkdir_write_enable=NO
+# data connections
+pasv_enable=YES
+pasv_min_port=$pmin
+pasv_max_port=$pmax
+port_enable=YES
+connect_from_port_20=NO
+# misc
+dirmessage_enable=NO
+use_localtime=NO
+xferlog_enable=YES
+vsftpd_log_file=$dir/vsftpd-xfer.log
+log_ftp_protocol=YES
+idle_session_timeout=120
+data_connection_timeout=60
+max_clients=50
+EOF
+
+    # vsftpd reports start-up failures ("500 OOPS: ...") on fd 0 (its control
+    # connection fd), not on stderr: so fd 0 must be the log file, opened for writing.
+    : >"$dir/vsftpd.log"
+    setsid env LD_LIBRARY_PATH="$(libpath)" "$BIN" "$dir/vsftpd.conf" \
+        0>>"$dir/vsftpd.log" 1>>"$dir/vsftpd.log" 2>&1 &
+    local pid=$!
+    echo "$pid" >"$dir/vsftpd.pid"
+
+    local i
+    for ((i = 0; i < WAIT_SECS * 10; i++)); do
+        if is_listening "$addr" "$port" "$pid"; then
+            echo "vsftpd listening on $addr port $port (pid $pid, dir $dir)" >&2
+            echo "$dir"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "vsftpd failed to listen on $addr:$port; log $dir/vsftpd.log:" >&2
+    cat "$dir/vsftpd.log" >&2 || true
+    kill "$pid" 2>/dev/null || true
+    rm -f "$dir/vsftpd.pid"
+    exit 1
+}
+
+cmd_stop() {
+    local dir="${1:-}"
+    [ -n "$dir" ] || die "usage: stop <dir>"
+    local pidfile="$dir/vsftpd.pid"
+    [ -f "$pidfile" ] || { echo "vsftpd.sh: no pid file in $dir" >&2; return 0; }
+    local pid i
+    pid="$(cat "$pidfile")"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+case "${1:-}" in
+    install) cmd_install ;;
+    start) shift; cmd_start "$@" ;;
+    stop) shift; cmd_stop "$@" ;;
+    *) echo "usage: $0 install | start <dir> <port> [ipv4|ipv6] | stop <dir>" >&2; exit 2 ;;
+esac
