@@ -13,4 +13,6 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+pub mod fixtures;
 pub mod fuzz;
+pub mod scenario;

@@ -1,0 +1,57 @@
+//! Generated file contents that scenarios upload and compare by name. They
+//! are deterministic, so a download can be checked byte for byte.
+
+/// Every fixture: name and what it exercises.
+pub const FIXTURES: &[(&str, &str)] = &[
+    ("empty", "zero bytes"),
+    ("hello", "a short ASCII line with CRLF"),
+    ("random-64k", "65,536 pseudo-random bytes (all byte values, CR and LF included)"),
+    ("random-1m", "1 MiB of pseudo-random bytes"),
+    ("text-lf", "ASCII text with LF line ends (TYPE A conversion)"),
+    ("text-crlf", "the same text with CRLF line ends"),
+    ("binary-crlf", "bytes rich in CR, LF and CRLF that TYPE I must not touch"),
+];
+
+fn random(len: usize, seed: u64) -> Vec<u8> {
+    let mut s = seed;
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 24) as u8
+        })
+        .collect()
+}
+
+fn text(eol: &str) -> Vec<u8> {
+    (0..200).map(|i| format!("line {i:03}: The quick brown fox jumps over the lazy dog.{eol}")).collect::<String>().into_bytes()
+}
+
+/// The bytes of a fixture, or `None` for an unknown name.
+pub fn fixture(name: &str) -> Option<Vec<u8>> {
+    Some(match name {
+        "empty" => Vec::new(),
+        "hello" => b"hello, ftpspec\r\n".to_vec(),
+        "random-64k" => random(64 * 1024, 0x9E37_79B9_7F4A_7C15),
+        "random-1m" => random(1024 * 1024, 0xD1B5_4A32_D192_ED03),
+        "text-lf" => text("\n"),
+        "text-crlf" => text("\r\n"),
+        "binary-crlf" => b"\r\n\r\r\n\n\r\x00\xff\r\n".repeat(512),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_fixture_exists_and_is_stable() {
+        for (name, _) in FIXTURES {
+            assert_eq!(fixture(name), fixture(name), "{name}");
+        }
+        assert_eq!(fixture("random-64k").unwrap().len(), 65536);
+        assert!(fixture("nope").is_none());
+    }
+}

@@ -1,0 +1,19 @@
+//! Scenario files: scripted client sessions in a small line-oriented
+//! language (specified in `scenarios/README.md`). Parsing is sans-IO.
+//!
+//! | file | holds |
+//! |------|-------|
+//! | `model.rs` | [`Scenario`], its metadata and [`Step`]s |
+//! | `parse.rs` | [`parse`], with `file:line` errors ([`ScenarioError`]) |
+//! | `pattern.rs` | [`Pattern`]: reply-text matching with `*` elision and `{=name}` captures |
+//! | `escape.rs` | quoted strings with `\r \n \t \\ \" \xNN` escapes |
+
+mod escape;
+mod model;
+mod parse;
+mod pattern;
+
+pub use escape::{EscapeError, unquote};
+pub use model::*;
+pub use parse::{ScenarioError, load_dir, parse};
+pub use pattern::{Captures, Pattern, PatternError};

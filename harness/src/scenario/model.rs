@@ -1,0 +1,329 @@
+//! What a scenario file says, once parsed.
+
+use std::fmt;
+
+/// RFC 2119 requirement level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// MUST: a violation is a failure.
+    Must,
+    /// SHOULD: a deviation is a warning.
+    Should,
+    /// MAY: optional; its absence is "unsupported".
+    May,
+}
+
+impl Level {
+    /// `MUST`, `SHOULD` or `MAY`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One RFC requirement a scenario checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    /// RFC number.
+    pub rfc: u16,
+    /// Section, e.g. `5.4`.
+    pub section: String,
+    /// Level.
+    pub level: Level,
+    /// The requirement, quoted from the RFC.
+    pub quote: String,
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RFC {} §{} {}", self.rfc, self.section, self.level)
+    }
+}
+
+/// Something a case needs from the target; without it the case is not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Permission to create files (a scratch directory is made for the case).
+    Write,
+    /// A named (non-anonymous) login.
+    User,
+    /// A FEAT feature, e.g. `MLST` or `REST STREAM`.
+    Feature(String),
+}
+
+/// How a data connection is set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DataMode {
+    /// PASV, 227 (RFC 959).
+    Pasv,
+    /// EPSV, 229 (RFC 2428).
+    Epsv,
+    /// PORT (RFC 959).
+    Port,
+    /// EPRT (RFC 2428).
+    Eprt,
+}
+
+impl DataMode {
+    /// Every mode.
+    pub const ALL: [DataMode; 4] = [DataMode::Pasv, DataMode::Epsv, DataMode::Port, DataMode::Eprt];
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataMode::Pasv => "pasv",
+            DataMode::Epsv => "epsv",
+            DataMode::Port => "port",
+            DataMode::Eprt => "eprt",
+        }
+    }
+
+    /// Whether the mode works over `family` (PASV and PORT carry IPv4 only).
+    pub fn supports(self, family: Family) -> bool {
+        family == Family::V4 || matches!(self, DataMode::Epsv | DataMode::Eprt)
+    }
+
+    /// Whether the server connects to us.
+    pub fn is_active(self) -> bool {
+        matches!(self, DataMode::Port | DataMode::Eprt)
+    }
+}
+
+/// Address family of the control connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+impl Family {
+    /// `ipv4` or `ipv6`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::V4 => "ipv4",
+            Family::V6 => "ipv6",
+        }
+    }
+}
+
+/// The mode a data-bearing case runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Mode {
+    /// Data connection setup.
+    pub data: DataMode,
+    /// Control connection family.
+    pub family: Family,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.data.as_str(), self.family.as_str())
+    }
+}
+
+/// Reply codes an `expect` accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeSpec(pub Vec<CodeAlt>);
+
+/// One alternative of a [`CodeSpec`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeAlt {
+    /// `230`
+    Exact(u16),
+    /// `2xx`: any code with this first digit.
+    Class(u8),
+    /// `25x`: any code with these first two digits.
+    Group(u8),
+}
+
+impl CodeSpec {
+    /// Whether `code` is accepted.
+    pub fn accepts(&self, code: u16) -> bool {
+        self.0.iter().any(|a| match *a {
+            CodeAlt::Exact(c) => c == code,
+            CodeAlt::Class(d) => code / 100 == u16::from(d),
+            CodeAlt::Group(g) => code / 10 == u16::from(g),
+        })
+    }
+}
+
+impl fmt::Display for CodeSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" or ")?;
+            }
+            match a {
+                CodeAlt::Exact(c) => write!(f, "{c:03}")?,
+                CodeAlt::Class(d) => write!(f, "{d}xx")?,
+                CodeAlt::Group(g) => write!(f, "{g:02}x")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bytes to upload or compare with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataSource {
+    /// Literal bytes from a quoted string.
+    Text(Vec<u8>),
+    /// A generated fixture by name (see [`crate::fixtures`]).
+    Fixture(String),
+}
+
+/// What a download is checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DownloadCheck {
+    /// Anything (the bytes are still bounded and recorded).
+    Any,
+    /// Exactly these bytes.
+    Exact(DataSource),
+    /// This many bytes.
+    Size(u64),
+    /// This SHA-256, in hex.
+    Sha256(String),
+    /// The text matches a pattern (variables substituted first).
+    Match(String),
+}
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// Send a command line; the text is a template with `{variables}`.
+    Send(String),
+    /// Send bytes exactly as given.
+    Raw(Vec<u8>),
+    /// Expect a reply with one of these codes, and optionally text matching a pattern template.
+    Expect {
+        /// Accepted codes.
+        codes: CodeSpec,
+        /// Pattern template for the reply text (lines joined by `\n`).
+        pattern: Option<String>,
+    },
+    /// Expect the server to close the control connection.
+    ExpectClose,
+    /// Set up a data connection in the case's mode.
+    DataOpen,
+    /// Send bytes over the data connection, then close it.
+    DataUpload(DataSource),
+    /// Receive over the data connection until the server closes it, and check.
+    DataDownload(DownloadCheck),
+    /// The server must not use the data connection: no connection in
+    /// active mode, no bytes in passive mode.
+    DataNone,
+}
+
+/// One step, with its source line and level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based line in the scenario file.
+    pub line: usize,
+    /// A failing `should` step gives a warning; a `may` step, "unsupported".
+    pub level: Level,
+    /// What it does.
+    pub kind: StepKind,
+}
+
+/// A parsed scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Path of the file, as given to the parser.
+    pub path: String,
+    /// Unique id, e.g. `transfer.stor-retr-binary`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Requirements checked.
+    pub refs: Vec<Requirement>,
+    /// Tags for `--tag`.
+    pub tags: Vec<String>,
+    /// What the case needs.
+    pub needs: Vec<Need>,
+    /// Data modes to expand across; empty when the case carries no data.
+    pub modes: Vec<DataMode>,
+    /// Whether the runner logs in before the steps (default yes).
+    pub login: bool,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// Whether the case is expanded across data modes.
+    pub fn is_data_bearing(&self) -> bool {
+        !self.modes.is_empty()
+    }
+
+    /// Whether the scenario needs a scratch directory.
+    pub fn needs_write(&self) -> bool {
+        self.needs.contains(&Need::Write)
+    }
+}
+
+/// Variables every scenario may use without capturing them.
+pub const BUILTIN_VARS: &[&str] = &["user", "pass", "dir", "host"];
+
+/// Replace `{name}` with its value; `{=name}` (a capture) is left alone.
+/// Returns the name of the first unknown variable on failure.
+pub fn substitute(template: &str, mut lookup: impl FnMut(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c))).unwrap_or(after.len());
+        if name_len > 0 && after[name_len..].starts_with('}') {
+            let name = &after[..name_len];
+            out.push_str(&lookup(name).ok_or_else(|| name.to_owned())?);
+            rest = &after[name_len + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The `{variables}` a template uses.
+pub fn variables(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let _ = substitute(template, |n| {
+        names.push(n.to_owned());
+        Some(String::new())
+    });
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitution() {
+        let v = |n: &str| (n == "dir").then(|| "d1".to_owned());
+        assert_eq!(substitute("STOR {dir}/x", v).unwrap(), "STOR d1/x");
+        assert_eq!(substitute("{=cap} {dir}", v).unwrap(), "{=cap} d1");
+        assert_eq!(substitute("{nope}", v), Err("nope".to_owned()));
+        assert_eq!(substitute("a{b c}", v).unwrap(), "a{b c}");
+        assert_eq!(variables("{a}{fixture.x.size}"), ["a", "fixture.x.size"]);
+    }
+
+    #[test]
+    fn code_specs() {
+        let s = CodeSpec(vec![CodeAlt::Exact(125), CodeAlt::Class(2), CodeAlt::Group(45)]);
+        assert!(s.accepts(125) && s.accepts(226) && s.accepts(451) && !s.accepts(150));
+        assert_eq!(s.to_string(), "125 or 2xx or 45x");
+    }
+}

@@ -1,0 +1,397 @@
+//! The scenario parser. Errors carry `file:line`.
+
+use super::escape::{unquote, unquote_prefix};
+use super::model::*;
+use super::pattern::Pattern;
+use crate::fixtures::fixture;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+/// A scenario file error, located.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    /// The file.
+    pub file: String,
+    /// 1-based line; 0 for the whole file.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+impl Ctx<'_> {
+    fn err(&self, message: impl Into<String>) -> ScenarioError {
+        ScenarioError { file: self.file.to_owned(), line: self.line, message: message.into() }
+    }
+}
+
+fn parse_codes(ctx: &Ctx, s: &str) -> Result<CodeSpec, ScenarioError> {
+    let mut alts = Vec::new();
+    for alt in s.split('|') {
+        let b = alt.as_bytes();
+        let bad = || ctx.err(format!("bad reply code {alt:?}: write 230, 2xx, 25x, or alternatives like 125|150"));
+        if b.len() != 3 || !(b'1'..=b'5').contains(&b[0]) {
+            return Err(bad());
+        }
+        alts.push(match (b[1], b[2]) {
+            (b'x', b'x') => CodeAlt::Class(b[0] - b'0'),
+            (d, b'x') if d.is_ascii_digit() => CodeAlt::Group((b[0] - b'0') * 10 + (d - b'0')),
+            (d, e) if d.is_ascii_digit() && e.is_ascii_digit() => CodeAlt::Exact(alt.parse().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        });
+    }
+    Ok(CodeSpec(alts))
+}
+
+fn parse_source(ctx: &Ctx, s: &str) -> Result<DataSource, ScenarioError> {
+    if let Some(name) = s.strip_prefix("fixture ") {
+        let name = name.trim();
+        if fixture(name).is_none() {
+            let known: Vec<&str> = crate::fixtures::FIXTURES.iter().map(|f| f.0).collect();
+            return Err(ctx.err(format!("unknown fixture {name:?}; known: {}", known.join(", "))));
+        }
+        return Ok(DataSource::Fixture(name.to_owned()));
+    }
+    unquote(s).map(DataSource::Text).map_err(|e| ctx.err(format!("{e}: expected \"text\" or fixture NAME")))
+}
+
+fn parse_ref(ctx: &Ctx, s: &str) -> Result<Requirement, ScenarioError> {
+    let usage = "expected: ref: RFC <number> §<section> MUST|SHOULD|MAY \"<quoted requirement>\"";
+    let rest = s.strip_prefix("RFC ").ok_or_else(|| ctx.err(usage))?;
+    let (num, rest) = rest.split_once(' ').ok_or_else(|| ctx.err(usage))?;
+    let rfc: u16 = num.parse().map_err(|_| ctx.err(usage))?;
+    let (section, rest) = rest.split_once(' ').ok_or_else(|| ctx.err(usage))?;
+    let section = section.strip_prefix('§').ok_or_else(|| ctx.err(usage))?;
+    let (level, rest) = rest.split_once(' ').ok_or_else(|| ctx.err(usage))?;
+    let level = match level {
+        "MUST" => Level::Must,
+        "SHOULD" => Level::Should,
+        "MAY" => Level::May,
+        _ => return Err(ctx.err(usage)),
+    };
+    let quote = unquote(rest).map_err(|e| ctx.err(format!("{e}; {usage}")))?;
+    Ok(Requirement { rfc, section: section.to_owned(), level, quote: String::from_utf8_lossy(&quote).into_owned() })
+}
+
+fn check_vars(ctx: &Ctx, template: &str, known: &BTreeSet<String>) -> Result<(), ScenarioError> {
+    for v in variables(template) {
+        let fixture_size = v.strip_prefix("fixture.").and_then(|r| r.strip_suffix(".size")).is_some_and(|n| fixture(n).is_some());
+        if !fixture_size && !known.contains(&v) {
+            return Err(ctx.err(format!(
+                "unknown variable {{{v}}}: use {}, {{fixture.NAME.size}}, or a name captured earlier with {{=name}}",
+                BUILTIN_VARS.iter().map(|b| format!("{{{b}}}")).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn captures_of(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find("{=") {
+        rest = &rest[i + 2..];
+        if let Some(end) = rest.find('}') {
+            out.push(rest[..end].to_owned());
+        }
+    }
+    out
+}
+
+/// Parse one scenario file's text. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let mut sc = Scenario {
+        path: file.to_owned(),
+        id: String::new(),
+        title: String::new(),
+        refs: Vec::new(),
+        tags: Vec::new(),
+        needs: Vec::new(),
+        modes: Vec::new(),
+        login: true,
+        steps: Vec::new(),
+    };
+    let mut known: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+    let mut in_steps = false;
+    for (i, raw) in text.lines().enumerate() {
+        let ctx = Ctx { file, line: i + 1 };
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once(':').filter(|(k, _)| !k.contains(' ') && !k.is_empty()) {
+            if in_steps {
+                return Err(ctx.err(format!("metadata `{key}:` after the first step; put it at the top")));
+            }
+            let value = value.trim();
+            match key {
+                "id" => {
+                    if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                        return Err(ctx.err("id must be letters, digits, '.', '_' or '-'"));
+                    }
+                    sc.id = value.to_owned();
+                }
+                "title" => sc.title = value.to_owned(),
+                "ref" => sc.refs.push(parse_ref(&ctx, value)?),
+                "tags" => sc.tags.extend(value.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())),
+                "needs" => {
+                    for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                        sc.needs.push(match n {
+                            "write" => Need::Write,
+                            "user" => Need::User,
+                            _ => match n.strip_prefix("feat ") {
+                                Some(f) => Need::Feature(f.trim().to_ascii_uppercase()),
+                                None => return Err(ctx.err(format!("unknown need {n:?}: use write, user, or feat NAME"))),
+                            },
+                        });
+                    }
+                }
+                "modes" => {
+                    for m in value.split(|c: char| c == ',' || c.is_whitespace()).filter(|m| !m.is_empty()) {
+                        match m {
+                            "all" => sc.modes.extend(DataMode::ALL),
+                            _ => sc.modes.push(
+                                DataMode::ALL
+                                    .into_iter()
+                                    .find(|d| d.as_str() == m)
+                                    .ok_or_else(|| ctx.err(format!("unknown mode {m:?}: use all, pasv, epsv, port or eprt")))?,
+                            ),
+                        }
+                    }
+                    sc.modes.sort();
+                    sc.modes.dedup();
+                }
+                "login" => {
+                    sc.login = match value {
+                        "yes" => true,
+                        "no" => false,
+                        _ => return Err(ctx.err("login: takes yes or no")),
+                    }
+                }
+                _ => {
+                    return Err(ctx.err(format!(
+                        "unknown metadata key {key:?}: use id, title, ref, tags, needs, modes or login"
+                    )));
+                }
+            }
+            continue;
+        }
+        in_steps = true;
+        let (level, body) = match line.split_once(' ') {
+            Some(("must", b)) => (Level::Must, b.trim()),
+            Some(("should", b)) => (Level::Should, b.trim()),
+            Some(("may", b)) => (Level::May, b.trim()),
+            _ => (Level::Must, line),
+        };
+        let (word, rest) = body.split_once(' ').map(|(w, r)| (w, r.trim())).unwrap_or((body, ""));
+        let kind = match word {
+            "send" => {
+                if rest.is_empty() {
+                    return Err(ctx.err("send needs a command, e.g. `send NOOP`"));
+                }
+                check_vars(&ctx, rest, &known)?;
+                StepKind::Send(rest.to_owned())
+            }
+            "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
+            "expect" if rest == "close" => StepKind::ExpectClose,
+            "expect" => {
+                let (codes, pat) = match rest.split_once('~') {
+                    Some((c, p)) => (c.trim(), Some(p.trim())),
+                    None => (rest, None),
+                };
+                if codes.is_empty() {
+                    return Err(ctx.err("expect needs reply codes, e.g. `expect 230` or `expect 2xx ~ \"pattern\"`"));
+                }
+                let codes = parse_codes(&ctx, codes)?;
+                let pattern = match pat {
+                    None => None,
+                    Some(p) => {
+                        let text = unquote(p).map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                        let text = String::from_utf8(text).map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                        check_vars(&ctx, &text, &known)?;
+                        Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                        known.extend(captures_of(&text));
+                        Some(text)
+                    }
+                };
+                StepKind::Expect { codes, pattern }
+            }
+            "data" => {
+                let (verb, arg) = rest.split_once(' ').map(|(v, a)| (v, a.trim())).unwrap_or((rest, ""));
+                match (verb, arg) {
+                    ("open", "") => StepKind::DataOpen,
+                    ("none", "") => StepKind::DataNone,
+                    ("upload", src) => StepKind::DataUpload(parse_source(&ctx, src)?),
+                    ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
+                    ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
+                        Some(("exact", src)) => DownloadCheck::Exact(parse_source(&ctx, src.trim())?),
+                        Some(("size", n)) => DownloadCheck::Size(n.trim().parse().map_err(|_| ctx.err("size needs a number"))?),
+                        Some(("sha256", h)) if h.trim().len() == 64 && h.trim().bytes().all(|b| b.is_ascii_hexdigit()) => {
+                            DownloadCheck::Sha256(h.trim().to_ascii_lowercase())
+                        }
+                        Some(("match", p)) => {
+                            let (text, rest) = unquote_prefix(p.trim()).map_err(|e| ctx.err(format!("match: {e}")))?;
+                            if !rest.trim().is_empty() {
+                                return Err(ctx.err("match: text after the pattern"));
+                            }
+                            let text = String::from_utf8(text).map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                            check_vars(&ctx, &text, &known)?;
+                            Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                            DownloadCheck::Match(text)
+                        }
+                        _ => {
+                            return Err(ctx.err(
+                                "data download takes: nothing, exact \"text\"|fixture NAME, size N, sha256 HEX, or match \"pattern\"",
+                            ));
+                        }
+                    }),
+                    _ => return Err(ctx.err("data takes: open, none, upload SOURCE, or download [CHECK]")),
+                }
+            }
+            _ => {
+                return Err(ctx.err(format!(
+                    "unknown step {word:?}: use send, raw, expect, or data (optionally after must/should/may)"
+                )));
+            }
+        };
+        sc.steps.push(Step { line: i + 1, level, kind });
+    }
+    let whole = Ctx { file, line: 0 };
+    if sc.id.is_empty() {
+        return Err(whole.err("missing `id:`"));
+    }
+    if sc.title.is_empty() {
+        return Err(whole.err("missing `title:`"));
+    }
+    if sc.refs.is_empty() {
+        return Err(whole.err("missing `ref:`: every case cites the RFC requirement it checks"));
+    }
+    if sc.steps.is_empty() {
+        return Err(whole.err("no steps"));
+    }
+    let uses_data = sc.steps.iter().any(|s| matches!(s.kind, StepKind::DataOpen));
+    if uses_data && sc.modes.is_empty() {
+        return Err(whole.err("`data open` needs `modes:` (e.g. `modes: all`)"));
+    }
+    Ok(sc)
+}
+
+/// Load every `*.ftpspec` file under `dir`, sorted by path. Ids must be unique.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut errors = Vec::new();
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(ScenarioError { file: d.display().to_string(), line: 0, message: e.to_string() });
+                continue;
+            }
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "ftpspec") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut out: Vec<Scenario> = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        match std::fs::read_to_string(&f) {
+            Ok(text) => match parse(&name, &text) {
+                Ok(sc) => {
+                    if let Some(other) = out.iter().find(|o| o.id == sc.id) {
+                        errors.push(ScenarioError { file: name, line: 0, message: format!("id {:?} is also used by {}", sc.id, other.path) });
+                    } else {
+                        out.push(sc);
+                    }
+                }
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(ScenarioError { file: name, line: 0, message: e.to_string() }),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+# comment
+id: transfer.demo
+title: demo
+ref: RFC 959 §5.4 MUST "the server responds with a prompt primary reply"
+tags: transfer, data
+needs: write, feat REST STREAM
+modes: pasv epsv
+
+send TYPE I
+expect 200
+data open
+send STOR {dir}/x
+expect 125|150
+data upload fixture random-64k
+expect 2xx ~ "{=msg}"
+should send NOOP
+expect 200 ~ "*{msg}*"
+data open
+send RETR {dir}/x
+expect 1xx
+data download exact fixture random-64k
+raw "NOOP\r\n"
+expect close
+"#;
+
+    #[test]
+    fn parses_a_full_scenario() {
+        let sc = parse("demo.ftpspec", GOOD).unwrap();
+        assert_eq!(sc.id, "transfer.demo");
+        assert_eq!(sc.modes, [DataMode::Pasv, DataMode::Epsv]);
+        assert_eq!(sc.needs, [Need::Write, Need::Feature("REST STREAM".into())]);
+        assert_eq!(sc.refs[0].level, Level::Must);
+        assert_eq!(sc.steps.len(), 15);
+        assert_eq!(sc.steps[7].level, Level::Should);
+        assert_eq!(sc.steps[0].line, 10);
+    }
+
+    fn err(text: &str) -> String {
+        parse("f.ftpspec", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let head = "id: a\ntitle: t\nref: RFC 959 §4.2 MUST \"x\"\n";
+        assert_eq!(err(&format!("{head}send\n")), "f.ftpspec:4: send needs a command, e.g. `send NOOP`");
+        assert!(err(&format!("{head}expect 2x\n")).starts_with("f.ftpspec:4: bad reply code"));
+        assert!(err(&format!("{head}expect 600\n")).contains("bad reply code"));
+        assert!(err(&format!("{head}send CWD {{nope}}\n")).contains("unknown variable {nope}"));
+        assert!(err(&format!("{head}data upload fixture nope\n")).contains("unknown fixture"));
+        assert!(err(&format!("{head}data open\n")).contains("needs `modes:`"));
+        assert!(err(&format!("{head}frobnicate\n")).contains("unknown step"));
+        assert!(err(&format!("{head}send NOOP\nid: b\n")).contains("f.ftpspec:5: metadata"));
+        assert!(err("id: a\ntitle: t\nsend NOOP\n").contains("missing `ref:`"));
+        assert!(err("id: a\ntitle: t\nref: RFC x\nsend NOOP\n").contains("f.ftpspec:3: expected: ref:"));
+    }
+}
