@@ -2,8 +2,8 @@
 
 use clap::{Args, ValueEnum};
 use ftpspec_harness::codec::{
-    Command, Deviations, ExtAddr, ExtPassiveReply, HostPort, Leniency, PassiveReply, ReplyOptions, Request,
-    decode_all,
+    Command, Deviations, ExtAddr, ExtPassiveReply, HostPort, Leniency, PassiveReply, ReplyOptions,
+    Request, decode_all,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,12 +54,27 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let leniency = if args.strict { Leniency::STRICT } else { Leniency::PERMISSIVE };
+    let leniency = if args.strict {
+        Leniency::STRICT
+    } else {
+        Leniency::PERMISSIVE
+    };
     let ok = match args.kind {
         Kind::Reply => {
-            let (replies, err) = decode_all(&data, ReplyOptions { leniency, ..ReplyOptions::default() });
+            let (replies, err) = decode_all(
+                &data,
+                ReplyOptions {
+                    leniency,
+                    ..ReplyOptions::default()
+                },
+            );
             for r in &replies {
-                println!("reply {} ({} line(s)): {:?}", r.value.code(), r.value.lines().len(), r.value.text());
+                println!(
+                    "reply {} ({} line(s)): {:?}",
+                    r.value.code(),
+                    r.value.lines().len(),
+                    r.value.text()
+                );
                 show(r.deviations);
             }
             if let Some(e) = &err {
@@ -82,7 +97,10 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
                 false
             }
         },
-        Kind::Hostport => match (HostPort::parse_with(&data, leniency), PassiveReply::parse_with(&data, leniency)) {
+        Kind::Hostport => match (
+            HostPort::parse_with(&data, leniency),
+            PassiveReply::parse_with(&data, leniency),
+        ) {
             (Ok(p), _) => {
                 println!("PORT argument: {}", p.value.0);
                 show(p.deviations);
@@ -102,7 +120,12 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             let eprt = ExtAddr::parse_with(&data, leniency);
             let epsv = ExtPassiveReply::parse_with(&data, leniency);
             if let Ok(p) = &eprt {
-                println!("EPRT argument: protocol {} address {:?} port {}", p.value.host().protocol(), p.value.host(), p.value.port());
+                println!(
+                    "EPRT argument: protocol {} address {:?} port {}",
+                    p.value.host().protocol(),
+                    p.value.host(),
+                    p.value.port()
+                );
                 show(p.deviations);
             } else if let Ok(p) = &epsv {
                 println!("229 port: {}", p.value.port());
@@ -113,5 +136,9 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             eprt.is_ok() || epsv.is_ok()
         }
     };
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -1,13 +1,19 @@
 //! `ftpspec`: a thin command-line front end over the `ftpspec-harness` engine.
 
 mod decode;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// FTP protocol conformance and fuzz test harness.
+///
+/// Runs scripted client sessions (scenarios/*.ftpspec) against an FTP server
+/// and checks every reply against RFC 959, 2428, 2389, 3659 and 1123. With
+/// no --target it starts an embedded libunftp server on loopback, so
+/// `ftpspec run` alone shows a real report.
 #[derive(Parser)]
-#[command(name = "ftpspec", version, about, long_about = None)]
+#[command(name = "ftpspec", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -15,6 +21,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the conformance suite against a server.
+    ///
+    /// Exit codes: 0 no failures, 1 failures or errors, 2 usage or scenario-file
+    /// errors, 3 target unreachable.
+    ///
+    /// Examples:
+    ///   ftpspec run                                          # embedded libunftp
+    ///   ftpspec run --target ftp://user:pass@127.0.0.1:2121/
+    ///   ftpspec run --target ftp://[::1]:21/ --only 'transfer.*' --jobs 4
+    ///   ftpspec run --report human --report json=report.json
+    #[command(verbatim_doc_comment)]
+    Run(run::RunArgs),
+    /// List the cases a run would execute, without connecting anywhere.
+    List(run::ListArgs),
     /// Decode captured FTP bytes and show every value and tolerated deviation.
     ///
     /// Example: `ftpspec decode reply corpora/reply/vsftpd-feat-211-multiline.txt`
@@ -24,6 +44,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List(args) => run::list(args),
         Command::Decode(args) => decode::run(&args),
     }
 }

@@ -5,11 +5,20 @@
 pub const FIXTURES: &[(&str, &str)] = &[
     ("empty", "zero bytes"),
     ("hello", "a short ASCII line with CRLF"),
-    ("random-64k", "65,536 pseudo-random bytes (all byte values, CR and LF included)"),
+    (
+        "random-64k",
+        "65,536 pseudo-random bytes (all byte values, CR and LF included)",
+    ),
     ("random-1m", "1 MiB of pseudo-random bytes"),
-    ("text-lf", "ASCII text with LF line ends (TYPE A conversion)"),
+    (
+        "text-lf",
+        "ASCII text with LF line ends (TYPE A conversion)",
+    ),
     ("text-crlf", "the same text with CRLF line ends"),
-    ("binary-crlf", "bytes rich in CR, LF and CRLF that TYPE I must not touch"),
+    (
+        "binary-crlf",
+        "bytes rich in CR, LF and CRLF that TYPE I must not touch",
+    ),
 ];
 
 fn random(len: usize, seed: u64) -> Vec<u8> {
@@ -25,7 +34,10 @@ fn random(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn text(eol: &str) -> Vec<u8> {
-    (0..200).map(|i| format!("line {i:03}: The quick brown fox jumps over the lazy dog.{eol}")).collect::<String>().into_bytes()
+    (0..200)
+        .map(|i| format!("line {i:03}: The quick brown fox jumps over the lazy dog.{eol}"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// The bytes of a fixture, or `None` for an unknown name.

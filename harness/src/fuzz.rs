@@ -8,8 +8,11 @@ use crate::codec::{
     ReplyLimits, ReplyOptions, Request, decode_all, parse_522_protocols,
 };
 
+/// A fuzz target body.
+pub type Body = fn(&[u8]);
+
 /// Every fuzz target, by the name of its `fuzz/fuzz_targets/<name>.rs` and `corpora/<name>/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("command", command),
     ("reply", reply),
     ("reply_stream", reply_stream),

@@ -5,14 +5,41 @@
 //! | module | what it holds | touches sockets? |
 //! |--------|---------------|------------------|
 //! | [`codec`] | sans-IO parsing and encoding of commands, replies and addresses | no |
+//! | [`scenario`] | the scenario language: model, parser, patterns | no |
+//! | [`fixtures`] | generated file contents scenarios upload and compare | no |
 //! | [`fuzz`] | fuzz target bodies with their oracles, shared by `fuzz/` and the tests | no |
+//! | `target` | the server under test, from an `ftp://` URL | resolves names |
+//! | `driver` | control and data connections, bounded in size and time | **yes, only here** |
+//! | `oracle` | built-in checks applied to every reply (RFC 959 §5.4 codes) | no |
+//! | `verdict` | pass / fail / warn / unsupported / skip / error, and findings | no |
+//! | `runner` | probe, case expansion, parallel execution, events | via `driver` |
+//! | `report` | reporters consuming runner events (human, JSON) | no |
+//! | `embedded` | libunftp in-process on loopback, the default target | serves |
 //!
 //! The codec is strict by default: every departure from the RFC grammar it
 //! can tolerate is a named [`codec::Deviation`], enabled through
 //! [`codec::Leniency`] and reported back so that it can become a warning.
+//!
+//! Features: `engine` (default) adds everything that needs tokio; `embedded`
+//! (default) adds the libunftp target. The fuzz crate builds with neither.
 #![warn(missing_docs)]
 
 pub mod codec;
 pub mod fixtures;
 pub mod fuzz;
 pub mod scenario;
+
+#[cfg(feature = "engine")]
+pub mod driver;
+#[cfg(feature = "embedded")]
+pub mod embedded;
+#[cfg(feature = "engine")]
+pub mod oracle;
+#[cfg(feature = "engine")]
+pub mod report;
+#[cfg(feature = "engine")]
+pub mod runner;
+#[cfg(feature = "engine")]
+pub mod target;
+#[cfg(feature = "engine")]
+pub mod verdict;

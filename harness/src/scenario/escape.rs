@@ -30,8 +30,11 @@ pub fn unquote_prefix(s: &str) -> Result<(Vec<u8>, &str), EscapeError> {
                 Some('\\') => out.push(b'\\'),
                 Some('"') => out.push(b'"'),
                 Some('x') => {
-                    let hex: String = (0..2).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
-                    let b = u8::from_str_radix(&hex, 16).map_err(|_| EscapeError::BadEscape('x'))?;
+                    let hex: String = (0..2)
+                        .filter_map(|_| chars.next().map(|(_, c)| c))
+                        .collect();
+                    let b =
+                        u8::from_str_radix(&hex, 16).map_err(|_| EscapeError::BadEscape('x'))?;
                     out.push(b);
                 }
                 Some(other) => return Err(EscapeError::BadEscape(other)),
@@ -49,7 +52,11 @@ pub fn unquote_prefix(s: &str) -> Result<(Vec<u8>, &str), EscapeError> {
 /// Unquote a whole `"..."` string.
 pub fn unquote(s: &str) -> Result<Vec<u8>, EscapeError> {
     let (v, rest) = unquote_prefix(s.trim())?;
-    if rest.trim().is_empty() { Ok(v) } else { Err(EscapeError::Trailing) }
+    if rest.trim().is_empty() {
+        Ok(v)
+    } else {
+        Err(EscapeError::Trailing)
+    }
 }
 
 #[cfg(test)]

@@ -75,7 +75,12 @@ pub enum DataMode {
 
 impl DataMode {
     /// Every mode.
-    pub const ALL: [DataMode; 4] = [DataMode::Pasv, DataMode::Epsv, DataMode::Port, DataMode::Eprt];
+    pub const ALL: [DataMode; 4] = [
+        DataMode::Pasv,
+        DataMode::Epsv,
+        DataMode::Port,
+        DataMode::Eprt,
+    ];
 
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
@@ -211,6 +216,9 @@ pub enum StepKind {
         codes: CodeSpec,
         /// Pattern template for the reply text (lines joined by `\n`).
         pattern: Option<String>,
+        /// `expect final`: one positive preliminary reply (1yz) may come
+        /// first; the codes apply to the reply after it.
+        after_preliminary: bool,
     },
     /// Expect the server to close the control connection.
     ExpectClose,
@@ -220,8 +228,8 @@ pub enum StepKind {
     DataUpload(DataSource),
     /// Receive over the data connection until the server closes it, and check.
     DataDownload(DownloadCheck),
-    /// The server must not use the data connection: no connection in
-    /// active mode, no bytes in passive mode.
+    /// No bytes may flow on the data connection (the server may still
+    /// open it in active mode, as a 1yz announces).
     DataNone,
 }
 
@@ -276,13 +284,18 @@ pub const BUILTIN_VARS: &[&str] = &["user", "pass", "dir", "host"];
 
 /// Replace `{name}` with its value; `{=name}` (a capture) is left alone.
 /// Returns the name of the first unknown variable on failure.
-pub fn substitute(template: &str, mut lookup: impl FnMut(&str) -> Option<String>) -> Result<String, String> {
+pub fn substitute(
+    template: &str,
+    mut lookup: impl FnMut(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c))).unwrap_or(after.len());
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+            .unwrap_or(after.len());
         if name_len > 0 && after[name_len..].starts_with('}') {
             let name = &after[..name_len];
             out.push_str(&lookup(name).ok_or_else(|| name.to_owned())?);
@@ -322,7 +335,11 @@ mod tests {
 
     #[test]
     fn code_specs() {
-        let s = CodeSpec(vec![CodeAlt::Exact(125), CodeAlt::Class(2), CodeAlt::Group(45)]);
+        let s = CodeSpec(vec![
+            CodeAlt::Exact(125),
+            CodeAlt::Class(2),
+            CodeAlt::Group(45),
+        ]);
         assert!(s.accepts(125) && s.accepts(226) && s.accepts(451) && !s.accepts(150));
         assert_eq!(s.to_string(), "125 or 2xx or 45x");
     }

@@ -36,7 +36,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, message: impl Into<String>) -> ScenarioError {
-        ScenarioError { file: self.file.to_owned(), line: self.line, message: message.into() }
+        ScenarioError {
+            file: self.file.to_owned(),
+            line: self.line,
+            message: message.into(),
+        }
     }
 }
 
@@ -44,14 +48,20 @@ fn parse_codes(ctx: &Ctx, s: &str) -> Result<CodeSpec, ScenarioError> {
     let mut alts = Vec::new();
     for alt in s.split('|') {
         let b = alt.as_bytes();
-        let bad = || ctx.err(format!("bad reply code {alt:?}: write 230, 2xx, 25x, or alternatives like 125|150"));
+        let bad = || {
+            ctx.err(format!(
+                "bad reply code {alt:?}: write 230, 2xx, 25x, or alternatives like 125|150"
+            ))
+        };
         if b.len() != 3 || !(b'1'..=b'5').contains(&b[0]) {
             return Err(bad());
         }
         alts.push(match (b[1], b[2]) {
             (b'x', b'x') => CodeAlt::Class(b[0] - b'0'),
             (d, b'x') if d.is_ascii_digit() => CodeAlt::Group((b[0] - b'0') * 10 + (d - b'0')),
-            (d, e) if d.is_ascii_digit() && e.is_ascii_digit() => CodeAlt::Exact(alt.parse().map_err(|_| bad())?),
+            (d, e) if d.is_ascii_digit() && e.is_ascii_digit() => {
+                CodeAlt::Exact(alt.parse().map_err(|_| bad())?)
+            }
             _ => return Err(bad()),
         });
     }
@@ -63,11 +73,16 @@ fn parse_source(ctx: &Ctx, s: &str) -> Result<DataSource, ScenarioError> {
         let name = name.trim();
         if fixture(name).is_none() {
             let known: Vec<&str> = crate::fixtures::FIXTURES.iter().map(|f| f.0).collect();
-            return Err(ctx.err(format!("unknown fixture {name:?}; known: {}", known.join(", "))));
+            return Err(ctx.err(format!(
+                "unknown fixture {name:?}; known: {}",
+                known.join(", ")
+            )));
         }
         return Ok(DataSource::Fixture(name.to_owned()));
     }
-    unquote(s).map(DataSource::Text).map_err(|e| ctx.err(format!("{e}: expected \"text\" or fixture NAME")))
+    unquote(s)
+        .map(DataSource::Text)
+        .map_err(|e| ctx.err(format!("{e}: expected \"text\" or fixture NAME")))
 }
 
 fn parse_ref(ctx: &Ctx, s: &str) -> Result<Requirement, ScenarioError> {
@@ -85,12 +100,20 @@ fn parse_ref(ctx: &Ctx, s: &str) -> Result<Requirement, ScenarioError> {
         _ => return Err(ctx.err(usage)),
     };
     let quote = unquote(rest).map_err(|e| ctx.err(format!("{e}; {usage}")))?;
-    Ok(Requirement { rfc, section: section.to_owned(), level, quote: String::from_utf8_lossy(&quote).into_owned() })
+    Ok(Requirement {
+        rfc,
+        section: section.to_owned(),
+        level,
+        quote: String::from_utf8_lossy(&quote).into_owned(),
+    })
 }
 
 fn check_vars(ctx: &Ctx, template: &str, known: &BTreeSet<String>) -> Result<(), ScenarioError> {
     for v in variables(template) {
-        let fixture_size = v.strip_prefix("fixture.").and_then(|r| r.strip_suffix(".size")).is_some_and(|n| fixture(n).is_some());
+        let fixture_size = v
+            .strip_prefix("fixture.")
+            .and_then(|r| r.strip_suffix(".size"))
+            .is_some_and(|n| fixture(n).is_some());
         if !fixture_size && !known.contains(&v) {
             return Err(ctx.err(format!(
                 "unknown variable {{{v}}}: use {}, {{fixture.NAME.size}}, or a name captured earlier with {{=name}}",
@@ -134,21 +157,35 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if let Some((key, value)) = line.split_once(':').filter(|(k, _)| !k.contains(' ') && !k.is_empty()) {
+        if let Some((key, value)) = line
+            .split_once(':')
+            .filter(|(k, _)| !k.contains(' ') && !k.is_empty())
+        {
             if in_steps {
-                return Err(ctx.err(format!("metadata `{key}:` after the first step; put it at the top")));
+                return Err(ctx.err(format!(
+                    "metadata `{key}:` after the first step; put it at the top"
+                )));
             }
             let value = value.trim();
             match key {
                 "id" => {
-                    if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                    if value.is_empty()
+                        || !value
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                    {
                         return Err(ctx.err("id must be letters, digits, '.', '_' or '-'"));
                     }
                     sc.id = value.to_owned();
                 }
                 "title" => sc.title = value.to_owned(),
                 "ref" => sc.refs.push(parse_ref(&ctx, value)?),
-                "tags" => sc.tags.extend(value.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())),
+                "tags" => sc.tags.extend(
+                    value
+                        .split(',')
+                        .map(|t| t.trim().to_owned())
+                        .filter(|t| !t.is_empty()),
+                ),
                 "needs" => {
                     for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                         sc.needs.push(match n {
@@ -156,20 +193,31 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                             "user" => Need::User,
                             _ => match n.strip_prefix("feat ") {
                                 Some(f) => Need::Feature(f.trim().to_ascii_uppercase()),
-                                None => return Err(ctx.err(format!("unknown need {n:?}: use write, user, or feat NAME"))),
+                                None => {
+                                    return Err(ctx.err(format!(
+                                        "unknown need {n:?}: use write, user, or feat NAME"
+                                    )));
+                                }
                             },
                         });
                     }
                 }
                 "modes" => {
-                    for m in value.split(|c: char| c == ',' || c.is_whitespace()).filter(|m| !m.is_empty()) {
+                    for m in value
+                        .split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|m| !m.is_empty())
+                    {
                         match m {
                             "all" => sc.modes.extend(DataMode::ALL),
                             _ => sc.modes.push(
                                 DataMode::ALL
                                     .into_iter()
                                     .find(|d| d.as_str() == m)
-                                    .ok_or_else(|| ctx.err(format!("unknown mode {m:?}: use all, pasv, epsv, port or eprt")))?,
+                                    .ok_or_else(|| {
+                                        ctx.err(format!(
+                                            "unknown mode {m:?}: use all, pasv, epsv, port or eprt"
+                                        ))
+                                    })?,
                             ),
                         }
                     }
@@ -198,7 +246,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             Some(("may", b)) => (Level::May, b.trim()),
             _ => (Level::Must, line),
         };
-        let (word, rest) = body.split_once(' ').map(|(w, r)| (w, r.trim())).unwrap_or((body, ""));
+        let (word, rest) = body
+            .split_once(' ')
+            .map(|(w, r)| (w, r.trim()))
+            .unwrap_or((body, ""));
         let kind = match word {
             "send" => {
                 if rest.is_empty() {
@@ -210,46 +261,71 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
             "expect" if rest == "close" => StepKind::ExpectClose,
             "expect" => {
+                let (after_preliminary, rest) = match rest.strip_prefix("final ") {
+                    Some(r) => (true, r.trim()),
+                    None => (false, rest),
+                };
                 let (codes, pat) = match rest.split_once('~') {
                     Some((c, p)) => (c.trim(), Some(p.trim())),
                     None => (rest, None),
                 };
                 if codes.is_empty() {
-                    return Err(ctx.err("expect needs reply codes, e.g. `expect 230` or `expect 2xx ~ \"pattern\"`"));
+                    return Err(ctx.err(
+                        "expect needs reply codes, e.g. `expect 230` or `expect 2xx ~ \"pattern\"`",
+                    ));
                 }
                 let codes = parse_codes(&ctx, codes)?;
                 let pattern = match pat {
                     None => None,
                     Some(p) => {
                         let text = unquote(p).map_err(|e| ctx.err(format!("pattern: {e}")))?;
-                        let text = String::from_utf8(text).map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                        let text = String::from_utf8(text)
+                            .map_err(|_| ctx.err("pattern must be UTF-8"))?;
                         check_vars(&ctx, &text, &known)?;
                         Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
                         known.extend(captures_of(&text));
                         Some(text)
                     }
                 };
-                StepKind::Expect { codes, pattern }
+                StepKind::Expect {
+                    codes,
+                    pattern,
+                    after_preliminary,
+                }
             }
             "data" => {
-                let (verb, arg) = rest.split_once(' ').map(|(v, a)| (v, a.trim())).unwrap_or((rest, ""));
+                let (verb, arg) = rest
+                    .split_once(' ')
+                    .map(|(v, a)| (v, a.trim()))
+                    .unwrap_or((rest, ""));
                 match (verb, arg) {
                     ("open", "") => StepKind::DataOpen,
                     ("none", "") => StepKind::DataNone,
                     ("upload", src) => StepKind::DataUpload(parse_source(&ctx, src)?),
                     ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
                     ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
-                        Some(("exact", src)) => DownloadCheck::Exact(parse_source(&ctx, src.trim())?),
-                        Some(("size", n)) => DownloadCheck::Size(n.trim().parse().map_err(|_| ctx.err("size needs a number"))?),
-                        Some(("sha256", h)) if h.trim().len() == 64 && h.trim().bytes().all(|b| b.is_ascii_hexdigit()) => {
+                        Some(("exact", src)) => {
+                            DownloadCheck::Exact(parse_source(&ctx, src.trim())?)
+                        }
+                        Some(("size", n)) => DownloadCheck::Size(
+                            n.trim()
+                                .parse()
+                                .map_err(|_| ctx.err("size needs a number"))?,
+                        ),
+                        Some(("sha256", h))
+                            if h.trim().len() == 64
+                                && h.trim().bytes().all(|b| b.is_ascii_hexdigit()) =>
+                        {
                             DownloadCheck::Sha256(h.trim().to_ascii_lowercase())
                         }
                         Some(("match", p)) => {
-                            let (text, rest) = unquote_prefix(p.trim()).map_err(|e| ctx.err(format!("match: {e}")))?;
+                            let (text, rest) = unquote_prefix(p.trim())
+                                .map_err(|e| ctx.err(format!("match: {e}")))?;
                             if !rest.trim().is_empty() {
                                 return Err(ctx.err("match: text after the pattern"));
                             }
-                            let text = String::from_utf8(text).map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                            let text = String::from_utf8(text)
+                                .map_err(|_| ctx.err("pattern must be UTF-8"))?;
                             check_vars(&ctx, &text, &known)?;
                             Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
                             DownloadCheck::Match(text)
@@ -260,7 +336,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                             ));
                         }
                     }),
-                    _ => return Err(ctx.err("data takes: open, none, upload SOURCE, or download [CHECK]")),
+                    _ => {
+                        return Err(
+                            ctx.err("data takes: open, none, upload SOURCE, or download [CHECK]")
+                        );
+                    }
                 }
             }
             _ => {
@@ -269,7 +349,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                 )));
             }
         };
-        sc.steps.push(Step { line: i + 1, level, kind });
+        sc.steps.push(Step {
+            line: i + 1,
+            level,
+            kind,
+        });
     }
     let whole = Ctx { file, line: 0 };
     if sc.id.is_empty() {
@@ -284,7 +368,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if sc.steps.is_empty() {
         return Err(whole.err("no steps"));
     }
-    let uses_data = sc.steps.iter().any(|s| matches!(s.kind, StepKind::DataOpen));
+    let uses_data = sc
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::DataOpen));
     if uses_data && sc.modes.is_empty() {
         return Err(whole.err("`data open` needs `modes:` (e.g. `modes: all`)"));
     }
@@ -300,7 +387,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) => {
-                errors.push(ScenarioError { file: d.display().to_string(), line: 0, message: e.to_string() });
+                errors.push(ScenarioError {
+                    file: d.display().to_string(),
+                    line: 0,
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -321,17 +412,29 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
             Ok(text) => match parse(&name, &text) {
                 Ok(sc) => {
                     if let Some(other) = out.iter().find(|o| o.id == sc.id) {
-                        errors.push(ScenarioError { file: name, line: 0, message: format!("id {:?} is also used by {}", sc.id, other.path) });
+                        errors.push(ScenarioError {
+                            file: name,
+                            line: 0,
+                            message: format!("id {:?} is also used by {}", sc.id, other.path),
+                        });
                     } else {
                         out.push(sc);
                     }
                 }
                 Err(e) => errors.push(e),
             },
-            Err(e) => errors.push(ScenarioError { file: name, line: 0, message: e.to_string() }),
+            Err(e) => errors.push(ScenarioError {
+                file: name,
+                line: 0,
+                message: e.to_string(),
+            }),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -355,7 +458,7 @@ expect 125|150
 data upload fixture random-64k
 expect 2xx ~ "{=msg}"
 should send NOOP
-expect 200 ~ "*{msg}*"
+expect final 200 ~ "*{msg}*"
 data open
 send RETR {dir}/x
 expect 1xx
@@ -373,6 +476,13 @@ expect close
         assert_eq!(sc.refs[0].level, Level::Must);
         assert_eq!(sc.steps.len(), 15);
         assert_eq!(sc.steps[7].level, Level::Should);
+        assert!(matches!(
+            sc.steps[8].kind,
+            StepKind::Expect {
+                after_preliminary: true,
+                ..
+            }
+        ));
         assert_eq!(sc.steps[0].line, 10);
     }
 
@@ -383,7 +493,10 @@ expect close
     #[test]
     fn errors_name_file_and_line() {
         let head = "id: a\ntitle: t\nref: RFC 959 §4.2 MUST \"x\"\n";
-        assert_eq!(err(&format!("{head}send\n")), "f.ftpspec:4: send needs a command, e.g. `send NOOP`");
+        assert_eq!(
+            err(&format!("{head}send\n")),
+            "f.ftpspec:4: send needs a command, e.g. `send NOOP`"
+        );
         assert!(err(&format!("{head}expect 2x\n")).starts_with("f.ftpspec:4: bad reply code"));
         assert!(err(&format!("{head}expect 600\n")).contains("bad reply code"));
         assert!(err(&format!("{head}send CWD {{nope}}\n")).contains("unknown variable {nope}"));
@@ -392,6 +505,8 @@ expect close
         assert!(err(&format!("{head}frobnicate\n")).contains("unknown step"));
         assert!(err(&format!("{head}send NOOP\nid: b\n")).contains("f.ftpspec:5: metadata"));
         assert!(err("id: a\ntitle: t\nsend NOOP\n").contains("missing `ref:`"));
-        assert!(err("id: a\ntitle: t\nref: RFC x\nsend NOOP\n").contains("f.ftpspec:3: expected: ref:"));
+        assert!(
+            err("id: a\ntitle: t\nref: RFC x\nsend NOOP\n").contains("f.ftpspec:3: expected: ref:")
+        );
     }
 }

@@ -55,7 +55,11 @@ impl Pattern {
                 '{' if chars.peek() == Some(&'=') => {
                     chars.next();
                     let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    if name.is_empty()
+                        || !name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
                         return Err(PatternError::BadCapture);
                     }
                     flush(&mut lit, &mut pieces);
@@ -65,7 +69,10 @@ impl Pattern {
             }
         }
         flush(&mut lit, &mut pieces);
-        Ok(Pattern { source: source.to_owned(), pieces })
+        Ok(Pattern {
+            source: source.to_owned(),
+            pieces,
+        })
     }
 
     /// The pattern as written.
@@ -85,9 +92,14 @@ impl Pattern {
             *budget -= 1;
             match pieces.split_first() {
                 None => text.is_empty(),
-                Some((Piece::Lit(l), rest)) => text.strip_prefix(l.as_str()).is_some_and(|t| go(rest, t, caps, budget)),
+                Some((Piece::Lit(l), rest)) => text
+                    .strip_prefix(l.as_str())
+                    .is_some_and(|t| go(rest, t, caps, budget)),
                 Some((wild, rest)) => {
-                    for (i, _) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+                    for (i, _) in text
+                        .char_indices()
+                        .chain(std::iter::once((text.len(), ' ')))
+                    {
                         if go(rest, &text[i..], caps, budget) {
                             if let Piece::Capture(name) = wild {
                                 caps.insert(name.clone(), text[..i].to_owned());
@@ -113,7 +125,12 @@ mod tests {
         let p = Pattern::new("\"{=dir}\" *").unwrap();
         let caps = p.matches("\"/tmp/x\" is current directory").unwrap();
         assert_eq!(caps["dir"], "/tmp/x");
-        assert!(Pattern::new("Entering*").unwrap().matches("Entering Passive Mode").is_some());
+        assert!(
+            Pattern::new("Entering*")
+                .unwrap()
+                .matches("Entering Passive Mode")
+                .is_some()
+        );
         assert!(Pattern::new("abc").unwrap().matches("abcd").is_none());
         assert!(Pattern::new("a\\*b").unwrap().matches("a*b").is_some());
         assert!(Pattern::new("*").unwrap().matches("").is_some());

@@ -1,0 +1,164 @@
+//! The control connection.
+
+use super::transcript::{Direction, Transcript};
+use super::{DriverError, Limits, within};
+use crate::codec::{Leniency, Parsed, Reply, ReplyDecoder, ReplyOptions};
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A control connection with a bounded, permissive reply decoder: every
+/// tolerated deviation comes back with the reply so it can become a warning.
+#[derive(Debug)]
+pub struct Control {
+    stream: TcpStream,
+    decoder: ReplyDecoder,
+    peer: SocketAddr,
+    local: SocketAddr,
+    limits: Limits,
+    eof: bool,
+}
+
+impl Control {
+    /// Connect within the step timeout.
+    pub async fn connect(addr: SocketAddr, limits: Limits) -> Result<Control, DriverError> {
+        let stream = within(limits.step_timeout, "the control connection", async {
+            TcpStream::connect(addr)
+                .await
+                .map_err(DriverError::io("connecting"))
+        })
+        .await?;
+        let _ = stream.set_nodelay(true);
+        let peer = stream
+            .peer_addr()
+            .map_err(DriverError::io("peer address"))?;
+        let local = stream
+            .local_addr()
+            .map_err(DriverError::io("local address"))?;
+        let options = ReplyOptions {
+            leniency: Leniency::PERMISSIVE,
+            limits: limits.reply,
+        };
+        Ok(Control {
+            stream,
+            decoder: ReplyDecoder::new(options),
+            peer,
+            local,
+            limits,
+            eof: false,
+        })
+    }
+
+    /// The server's address: the only host data connections may go to.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Our address: the only address active mode listens on.
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Send bytes as they are.
+    pub async fn send(&mut self, bytes: &[u8], t: &mut Transcript) -> Result<(), DriverError> {
+        t.bytes(Direction::Client, bytes);
+        within(self.limits.step_timeout, "sending a command", async {
+            self.stream
+                .write_all(bytes)
+                .await
+                .map_err(DriverError::io("sending"))
+        })
+        .await
+    }
+
+    fn record(reply: &Parsed<Reply>, t: &mut Transcript) {
+        t.bytes(Direction::Server, &reply.value.to_bytes());
+    }
+
+    /// The next reply, waiting at most the step timeout.
+    pub async fn read_reply(&mut self, t: &mut Transcript) -> Result<Parsed<Reply>, DriverError> {
+        let limit = self.limits.step_timeout;
+        let result = within(limit, "a reply", async {
+            let mut buf = [0u8; 8192];
+            loop {
+                if let Some(r) = self.decoder.next_reply()? {
+                    return Ok(r);
+                }
+                if self.eof {
+                    self.decoder.finish()?;
+                    return Err(DriverError::Closed);
+                }
+                let n = self
+                    .stream
+                    .read(&mut buf)
+                    .await
+                    .map_err(DriverError::io("reading a reply"))?;
+                if n == 0 {
+                    self.eof = true;
+                } else {
+                    self.decoder.push(&buf[..n]);
+                }
+            }
+        })
+        .await;
+        match &result {
+            Ok(r) => Self::record(r, t),
+            Err(e) => t.push(Direction::Note, format!("no reply: {e}")),
+        }
+        result
+    }
+
+    /// A reply that is already here, without waiting: anything the server
+    /// sent that no command asked for. Does not block.
+    pub fn unsolicited(
+        &mut self,
+        t: &mut Transcript,
+    ) -> Result<Option<Parsed<Reply>>, DriverError> {
+        let mut buf = [0u8; 8192];
+        while !self.eof {
+            match self.stream.try_read(&mut buf) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.decoder.push(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(DriverError::io("reading")(e)),
+            }
+        }
+        let r = self.decoder.next_reply()?;
+        if let Some(r) = &r {
+            Self::record(r, t);
+        }
+        Ok(r)
+    }
+
+    /// Bytes received that do not yet form a reply.
+    pub fn pending_bytes(&self) -> usize {
+        self.decoder.buffered()
+    }
+
+    /// Wait for the server to close the connection. Replies that arrive
+    /// first are returned; `Ok(true)` once closed, `Ok(false)` on timeout.
+    pub async fn wait_close(
+        &mut self,
+        t: &mut Transcript,
+    ) -> Result<(bool, Vec<Reply>), DriverError> {
+        let mut extra = Vec::new();
+        let deadline = tokio::time::Instant::now() + self.limits.step_timeout;
+        let mut buf = [0u8; 8192];
+        loop {
+            while let Some(r) = self.decoder.next_reply()? {
+                Self::record(&r, t);
+                extra.push(r.value);
+            }
+            if self.eof {
+                return Ok((true, extra));
+            }
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut buf)).await {
+                Err(_) => return Ok((false, extra)),
+                Ok(Ok(0)) => self.eof = true,
+                Ok(Ok(n)) => self.decoder.push(&buf[..n]),
+                // A reset is a close too, if an abrupt one.
+                Ok(Err(_)) => self.eof = true,
+            }
+        }
+    }
+}

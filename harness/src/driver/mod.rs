@@ -1,0 +1,98 @@
+//! The session driver: the only code that touches sockets. Every read is
+//! bounded in size (the codec's [`ReplyLimits`], [`Limits::max_transfer`])
+//! and in time ([`Limits::step_timeout`]).
+//!
+//! | file | holds |
+//! |------|-------|
+//! | `control.rs` | [`Control`], the control connection |
+//! | `data.rs` | [`DataConn`], passive and active data connections |
+//! | `transcript.rs` | [`Transcript`], both directions of a case, data summarised |
+//!
+//! [`ReplyLimits`]: crate::codec::ReplyLimits
+
+mod control;
+mod data;
+mod transcript;
+
+pub use control::Control;
+pub use data::DataConn;
+pub use transcript::{Direction, Entry, Transcript};
+
+use crate::codec::{ReplyError, ReplyLimits};
+use std::time::Duration;
+
+/// Bounds on what a session may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest wait for any one event: a reply, a connection, a transfer's progress.
+    pub step_timeout: Duration,
+    /// Most bytes read from one data connection.
+    pub max_transfer: u64,
+    /// Line length and lines per reply.
+    pub reply: ReplyLimits,
+    /// How long a negative check ("the server must not connect") waits.
+    pub quiet_period: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            step_timeout: Duration::from_secs(5),
+            max_transfer: 64 * 1024 * 1024,
+            reply: ReplyLimits::default(),
+            quiet_period: Duration::from_millis(300),
+        }
+    }
+}
+
+/// Trouble on a connection. Whether it is the server's fault or the
+/// harness's is for the runner to judge.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// Nothing happened within the step timeout.
+    #[error("timed out after {0:?} waiting for {1}")]
+    Timeout(Duration, &'static str),
+    /// The peer closed the connection.
+    #[error("the server closed the control connection")]
+    Closed,
+    /// A socket error.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The reply stream could not be decoded.
+    #[error("undecodable reply: {0}")]
+    Reply(#[from] ReplyError),
+    /// A data transfer exceeded [`Limits::max_transfer`].
+    #[error("data transfer exceeded {0} bytes")]
+    TransferTooLarge(u64),
+}
+
+impl DriverError {
+    pub(crate) fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> DriverError {
+        move |source| DriverError::Io { what, source }
+    }
+
+    /// Whether this is the server breaking the reply grammar (as opposed to
+    /// going silent, hanging up or exceeding a harness limit).
+    pub fn is_malformed_reply(&self) -> bool {
+        matches!(
+            self,
+            DriverError::Reply(e) if !matches!(e, ReplyError::LineTooLong { .. } | ReplyError::TooManyLines { .. } | ReplyError::Poisoned)
+        )
+    }
+}
+
+/// Run `fut` with a timeout, mapping expiry to [`DriverError::Timeout`].
+pub(crate) async fn within<T>(
+    limit: Duration,
+    what: &'static str,
+    fut: impl std::future::Future<Output = Result<T, DriverError>>,
+) -> Result<T, DriverError> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| DriverError::Timeout(limit, what))?
+}

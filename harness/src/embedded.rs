@@ -1,0 +1,138 @@
+//! The embedded default target: libunftp in-process on loopback, with a
+//! temporary root, one fixed user, and active and passive modes enabled.
+//! `ftpspec run` with no `--target` runs against it.
+
+use crate::target::Target;
+use async_trait::async_trait;
+use libunftp::ServerBuilder;
+use libunftp::options::ActivePassiveMode;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
+use unftp_sbe_fs::Filesystem;
+
+/// The embedded server's login.
+pub const USER: &str = "ftpspec";
+/// The embedded server's password.
+pub const PASS: &str = "ftpspec";
+
+#[derive(Debug)]
+struct FixedUser;
+
+#[async_trait]
+impl Authenticator for FixedUser {
+    async fn authenticate(
+        &self,
+        username: &str,
+        creds: &Credentials,
+    ) -> Result<Principal, AuthenticationError> {
+        if username == USER && creds.password.as_deref() == Some(PASS) {
+            Ok(Principal {
+                username: username.to_owned(),
+            })
+        } else {
+            Err(AuthenticationError::BadPassword)
+        }
+    }
+}
+
+/// Why the embedded server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    /// Local I/O (temporary directory, free port).
+    #[error("embedded server: {0}")]
+    Io(#[from] std::io::Error),
+    /// libunftp refused its configuration.
+    #[error("embedded server: {0}")]
+    Server(String),
+    /// It never accepted a connection.
+    #[error("embedded server on {0} did not start listening")]
+    NotListening(SocketAddr),
+}
+
+/// A running embedded server; stops when dropped.
+pub struct Embedded {
+    /// Control addresses: 127.0.0.1 and, where the machine has it, ::1.
+    pub addrs: Vec<SocketAddr>,
+    root: tempfile::TempDir,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Embedded {
+    /// Start on loopback (IPv4 and, if available, IPv6). Must be called
+    /// within a tokio runtime.
+    pub async fn start() -> Result<Embedded, EmbeddedError> {
+        let root = tempfile::Builder::new()
+            .prefix("ftpspec-embedded-")
+            .tempdir()?;
+        let mut e = Embedded {
+            addrs: Vec::new(),
+            root,
+            tasks: Vec::new(),
+        };
+        e.serve(IpAddr::V4(Ipv4Addr::LOCALHOST)).await?;
+        // IPv6 is optional: a machine without ::1 still gets a full IPv4 run.
+        let _ = e.serve(IpAddr::V6(Ipv6Addr::LOCALHOST)).await;
+        Ok(e)
+    }
+
+    async fn serve(&mut self, ip: IpAddr) -> Result<(), EmbeddedError> {
+        // libunftp binds by address; pick a free port first.
+        let port = TcpListener::bind(SocketAddr::new(ip, 0))?
+            .local_addr()?
+            .port();
+        let addr = SocketAddr::new(ip, port);
+        let path = self.root.path().to_path_buf();
+        let server = ServerBuilder::with_authenticator(
+            Box::new(move || Filesystem::new(path.clone()).expect("the embedded root exists")),
+            Arc::new(FixedUser),
+        )
+        .greeting("ftpspec embedded libunftp server")
+        .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
+        .idle_session_timeout(60)
+        .build()
+        .map_err(|e| EmbeddedError::Server(e.to_string()))?;
+        self.tasks.push(tokio::spawn(async move {
+            let _ = server.listen(addr.to_string()).await;
+        }));
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                self.addrs.push(addr);
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(EmbeddedError::NotListening(addr))
+    }
+
+    /// The target to run against.
+    pub fn target(&self) -> Target {
+        Target {
+            name: format!(
+                "embedded libunftp ({})",
+                self.addrs
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            addrs: self.addrs.clone(),
+            user: Some(USER.to_owned()),
+            pass: PASS.to_owned(),
+        }
+    }
+
+    /// The server's root directory.
+    pub fn root(&self) -> &std::path::Path {
+        self.root.path()
+    }
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

@@ -1,0 +1,773 @@
+//! Running one case: set-up (connect, banner, login, scratch directory),
+//! the scenario's steps, and the built-in oracles applied to every reply.
+
+use crate::codec::{
+    Command, ExtAddr, ExtPassiveReply, HostPort, Leniency, PassiveReply, Reply, ReplyCode, Verb,
+};
+use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Transcript};
+use crate::fixtures::fixture;
+use crate::oracle::check_code;
+use crate::scenario::{
+    CodeSpec, DataMode, DataSource, DownloadCheck, Level, Mode, Pattern, Scenario, Step, StepKind,
+    substitute,
+};
+use crate::target::Target;
+use crate::verdict::{Finding, Verdict};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Why a case stopped early.
+#[derive(Debug)]
+pub(crate) struct Stop {
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+impl Stop {
+    fn new(verdict: Verdict, message: impl Into<String>) -> Stop {
+        Stop {
+            verdict,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a case produced.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub verdict: Verdict,
+    pub message: String,
+    pub findings: Vec<Finding>,
+    pub transcript: Transcript,
+}
+
+/// What a case runs against.
+pub(crate) struct CaseSpec<'a> {
+    pub scenario: &'a Scenario,
+    pub mode: Option<Mode>,
+    pub addr: std::net::SocketAddr,
+    pub target: &'a Target,
+    pub limits: Limits,
+    pub dir: Option<String>,
+}
+
+struct Exec<'a> {
+    spec: &'a CaseSpec<'a>,
+    t: Transcript,
+    findings: Vec<Finding>,
+    vars: BTreeMap<String, String>,
+    control: Control,
+    data: Option<DataConn>,
+    /// The command whose reply comes next, and whether a 1yz was already seen.
+    awaiting: Option<(Verb, bool)>,
+}
+
+fn driver_stop(e: DriverError) -> Stop {
+    if e.is_malformed_reply() {
+        Stop::new(Verdict::Fail, format!("RFC 959 §4.2 MUST: {e}"))
+    } else {
+        Stop::new(Verdict::Error, e.to_string())
+    }
+}
+
+fn refs_of(sc: &Scenario) -> Option<String> {
+    sc.refs.first().map(|r| r.to_string())
+}
+
+impl<'a> Exec<'a> {
+    fn find(&mut self, mut f: Finding, line: Option<usize>) {
+        f.line = f.line.or(line);
+        self.t.push(
+            Direction::Note,
+            format!("{}: {}: received {}", f.verdict, f.check, f.received),
+        );
+        self.findings.push(f);
+    }
+
+    /// Send a line, after checking that nothing unsolicited arrived.
+    async fn send(&mut self, bytes: &[u8], line: Option<usize>) -> Result<(), Stop> {
+        if self.awaiting.is_none() {
+            match self.control.unsolicited(&mut self.t) {
+                Ok(Some(r)) => self.find(
+                    Finding {
+                        verdict: Verdict::Fail,
+                        check: "one-reply",
+                        rfc: Some("RFC 959 §5.4 MUST".into()),
+                        required: "\"the user issues an FTP command and the server responds with a prompt primary reply\": replies answer commands, one primary reply each".into(),
+                        acceptable: "no reply before the next command".into(),
+                        received: format!("unsolicited or duplicated reply: {}", r.value),
+                        line: None,
+                    },
+                    line,
+                ),
+                Ok(None) => {}
+                Err(e) => return Err(driver_stop(e)),
+            }
+        }
+        let verb = Command::parse_with(bytes, Leniency::PERMISSIVE)
+            .ok()
+            .map(|p| p.value.verb().clone());
+        self.control
+            .send(bytes, &mut self.t)
+            .await
+            .map_err(driver_stop)?;
+        self.awaiting = verb.map(|v| (v, false));
+        Ok(())
+    }
+
+    async fn send_text(&mut self, text: &str, line: Option<usize>) -> Result<(), Stop> {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.extend_from_slice(b"\r\n");
+        self.send(&bytes, line).await
+    }
+
+    /// The next reply, with the built-in oracles applied.
+    async fn reply(&mut self, line: Option<usize>) -> Result<Reply, Stop> {
+        let parsed = self
+            .control
+            .read_reply(&mut self.t)
+            .await
+            .map_err(driver_stop)?;
+        for d in parsed.deviations.iter() {
+            let rfc = d.rfc();
+            self.find(
+                Finding {
+                    verdict: Verdict::Warn,
+                    check: "reply-syntax",
+                    rfc: Some(format!("{rfc}")),
+                    required: format!("\"{}\"", rfc.quote),
+                    acceptable: "a reply following the RFC grammar".into(),
+                    received: format!("{}: {}", d.describe(), parsed.value),
+                    line: None,
+                },
+                line,
+            );
+        }
+        let reply = parsed.value;
+        if !reply.code().has_defined_class() {
+            self.find(
+                Finding {
+                    verdict: Verdict::Fail,
+                    check: "reply-syntax",
+                    rfc: Some("RFC 959 §4.2.1 MUST".into()),
+                    required: "\"There are five values for the first digit of the reply code\""
+                        .into(),
+                    acceptable: "1yz to 5yz".into(),
+                    received: reply.code().to_string(),
+                    line: None,
+                },
+                line,
+            );
+        }
+        if let Some((verb, after)) = self.awaiting.take() {
+            if let Some(f) = check_code(&verb, reply.code(), after) {
+                self.find(f, line);
+            }
+            if reply.code().is_preliminary() && !after {
+                self.awaiting = Some((verb, true));
+            }
+        }
+        Ok(reply)
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(f) = name
+            .strip_prefix("fixture.")
+            .and_then(|r| r.strip_suffix(".size"))
+        {
+            return fixture(f).map(|b| b.len().to_string());
+        }
+        self.vars.get(name).cloned()
+    }
+
+    fn subst(&self, template: &str) -> Result<String, Stop> {
+        substitute(template, |n| self.lookup(n)).map_err(|v| {
+            Stop::new(
+                Verdict::Error,
+                format!("variable {{{v}}} has no value in this case"),
+            )
+        })
+    }
+
+    fn mismatch(
+        &mut self,
+        step: &Step,
+        check: &'static str,
+        acceptable: String,
+        received: String,
+    ) -> Result<(), Stop> {
+        let verdict = Verdict::for_level(step.level);
+        let sc = self.spec.scenario;
+        let required = sc
+            .refs
+            .first()
+            .map(|r| format!("\"{}\"", r.quote))
+            .unwrap_or_default();
+        self.find(
+            Finding {
+                verdict,
+                check,
+                rfc: refs_of(sc),
+                required,
+                acceptable: acceptable.clone(),
+                received: received.clone(),
+                line: Some(step.line),
+            },
+            None,
+        );
+        let msg = format!(
+            "{}:{}: expected {acceptable}, received {received}",
+            sc.path, step.line
+        );
+        match step.level {
+            // A SHOULD step that fails is noted and the dialogue goes on: one reply was read either way.
+            Level::Should => Ok(()),
+            _ => Err(Stop::new(verdict, msg)),
+        }
+    }
+
+    async fn expect_codes(
+        &mut self,
+        step: &Step,
+        codes: &CodeSpec,
+        pattern: Option<&str>,
+        after_preliminary: bool,
+    ) -> Result<Reply, Stop> {
+        let mut reply = self.reply(Some(step.line)).await?;
+        if after_preliminary && reply.code().is_preliminary() && !codes.accepts(reply.code().get())
+        {
+            reply = self.reply(Some(step.line)).await?;
+        }
+        let text = reply.text();
+        let caps = match pattern {
+            None => Some(BTreeMap::new()),
+            Some(p) => {
+                let src = self.subst(p)?;
+                let pat =
+                    Pattern::new(&src).map_err(|e| Stop::new(Verdict::Error, e.to_string()))?;
+                pat.matches(&text)
+            }
+        };
+        match caps {
+            Some(caps) if codes.accepts(reply.code().get()) => {
+                self.vars.extend(caps);
+            }
+            _ => {
+                let want = match pattern {
+                    Some(p) => format!("{codes} with text matching \"{p}\""),
+                    None => codes.to_string(),
+                };
+                self.mismatch(
+                    step,
+                    "expect",
+                    want,
+                    reply.to_string().trim_end_matches("\\r\\n").to_owned(),
+                )?;
+            }
+        }
+        Ok(reply)
+    }
+
+    fn source_bytes(src: &DataSource) -> Vec<u8> {
+        match src {
+            DataSource::Text(b) => b.clone(),
+            DataSource::Fixture(n) => fixture(n).unwrap_or_default(),
+        }
+    }
+
+    fn take_data(&mut self, step: &Step) -> Result<DataConn, Stop> {
+        self.data.take().ok_or_else(|| {
+            Stop::new(Verdict::Error, format!("{}:{}: no data connection is open (add `data open` before the transfer command)", self.spec.scenario.path, step.line))
+        })
+    }
+
+    async fn data_open(&mut self, step: &Step) -> Result<(), Stop> {
+        let mode = self
+            .spec
+            .mode
+            .ok_or_else(|| Stop::new(Verdict::Error, "data open in a case without a mode"))?;
+        let peer = self.control.peer().ip();
+        let local = self.control.local().ip();
+        let limits = self.spec.limits;
+        let line = Some(step.line);
+        let optional = matches!(mode.data, DataMode::Epsv | DataMode::Eprt);
+        let (conn, verb_text, want) = match mode.data {
+            DataMode::Pasv | DataMode::Epsv => {
+                let (cmd, want) = if mode.data == DataMode::Pasv {
+                    ("PASV", 227)
+                } else {
+                    ("EPSV", 229)
+                };
+                self.send_text(cmd, line).await?;
+                let reply = self.reply(line).await?;
+                if optional && matches!(reply.code().get(), 500 | 502) {
+                    return Err(Stop::new(
+                        Verdict::Unsupported,
+                        format!(
+                            "the server does not implement {cmd} (RFC 2428 is optional): {reply}"
+                        ),
+                    ));
+                }
+                if reply.code().get() != want {
+                    self.mismatch(
+                        step,
+                        "data-setup",
+                        format!("{want} to {cmd}"),
+                        reply.to_string(),
+                    )?;
+                    return Err(Stop::new(
+                        Verdict::for_level(step.level),
+                        format!("{cmd} refused"),
+                    ));
+                }
+                let port = self.passive_port(&reply, mode.data, peer, step)?;
+                let conn = DataConn::connect(peer, port, &limits, &mut self.t)
+                    .await
+                    .map_err(|e| {
+                        Stop::new(
+                            Verdict::Fail,
+                            format!(
+                                "the server's {cmd} port {port} did not accept a connection: {e}"
+                            ),
+                        )
+                    })?;
+                return {
+                    self.data = Some(conn);
+                    Ok(())
+                };
+            }
+            DataMode::Port => {
+                let (conn, addr) = DataConn::listen(local, peer, &mut self.t)
+                    .await
+                    .map_err(driver_stop)?;
+                let IpAddr::V4(ip) = addr.ip() else {
+                    return Err(Stop::new(
+                        Verdict::Error,
+                        "PORT needs an IPv4 control connection",
+                    ));
+                };
+                (
+                    conn,
+                    format!("PORT {}", HostPort::new(ip, addr.port())),
+                    "PORT",
+                )
+            }
+            DataMode::Eprt => {
+                let (conn, addr) = DataConn::listen(local, peer, &mut self.t)
+                    .await
+                    .map_err(driver_stop)?;
+                (conn, format!("EPRT {}", ExtAddr::from_socket(addr)), "EPRT")
+            }
+        };
+        self.send_text(&verb_text, line).await?;
+        let reply = self.reply(line).await?;
+        if optional && matches!(reply.code().get(), 500 | 502) {
+            return Err(Stop::new(
+                Verdict::Unsupported,
+                format!("the server does not implement {want} (RFC 2428 is optional): {reply}"),
+            ));
+        }
+        if reply.code() != ReplyCode::COMMAND_OK {
+            self.mismatch(
+                step,
+                "data-setup",
+                format!("200 to {want}"),
+                reply.to_string(),
+            )?;
+            return Err(Stop::new(
+                Verdict::for_level(step.level),
+                format!("{want} refused"),
+            ));
+        }
+        self.data = Some(conn);
+        Ok(())
+    }
+
+    /// The port a 227 or 229 names. The address in a 227 is checked but
+    /// never used: data connections go to the control connection's peer.
+    fn passive_port(
+        &mut self,
+        reply: &Reply,
+        mode: DataMode,
+        peer: IpAddr,
+        step: &Step,
+    ) -> Result<u16, Stop> {
+        let line = Some(step.line);
+        let (port, deviations, named) = if mode == DataMode::Pasv {
+            match PassiveReply::from_reply(reply, Leniency::PERMISSIVE) {
+                Ok(p) => (
+                    p.value.0.port(),
+                    p.deviations,
+                    Some(IpAddr::V4(p.value.0.ip())),
+                ),
+                Err(e) => {
+                    return Err(self.malformed(
+                        step,
+                        "RFC 959 §4.1.2 MUST",
+                        "\"227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).\"",
+                        reply,
+                        e.to_string(),
+                    ));
+                }
+            }
+        } else {
+            match ExtPassiveReply::from_reply(reply, Leniency::PERMISSIVE) {
+                Ok(p) => (p.value.port(), p.deviations, None),
+                Err(e) => {
+                    return Err(self.malformed(step, "RFC 2428 §3 MUST", "\"The text returned in response to the EPSV command MUST be: <text indicating server is entering extended passive mode> (<d><d><d><tcp-port><d>)\"", reply, e.to_string()));
+                }
+            }
+        };
+        for d in deviations.iter() {
+            let rfc = d.rfc();
+            self.find(
+                Finding {
+                    verdict: Verdict::Warn,
+                    check: "reply-syntax",
+                    rfc: Some(rfc.to_string()),
+                    required: format!("\"{}\"", rfc.quote),
+                    acceptable: "the RFC form".into(),
+                    received: format!("{}: {reply}", d.describe()),
+                    line,
+                },
+                None,
+            );
+        }
+        if let Some(named) = named.filter(|n| *n != peer && peer.is_ipv4()) {
+            self.find(Finding {
+                verdict: Verdict::Warn,
+                check: "pasv-address",
+                rfc: Some("RFC 959 §4.1.2 MUST".into()),
+                required: "\"The response to this command includes the host and port address this server is listening on.\"".into(),
+                acceptable: format!("{peer}, the address the control connection is connected to (used instead; a foreign address is never followed)"),
+                received: named.to_string(),
+                line,
+            }, None);
+        }
+        if port == 0 {
+            return Err(self.malformed(
+                step,
+                "RFC 959 §4.1.2 MUST",
+                "a port the server is listening on",
+                reply,
+                "port 0".into(),
+            ));
+        }
+        Ok(port)
+    }
+
+    fn malformed(
+        &mut self,
+        step: &Step,
+        rfc: &str,
+        required: &str,
+        reply: &Reply,
+        why: String,
+    ) -> Stop {
+        self.find(
+            Finding {
+                verdict: Verdict::Fail,
+                check: "data-setup",
+                rfc: Some(rfc.into()),
+                required: required.into(),
+                acceptable: "a parsable address".into(),
+                received: format!("{reply} ({why})"),
+                line: Some(step.line),
+            },
+            None,
+        );
+        Stop::new(Verdict::Fail, format!("malformed passive reply: {why}"))
+    }
+
+    fn check_download(
+        &mut self,
+        step: &Step,
+        check: &DownloadCheck,
+        got: &[u8],
+    ) -> Result<(), Stop> {
+        let hex = |b: &[u8]| {
+            Sha256::digest(b)
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<String>()
+        };
+        let describe = |b: &[u8]| format!("{} bytes, sha256 {}", b.len(), hex(b));
+        let (ok, acceptable) = match check {
+            DownloadCheck::Any => (true, String::new()),
+            DownloadCheck::Exact(src) => {
+                let want = Self::source_bytes(src);
+                (
+                    want == got,
+                    format!(
+                        "exactly {} (RFC 959 §3.1.1.3: \"The receiving site must store the data as contiguous bits.\")",
+                        describe(&want)
+                    ),
+                )
+            }
+            DownloadCheck::Size(n) => (got.len() as u64 == *n, format!("{n} bytes")),
+            DownloadCheck::Sha256(h) => (hex(got) == *h, format!("sha256 {h}")),
+            DownloadCheck::Match(p) => {
+                let src = self.subst(p)?;
+                let pat =
+                    Pattern::new(&src).map_err(|e| Stop::new(Verdict::Error, e.to_string()))?;
+                let text = String::from_utf8_lossy(got);
+                (
+                    pat.matches(&text).is_some(),
+                    format!("text matching \"{src}\""),
+                )
+            }
+        };
+        if ok {
+            return Ok(());
+        }
+        let mut received = describe(got);
+        if let DownloadCheck::Exact(src) = check {
+            let want = Self::source_bytes(src);
+            if let Some(i) = want.iter().zip(got).position(|(a, b)| a != b) {
+                received.push_str(&format!(", first difference at offset {i}"));
+            }
+        }
+        self.mismatch(step, "data", acceptable, received)
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Stop> {
+        let line = Some(step.line);
+        let limits = self.spec.limits;
+        match &step.kind {
+            StepKind::Send(template) => {
+                let text = self.subst(template)?;
+                if text.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                    return Err(Stop::new(
+                        Verdict::Error,
+                        "a variable put CR, LF or NUL into a command; use raw for malformed input",
+                    ));
+                }
+                self.send_text(&text, line).await
+            }
+            StepKind::Raw(bytes) => self.send(bytes, line).await,
+            StepKind::Expect {
+                codes,
+                pattern,
+                after_preliminary,
+            } => self
+                .expect_codes(step, codes, pattern.as_deref(), *after_preliminary)
+                .await
+                .map(|_| ()),
+            StepKind::ExpectClose => {
+                let (closed, extra) = self
+                    .control
+                    .wait_close(&mut self.t)
+                    .await
+                    .map_err(driver_stop)?;
+                for r in extra {
+                    self.find(
+                        Finding {
+                            verdict: Verdict::Fail,
+                            check: "one-reply",
+                            rfc: Some("RFC 959 §5.4 MUST".into()),
+                            required: "one reply per command".into(),
+                            acceptable: "the connection closing".into(),
+                            received: r.to_string(),
+                            line,
+                        },
+                        None,
+                    );
+                }
+                if closed {
+                    Ok(())
+                } else {
+                    self.mismatch(step, "close", format!("the server to close the control connection within {:?} (RFC 959 §4.1.1: \"the server closes the control connection\")", limits.step_timeout), "the connection stayed open".into())
+                }
+            }
+            StepKind::DataOpen => self.data_open(step).await,
+            StepKind::DataUpload(src) => {
+                let conn = self.take_data(step)?;
+                let bytes = Self::source_bytes(src);
+                conn.upload(&bytes, &limits, &mut self.t)
+                    .await
+                    .map_err(driver_stop)
+            }
+            StepKind::DataDownload(check) => {
+                let conn = self.take_data(step)?;
+                let got = conn
+                    .download(&limits, &mut self.t)
+                    .await
+                    .map_err(driver_stop)?;
+                self.check_download(step, check, &got)
+            }
+            StepKind::DataNone => {
+                let conn = self.take_data(step)?;
+                match conn
+                    .expect_unused(&limits, &mut self.t)
+                    .await
+                    .map_err(driver_stop)?
+                {
+                    None => Ok(()),
+                    Some(seen) => {
+                        self.mismatch(step, "data", "no use of the data connection".into(), seen)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Banner and login, before the scenario's steps.
+    async fn setup(&mut self) -> Result<(), Stop> {
+        let mut banner = self.reply(None).await?;
+        if banner.code().get() == 120 {
+            banner = self.reply(None).await?;
+        }
+        match banner.code().get() {
+            220 => {}
+            421 => {
+                return Err(Stop::new(
+                    Verdict::Error,
+                    format!("the server is not available: {banner}"),
+                ));
+            }
+            _ => {
+                self.find(
+                    Finding {
+                        verdict: Verdict::Fail,
+                        check: "reply-code",
+                        rfc: Some("RFC 959 §5.4 MUST".into()),
+                        required: "Connection Establishment: 120 then 220, 220, or 421".into(),
+                        acceptable: "120, 220, 421".into(),
+                        received: banner.to_string(),
+                        line: None,
+                    },
+                    None,
+                );
+                return Err(Stop::new(
+                    Verdict::Fail,
+                    format!("unexpected greeting {banner}"),
+                ));
+            }
+        }
+        if !self.spec.scenario.login {
+            return Ok(());
+        }
+        let target = self.spec.target;
+        self.send_text(&format!("USER {}", target.login_name()), None)
+            .await?;
+        let mut r = self.reply(None).await?;
+        if r.code() == ReplyCode::NEED_PASSWORD {
+            self.send_text(&format!("PASS {}", target.pass), None)
+                .await?;
+            r = self.reply(None).await?;
+        }
+        if !r.code().is_completion() {
+            return Err(Stop::new(
+                Verdict::Error,
+                format!("login as {} failed: {r}", target.login_name()),
+            ));
+        }
+        if let Some(dir) = &self.spec.dir {
+            self.send_text(&format!("MKD {dir}"), None).await?;
+            let r = self.reply(None).await?;
+            if r.code() != ReplyCode::PATH_CREATED {
+                return Err(Stop::new(
+                    Verdict::Error,
+                    format!("could not create the scratch directory {dir}: {r}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run one case: connect, set up, run the steps, say goodbye.
+pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
+    let mut t = Transcript::default();
+    t.push(Direction::Note, format!("connecting to {}", spec.addr));
+    let control = match Control::connect(spec.addr, spec.limits).await {
+        Ok(c) => c,
+        Err(e) => {
+            t.push(Direction::Note, e.to_string());
+            return Outcome {
+                verdict: Verdict::Error,
+                message: format!("cannot connect to {}: {e}", spec.addr),
+                findings: Vec::new(),
+                transcript: t,
+            };
+        }
+    };
+    let mut vars = BTreeMap::new();
+    vars.insert("user".to_owned(), spec.target.login_name().to_owned());
+    vars.insert("pass".to_owned(), spec.target.pass.clone());
+    vars.insert("host".to_owned(), spec.addr.ip().to_string());
+    vars.insert(
+        "dir".to_owned(),
+        spec.dir.clone().unwrap_or_else(|| ".".into()),
+    );
+    let mut exec = Exec {
+        spec,
+        t,
+        findings: Vec::new(),
+        vars,
+        control,
+        data: None,
+        awaiting: None,
+    };
+    let mut stop = exec.setup().await.err();
+    if stop.is_none() {
+        for step in &spec.scenario.steps {
+            if let Err(s) = exec.step(step).await {
+                stop = Some(s);
+                break;
+            }
+        }
+    }
+    if stop.is_none() {
+        // Anything still unread once the steps are done was not asked for.
+        if let Ok(Some(r)) = exec.control.unsolicited(&mut exec.t) {
+            if exec.awaiting.is_none() {
+                exec.find(
+                    Finding {
+                        verdict: Verdict::Fail,
+                        check: "one-reply",
+                        rfc: Some("RFC 959 §5.4 MUST".into()),
+                        required: "one primary reply per command".into(),
+                        acceptable: "nothing after the last expected reply".into(),
+                        received: r.value.to_string(),
+                        line: None,
+                    },
+                    None,
+                );
+            }
+        }
+    }
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        exec.control.send(b"QUIT\r\n", &mut exec.t),
+    )
+    .await;
+    let worst = exec
+        .findings
+        .iter()
+        .fold(Verdict::Pass, |v, f| v.worst(f.verdict));
+    let (verdict, message) = match stop {
+        Some(s) => (s.verdict.worst(worst), s.message),
+        None => {
+            let msg = exec
+                .findings
+                .iter()
+                .find(|f| f.verdict == worst)
+                .map(|f| {
+                    format!(
+                        "{}: expected {}, received {}",
+                        f.check, f.acceptable, f.received
+                    )
+                })
+                .unwrap_or_default();
+            (worst, msg)
+        }
+    };
+    Outcome {
+        verdict,
+        message,
+        findings: exec.findings,
+        transcript: exec.t,
+    }
+}

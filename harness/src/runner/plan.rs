@@ -1,0 +1,106 @@
+//! Turning scenarios into cases.
+
+use super::probe::Probe;
+use crate::scenario::{Family, Mode, Need, Scenario};
+use crate::target::Target;
+use crate::verdict::Verdict;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Which cases to run.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Glob over case ids (`transfer.*`, `*[epsv-ipv6]`); any match selects.
+    pub only: Vec<globset::GlobMatcher>,
+    /// Tags; a case with any of them is selected.
+    pub tags: Vec<String>,
+}
+
+impl Filter {
+    /// Whether a case is selected.
+    pub fn selects(&self, case_id: &str, scenario: &Scenario) -> bool {
+        let by_id = self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|g| g.is_match(case_id) || g.is_match(&scenario.id));
+        let by_tag = self.tags.is_empty() || self.tags.iter().any(|t| scenario.tags.contains(t));
+        by_id && by_tag
+    }
+}
+
+/// One case: a scenario in one mode over one family.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// `scenario-id` or `scenario-id[mode]`.
+    pub id: String,
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// The data mode, for data-bearing scenarios.
+    pub mode: Option<Mode>,
+    /// The control address.
+    pub addr: SocketAddr,
+    /// A verdict known before running (skip, unsupported), with the reason.
+    pub pre_verdict: Option<(Verdict, String)>,
+}
+
+fn pre_verdict(sc: &Scenario, target: &Target, probe: &Probe) -> Option<(Verdict, String)> {
+    for need in &sc.needs {
+        match need {
+            Need::Write if !probe.writable => {
+                return Some((Verdict::Skip, "the target is read-only for this login (the probe could not create a directory)".into()));
+            }
+            Need::User if target.user.is_none() => {
+                return Some((
+                    Verdict::Skip,
+                    "needs a named login; the target URL has none".into(),
+                ));
+            }
+            Need::Feature(f) if !probe.has_feature(f) => {
+                return Some((
+                    Verdict::Unsupported,
+                    format!("the server does not announce {f} in FEAT"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Expand and filter. Data-bearing scenarios run once per mode and family
+/// (PASV and PORT over IPv4 only); the others once, over the first family.
+pub fn plan(scenarios: &[Scenario], target: &Target, probe: &Probe, filter: &Filter) -> Vec<Case> {
+    let families = target.families();
+    let mut out = Vec::new();
+    for sc in scenarios {
+        let sc_arc = Arc::new(sc.clone());
+        let pre = pre_verdict(sc, target, probe);
+        let mut push = |id: String, mode: Option<Mode>, family: Family| {
+            if filter.selects(&id, sc) {
+                if let Some(addr) = target.addr(family) {
+                    out.push(Case {
+                        id,
+                        scenario: sc_arc.clone(),
+                        mode,
+                        addr,
+                        pre_verdict: pre.clone(),
+                    });
+                }
+            }
+        };
+        if sc.is_data_bearing() {
+            for &family in &families {
+                for &data in &sc.modes {
+                    if data.supports(family) {
+                        let mode = Mode { data, family };
+                        push(format!("{}[{mode}]", sc.id), Some(mode), family);
+                    }
+                }
+            }
+        } else if let Some(&family) = families.first() {
+            push(sc.id.clone(), None, family);
+        }
+    }
+    out
+}

@@ -1,0 +1,99 @@
+//! The capability probe: before any case, log in once and ask FEAT, SYST
+//! and HELP, and try to create a directory, so that a missing optional
+//! feature gives `unsupported` and a read-only login gives `skip`.
+
+use super::RunError;
+use crate::codec::{Features, Leniency, Reply, ReplyCode};
+use crate::driver::{Control, Limits, Transcript};
+use crate::target::Target;
+use serde::Serialize;
+
+/// What the probe learned.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Probe {
+    /// The greeting.
+    pub banner: String,
+    /// FEAT labels (upper case) with their parameters.
+    pub features: Vec<(String, String)>,
+    /// The SYST reply text.
+    pub system: Option<String>,
+    /// Whether HELP answered positively.
+    pub help: bool,
+    /// Whether the login may create directories.
+    pub writable: bool,
+}
+
+impl Probe {
+    /// Whether FEAT announced `name` (`REST STREAM` matches label and parameters).
+    pub fn has_feature(&self, name: &str) -> bool {
+        let (label, params) = name.split_once(' ').unwrap_or((name, ""));
+        self.features.iter().any(|(l, p)| {
+            l.eq_ignore_ascii_case(label) && (params.is_empty() || p.eq_ignore_ascii_case(params))
+        })
+    }
+
+    async fn ask(c: &mut Control, t: &mut Transcript, line: &str) -> Result<Reply, String> {
+        c.send(format!("{line}\r\n").as_bytes(), t)
+            .await
+            .map_err(|e| e.to_string())?;
+        c.read_reply(t)
+            .await
+            .map(|p| p.value)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Connect over the first family, log in, and probe.
+    pub async fn run(target: &Target, limits: &Limits, run_id: &str) -> Result<Probe, RunError> {
+        let addr = target.addrs[0];
+        let unreachable = |e: String| RunError::Unreachable(format!("{addr}: {e}"));
+        let mut t = Transcript::default();
+        let mut c = Control::connect(addr, *limits)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let banner = c
+            .read_reply(&mut t)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?
+            .value;
+        let mut p = Probe {
+            banner: banner.text(),
+            ..Probe::default()
+        };
+        let user = Self::ask(&mut c, &mut t, &format!("USER {}", target.login_name()))
+            .await
+            .map_err(unreachable)?;
+        let login = if user.code() == ReplyCode::NEED_PASSWORD {
+            Self::ask(&mut c, &mut t, &format!("PASS {}", target.pass))
+                .await
+                .map_err(unreachable)?
+        } else {
+            user
+        };
+        if !login.code().is_completion() {
+            return Err(RunError::Unreachable(format!(
+                "login as {} failed: {login}",
+                target.login_name()
+            )));
+        }
+        if let Ok(r) = Self::ask(&mut c, &mut t, "FEAT").await {
+            if let Ok(f) = Features::from_reply(&r, Leniency::PERMISSIVE) {
+                p.features = f.value.0.into_iter().map(|f| (f.name, f.params)).collect();
+            }
+        }
+        if let Ok(r) = Self::ask(&mut c, &mut t, "SYST").await {
+            p.system = r.code().is_completion().then(|| r.text());
+        }
+        p.help = Self::ask(&mut c, &mut t, "HELP")
+            .await
+            .is_ok_and(|r| r.code().is_completion());
+        let dir = format!("ftpspec-{run_id}-probe");
+        if let Ok(r) = Self::ask(&mut c, &mut t, &format!("MKD {dir}")).await {
+            if r.code() == ReplyCode::PATH_CREATED {
+                p.writable = true;
+                let _ = Self::ask(&mut c, &mut t, &format!("RMD {dir}")).await;
+            }
+        }
+        let _ = c.send(b"QUIT\r\n", &mut t).await;
+        Ok(p)
+    }
+}

@@ -1,0 +1,203 @@
+//! The server under test: `ftp://[user[:pass]@]host[:port][/]`.
+
+use crate::scenario::Family;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Where to connect and how to log in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// How the user named it (password hidden), for reports.
+    pub name: String,
+    /// Control addresses, at most one per family.
+    pub addrs: Vec<SocketAddr>,
+    /// Login name; `None` for anonymous.
+    pub user: Option<String>,
+    /// Password (for anonymous, an e-mail-like string per RFC 1635 custom).
+    pub pass: String,
+}
+
+/// Why a target URL was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Not `ftp://`.
+    #[error("target must be an ftp:// URL, e.g. ftp://user:pass@127.0.0.1:2121/")]
+    Scheme,
+    /// Host missing or malformed.
+    #[error("bad host in target URL: {0}")]
+    Host(String),
+    /// Port not a number 1-65535.
+    #[error("bad port in target URL: {0}")]
+    Port(String),
+    /// Bad percent-encoding.
+    #[error("bad percent-encoding in target URL")]
+    Encoding,
+    /// The host name did not resolve.
+    #[error("cannot resolve {0}: {1}")]
+    Resolve(String, String),
+}
+
+fn percent_decode(s: &str) -> Result<String, TargetError> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).ok_or(TargetError::Encoding)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| TargetError::Encoding)?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| TargetError::Encoding)
+}
+
+impl Target {
+    /// The anonymous password sent when the URL names no user.
+    pub const ANONYMOUS_PASS: &'static str = "ftpspec@example.invalid";
+
+    /// Parse and resolve a URL.
+    pub fn parse(url: &str) -> Result<Target, TargetError> {
+        let rest = url.strip_prefix("ftp://").ok_or(TargetError::Scheme)?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        let (user, pass) = match userinfo {
+            None => (None, Target::ANONYMOUS_PASS.to_owned()),
+            Some(u) => {
+                let (name, pass) = u.split_once(':').unwrap_or((u, ""));
+                let name = percent_decode(name)?;
+                let pass = percent_decode(pass)?;
+                if name.is_empty()
+                    || name.eq_ignore_ascii_case("anonymous")
+                    || name.eq_ignore_ascii_case("ftp")
+                {
+                    (
+                        None,
+                        if pass.is_empty() {
+                            Target::ANONYMOUS_PASS.to_owned()
+                        } else {
+                            pass
+                        },
+                    )
+                } else {
+                    (Some(name), pass)
+                }
+            }
+        };
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let (h, rest) = v6
+                .split_once(']')
+                .ok_or_else(|| TargetError::Host(hostport.to_owned()))?;
+            (h, rest.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(TargetError::Host(hostport.to_owned()));
+        }
+        let port: u16 = match port {
+            None => 21,
+            Some(p) => p
+                .parse()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| TargetError::Port(p.to_owned()))?,
+        };
+        let resolved: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| TargetError::Resolve(host.to_owned(), e.to_string()))?
+            .collect();
+        let mut addrs = Vec::new();
+        for fam in [true, false] {
+            if let Some(a) = resolved.iter().find(|a| a.is_ipv4() == fam) {
+                addrs.push(*a);
+            }
+        }
+        if addrs.is_empty() {
+            return Err(TargetError::Resolve(host.to_owned(), "no addresses".into()));
+        }
+        let shown_user = user.as_deref().map(|u| format!("{u}@")).unwrap_or_default();
+        let shown_host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        Ok(Target {
+            name: format!("ftp://{shown_user}{shown_host}:{port}/"),
+            addrs,
+            user,
+            pass,
+        })
+    }
+
+    /// The control address of a family, if the target has one.
+    pub fn addr(&self, family: Family) -> Option<SocketAddr> {
+        self.addrs
+            .iter()
+            .copied()
+            .find(|a| a.is_ipv4() == (family == Family::V4))
+    }
+
+    /// Families the target can be reached over, IPv4 first.
+    pub fn families(&self) -> Vec<Family> {
+        [Family::V4, Family::V6]
+            .into_iter()
+            .filter(|f| self.addr(*f).is_some())
+            .collect()
+    }
+
+    /// The login name sent in USER.
+    pub fn login_name(&self) -> &str {
+        self.user.as_deref().unwrap_or("anonymous")
+    }
+
+    /// Whether every address is loopback.
+    pub fn is_loopback(&self) -> bool {
+        self.addrs.iter().all(|a| a.ip().is_loopback())
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let t = Target::parse("ftp://bob:s%3Acret@127.0.0.1:2121/").unwrap();
+        assert_eq!(t.user.as_deref(), Some("bob"));
+        assert_eq!(t.pass, "s:cret");
+        assert_eq!(t.addrs, ["127.0.0.1:2121".parse().unwrap()]);
+        assert_eq!(t.name, "ftp://bob@127.0.0.1:2121/");
+        let a = Target::parse("ftp://[::1]/").unwrap();
+        assert_eq!(a.addrs, ["[::1]:21".parse().unwrap()]);
+        assert_eq!(a.user, None);
+        assert_eq!(a.families(), [Family::V6]);
+        assert_eq!(Target::parse("http://x/"), Err(TargetError::Scheme));
+        assert!(matches!(
+            Target::parse("ftp://127.0.0.1:0/"),
+            Err(TargetError::Port(_))
+        ));
+        assert!(matches!(
+            Target::parse("ftp://[::1/"),
+            Err(TargetError::Host(_))
+        ));
+        assert_eq!(
+            Target::parse("ftp://anonymous@127.0.0.1/").unwrap().user,
+            None
+        );
+    }
+}

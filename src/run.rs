@@ -1,0 +1,249 @@
+//! `ftpspec run` and `ftpspec list`.
+
+use clap::Args;
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::embedded::Embedded;
+use ftpspec_harness::report::{Human, Json, Reporter};
+use ftpspec_harness::runner::{self, Filter, Probe, RunConfig};
+use ftpspec_harness::scenario::{self, Scenario};
+use ftpspec_harness::target::Target;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code: usage or scenario-file error.
+const USAGE: u8 = 2;
+/// Exit code: the target could not be reached.
+const UNREACHABLE: u8 = 3;
+
+#[derive(Args, Clone)]
+pub struct Selection {
+    /// Directory of *.ftpspec scenario files.
+    #[arg(long, default_value = "scenarios", value_name = "DIR")]
+    suite: PathBuf,
+    /// Run only cases whose id matches this glob, e.g. 'transfer.*' or '*[epsv-ipv6]'. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    only: Vec<String>,
+    /// Run only cases with this tag. Repeatable.
+    #[arg(long, value_name = "TAG")]
+    tag: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Server to test, ftp://[user[:pass]@]host[:port]/ (anonymous without a user;
+    /// IPv6 as [::1]). Default: an embedded libunftp server on loopback.
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    #[command(flatten)]
+    selection: Selection,
+    /// Cases to run at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    jobs: usize,
+    /// Longest wait for any one reply, connection or transfer step (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    timeout: Duration,
+    /// Longest one case may take in all.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    case_timeout: Duration,
+    /// Report format and destination, FORMAT[=PATH]; FORMAT is human or json; no PATH
+    /// means stdout. Repeatable. Default: human.
+    #[arg(long, value_name = "FORMAT[=PATH]")]
+    report: Vec<String>,
+    /// Show details and transcripts for every non-passing case, skips included.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    selection: Selection,
+}
+
+fn load(sel: &Selection) -> Result<(Vec<Scenario>, Filter), ExitCode> {
+    let scenarios = scenario::load_dir(&sel.suite).map_err(|errs| {
+        for e in &errs {
+            eprintln!("error: {e}");
+        }
+        eprintln!("{} scenario file error(s); nothing was run", errs.len());
+        ExitCode::from(USAGE)
+    })?;
+    let mut only = Vec::new();
+    for g in &sel.only {
+        match globset::Glob::new(g) {
+            Ok(glob) => only.push(glob.compile_matcher()),
+            Err(e) => {
+                eprintln!("error: --only {g:?}: {e}");
+                return Err(ExitCode::from(USAGE));
+            }
+        }
+    }
+    Ok((
+        scenarios,
+        Filter {
+            only,
+            tags: sel.tag.clone(),
+        },
+    ))
+}
+
+/// `ftpspec list`.
+pub fn list(args: ListArgs) -> ExitCode {
+    let (scenarios, filter) = match load(&args.selection) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    // A notional dual-stack target: show every mode a run could expand to.
+    let target = Target {
+        name: "listing".into(),
+        addrs: vec!["127.0.0.1:21".parse().unwrap(), "[::1]:21".parse().unwrap()],
+        user: Some("user".into()),
+        pass: String::new(),
+    };
+    let probe = Probe {
+        writable: true,
+        ..Probe::default()
+    };
+    let cases = runner::plan(&scenarios, &target, &probe, &filter);
+    for c in &cases {
+        let refs: Vec<String> = c.scenario.refs.iter().map(|r| r.to_string()).collect();
+        println!("{:<44} {:<50} {}", c.id, c.scenario.title, refs.join("; "));
+    }
+    eprintln!(
+        "{} cases from {} scenarios (IPv6 cases run only where the target has an IPv6 address)",
+        cases.len(),
+        scenarios.len()
+    );
+    ExitCode::SUCCESS
+}
+
+fn reporters(
+    specs: &[String],
+    verbose: bool,
+    rerun: &str,
+) -> Result<Vec<Box<dyn Reporter>>, String> {
+    let specs: Vec<String> = if specs.is_empty() {
+        vec!["human".into()]
+    } else {
+        specs.to_vec()
+    };
+    let mut out: Vec<Box<dyn Reporter>> = Vec::new();
+    for spec in specs {
+        let (format, path) = match spec.split_once('=') {
+            Some((f, p)) => (f, Some(PathBuf::from(p))),
+            None => (spec.as_str(), None),
+        };
+        let sink: Box<dyn io::Write> = match &path {
+            None => Box::new(io::stdout()),
+            Some(p) => Box::new(io::BufWriter::new(
+                std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+            )),
+        };
+        out.push(match format {
+            "human" => Box::new(Human::new(sink, verbose, rerun)),
+            "json" => Box::new(Json::new(sink)),
+            other => {
+                return Err(format!(
+                    "unknown report format {other:?}: use human or json"
+                ));
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// `ftpspec run`.
+pub fn run(args: RunArgs) -> ExitCode {
+    let (scenarios, filter) = match load(&args.selection) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let rerun = format!(
+        "ftpspec run{}{}",
+        args.target
+            .as_ref()
+            .map(|t| format!(" --target '{t}'"))
+            .unwrap_or_default(),
+        if args.selection.suite.as_path() == std::path::Path::new("scenarios") {
+            String::new()
+        } else {
+            format!(" --suite {}", args.selection.suite.display())
+        }
+    );
+    let mut reporters = match reporters(&args.report, args.verbose, &rerun) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: --report: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let target = match &args.target {
+        None => None,
+        Some(url) => match Target::parse(url) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("error: --target: {e}");
+                return ExitCode::from(USAGE);
+            }
+        },
+    };
+    if args.jobs == 0 {
+        eprintln!("error: --jobs must be at least 1");
+        return ExitCode::from(USAGE);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let limits = Limits {
+        step_timeout: args.timeout,
+        ..Limits::default()
+    };
+    let result = runtime.block_on(async {
+        let (target, _embedded) = match target {
+            Some(t) => (t, None),
+            None => {
+                let e = Embedded::start().await.map_err(|e| e.to_string())?;
+                if io::stderr().is_terminal() {
+                    eprintln!("no --target given: running against the embedded libunftp server");
+                }
+                (e.target(), Some(e))
+            }
+        };
+        let config = RunConfig {
+            target,
+            jobs: args.jobs,
+            limits,
+            case_timeout: args.case_timeout,
+            filter,
+        };
+        runner::run(scenarios, config, |e| {
+            reporters.iter_mut().for_each(|r| r.event(e))
+        })
+        .await
+        .map_err(|e| e.to_string())
+    });
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(UNREACHABLE);
+        }
+    };
+    for r in &mut reporters {
+        if let Err(e) = r.finish(&report) {
+            eprintln!("error: writing a report: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.summary.fail + report.summary.error > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
