@@ -18,6 +18,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("reply_stream", reply_stream),
     ("hostport", hostport),
     ("extaddr", extaddr),
+    ("scenario", scenario),
 ];
 
 /// Commands: a strict parse re-encodes to an equal command; a lenient parse
@@ -164,4 +165,23 @@ pub fn extaddr(data: &[u8]) {
         assert_eq!(back, Ok(p.value), "229 round trip");
     }
     let _ = parse_522_protocols(data);
+}
+
+/// Scenario files: whatever parses renders back to text that parses to the
+/// same scenario (line numbers aside).
+pub fn scenario(data: &[u8]) {
+    use crate::scenario::{parse, render, without_lines};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(sc) = parse("fuzz.ftpspec", text) {
+        let again = render(&sc);
+        let back = parse("fuzz.ftpspec", &again)
+            .unwrap_or_else(|e| panic!("rendered scenario does not parse: {e}\n{again}"));
+        assert_eq!(
+            without_lines(&back),
+            without_lines(&sc),
+            "scenario round trip\n{again}"
+        );
+    }
 }

@@ -1,0 +1,125 @@
+//! Writing a [`Scenario`] back as text that [`parse`](super::parse) reads
+//! to an equal scenario (line numbers aside).
+
+use super::model::*;
+use std::fmt::Write;
+
+/// Quote bytes as a scenario string: `\\`, `\"`, `\r`, `\n`, `\t`, `\0` and
+/// `\xNN` for other control bytes and for bytes that are not UTF-8.
+pub fn quote(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\0' => out.push_str("\\0"),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn source(s: &DataSource) -> String {
+    match s {
+        DataSource::Text(b) => quote(b),
+        DataSource::Fixture(n) => format!("fixture {n}"),
+    }
+}
+
+/// The scenario as text.
+pub fn render(sc: &Scenario) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "id: {}", sc.id);
+    let _ = writeln!(o, "title: {}", sc.title);
+    for r in &sc.refs {
+        let _ = writeln!(
+            o,
+            "ref: RFC {} §{} {} {}",
+            r.rfc,
+            r.section,
+            r.level,
+            quote(r.quote.as_bytes())
+        );
+    }
+    if !sc.tags.is_empty() {
+        let _ = writeln!(o, "tags: {}", sc.tags.join(", "));
+    }
+    if !sc.needs.is_empty() {
+        let needs: Vec<String> = sc
+            .needs
+            .iter()
+            .map(|n| match n {
+                Need::Write => "write".to_owned(),
+                Need::User => "user".to_owned(),
+                Need::Feature(f) => format!("feat {f}"),
+            })
+            .collect();
+        let _ = writeln!(o, "needs: {}", needs.join(", "));
+    }
+    if !sc.modes.is_empty() {
+        let modes: Vec<&str> = sc.modes.iter().map(|m| m.as_str()).collect();
+        let _ = writeln!(o, "modes: {}", modes.join(" "));
+    }
+    if !sc.login {
+        o.push_str("login: no\n");
+    }
+    o.push('\n');
+    for step in &sc.steps {
+        match step.level {
+            Level::Must => {}
+            Level::Should => o.push_str("should "),
+            Level::May => o.push_str("may "),
+        }
+        let _ = match &step.kind {
+            StepKind::Send(t) => writeln!(o, "send {t}"),
+            StepKind::Raw(b) => writeln!(o, "raw {}", quote(b)),
+            StepKind::Expect {
+                codes,
+                pattern,
+                after_preliminary,
+            } => {
+                let codes = codes.to_string().replace(" or ", "|");
+                let fin = if *after_preliminary { "final " } else { "" };
+                match pattern {
+                    Some(p) => writeln!(o, "expect {fin}{codes} ~ {}", quote(p.as_bytes())),
+                    None => writeln!(o, "expect {fin}{codes}"),
+                }
+            }
+            StepKind::ExpectClose => writeln!(o, "expect close"),
+            StepKind::DataOpen => writeln!(o, "data open"),
+            StepKind::DataNone => writeln!(o, "data none"),
+            StepKind::DataUpload(s) => writeln!(o, "data upload {}", source(s)),
+            StepKind::DataDownload(c) => match c {
+                DownloadCheck::Any => writeln!(o, "data download"),
+                DownloadCheck::Exact(s) => writeln!(o, "data download exact {}", source(s)),
+                DownloadCheck::Size(n) => writeln!(o, "data download size {n}"),
+                DownloadCheck::Sha256(h) => writeln!(o, "data download sha256 {h}"),
+                DownloadCheck::Match(p) => {
+                    writeln!(o, "data download match {}", quote(p.as_bytes()))
+                }
+            },
+        };
+    }
+    o
+}
+
+/// The scenario with every step's line number zeroed, for comparisons.
+pub fn without_lines(sc: &Scenario) -> Scenario {
+    let mut sc = sc.clone();
+    for s in &mut sc.steps {
+        s.line = 0;
+    }
+    sc
+}

@@ -1,0 +1,89 @@
+//! The whole suite against the embedded libunftp server: every case must
+//! reach a verdict without harness errors, and libunftp's known behaviour
+//! (checked against the RFC text) must show up as the verdicts below.
+
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::embedded::Embedded;
+use ftpspec_harness::runner::{self, Filter, RunConfig};
+use ftpspec_harness::scenario::load_dir;
+use ftpspec_harness::verdict::Verdict;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suite_against_embedded_libunftp() {
+    let server = Embedded::start().await.unwrap();
+    let scenarios = load_dir(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios"
+    )))
+    .unwrap();
+    let config = RunConfig {
+        target: server.target(),
+        jobs: 4,
+        limits: Limits::default(),
+        case_timeout: Duration::from_secs(30),
+        filter: Filter::default(),
+    };
+    let mut finished = 0;
+    let report = runner::run(scenarios, config, |e| {
+        if let runner::Event::CaseFinished { .. } = e {
+            finished += 1;
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(finished, report.cases.len());
+    let verdict = |id: &str| {
+        report
+            .cases
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no case {id}"))
+            .verdict
+    };
+    for c in &report.cases {
+        assert_ne!(c.verdict, Verdict::Error, "{}: {}", c.id, c.message);
+    }
+    assert_eq!(verdict("login.user-pass"), Verdict::Pass);
+    assert_eq!(verdict("login.bad-password"), Verdict::Pass);
+    assert_eq!(
+        verdict("transfer.stor-retr-binary[pasv-ipv4]"),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict("transfer.stor-retr-binary[port-ipv4]"),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict("transfer.stor-retr-binary[epsv-ipv4]"),
+        Verdict::Pass
+    );
+    // libunftp answers EPRT with 500: RFC 2428 is optional, so unsupported.
+    assert_eq!(
+        verdict("transfer.stor-retr-binary[eprt-ipv4]"),
+        Verdict::Unsupported
+    );
+    // libunftp answers MKD with `257 /path` (no quotes): RFC 959 Appendix II SHOULD.
+    assert_eq!(verdict("dirs.mkd-rmd"), Verdict::Warn);
+    // libunftp sends 150 then 550 for a missing file; §5.4 allows only
+    // 110, 226, 250, 425, 426, 451 after a 1yz to RETR.
+    let missing = report
+        .cases
+        .iter()
+        .find(|c| c.id == "transfer.retr-missing[pasv-ipv4]")
+        .unwrap();
+    assert_eq!(missing.verdict, Verdict::Fail);
+    assert!(
+        missing
+            .findings
+            .iter()
+            .any(|f| f.check == "reply-code" && f.received == "550")
+    );
+    // Scratch directories were removed over the protocol.
+    let left: Vec<_> = std::fs::read_dir(server.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
