@@ -72,8 +72,8 @@ fn load(sel: &Selection) -> Result<(Vec<Scenario>, Filter), ExitCode> {
     })?;
     let mut only = Vec::new();
     for g in &sel.only {
-        match globset::Glob::new(g) {
-            Ok(glob) => only.push(glob.compile_matcher()),
+        match runner::Selector::new(g) {
+            Ok(sel) => only.push(sel),
             Err(e) => {
                 eprintln!("error: --only {g:?}: {e}");
                 return Err(ExitCode::from(USAGE));

@@ -16,9 +16,16 @@ fn unknown_verb() -> impl Strategy<Value = String> {
 }
 
 fn command() -> impl Strategy<Value = Command> {
-    let known = (proptest::sample::select(Verb::KNOWN.to_vec()), proptest::option::of(arg_text()));
-    let unknown = (unknown_verb().prop_map(|v| Verb::new(&v)), proptest::option::of(arg_text()));
-    prop_oneof![known, unknown].prop_map(|(v, a)| Command::new(v, a.map(|a| Arg::new(&a).unwrap())).unwrap())
+    let known = (
+        proptest::sample::select(Verb::KNOWN.to_vec()),
+        proptest::option::of(arg_text()),
+    );
+    let unknown = (
+        unknown_verb().prop_map(|v| Verb::new(&v)),
+        proptest::option::of(arg_text()),
+    );
+    prop_oneof![known, unknown]
+        .prop_map(|(v, a)| Command::new(v, a.map(|a| Arg::new(&a).unwrap())).unwrap())
 }
 
 fn reply() -> impl Strategy<Value = Reply> {
@@ -37,8 +44,10 @@ fn reply() -> impl Strategy<Value = Reply> {
 
 fn socket_addr() -> impl Strategy<Value = SocketAddr> {
     prop_oneof![
-        (any::<u32>(), any::<u16>()).prop_map(|(a, p)| SocketAddr::new(Ipv4Addr::from(a).into(), p)),
-        (any::<u128>(), any::<u16>()).prop_map(|(a, p)| SocketAddr::new(Ipv6Addr::from(a).into(), p)),
+        (any::<u32>(), any::<u16>())
+            .prop_map(|(a, p)| SocketAddr::new(Ipv4Addr::from(a).into(), p)),
+        (any::<u128>(), any::<u16>())
+            .prop_map(|(a, p)| SocketAddr::new(Ipv6Addr::from(a).into(), p)),
     ]
 }
 

@@ -19,7 +19,11 @@ fn every_corpus_file_passes_its_oracle() {
             .map(|e| e.unwrap().path())
             .collect();
         files.sort();
-        assert!(files.len() >= 5, "corpora/{name} has only {} seeds", files.len());
+        assert!(
+            files.len() >= 5,
+            "corpora/{name} has only {} seeds",
+            files.len()
+        );
         for f in &files {
             let data = std::fs::read(f).unwrap();
             if let Err(panic) = std::panic::catch_unwind(|| body(&data)) {
@@ -36,9 +40,20 @@ fn every_corpus_file_passes_its_oracle() {
 fn every_target_has_a_fuzz_binary_and_corpus() {
     let manifest = std::fs::read_to_string(root().join("fuzz/Cargo.toml")).unwrap();
     for (name, _) in TARGETS {
-        assert!(root().join(format!("fuzz/fuzz_targets/{name}.rs")).is_file(), "no fuzz target for {name}");
-        assert!(manifest.contains(&format!("name = \"{name}\"")), "{name} missing from fuzz/Cargo.toml");
-        assert!(root().join("corpora").join(name).is_dir(), "no corpus for {name}");
+        assert!(
+            root()
+                .join(format!("fuzz/fuzz_targets/{name}.rs"))
+                .is_file(),
+            "no fuzz target for {name}"
+        );
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name} missing from fuzz/Cargo.toml"
+        );
+        assert!(
+            root().join("corpora").join(name).is_dir(),
+            "no corpus for {name}"
+        );
     }
 }
 
@@ -47,7 +62,10 @@ fn every_target_has_a_fuzz_binary_and_corpus() {
 #[test]
 fn captured_replies_decode_leniently() {
     use ftpspec_harness::codec::{Leniency, Reply, ReplyOptions};
-    let opts = ReplyOptions { leniency: Leniency::PERMISSIVE, ..ReplyOptions::default() };
+    let opts = ReplyOptions {
+        leniency: Leniency::PERMISSIVE,
+        ..ReplyOptions::default()
+    };
     let dir = root().join("corpora/reply");
     let mut checked = 0;
     for e in std::fs::read_dir(dir).unwrap() {

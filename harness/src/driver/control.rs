@@ -101,6 +101,12 @@ impl Control {
             }
         })
         .await;
+        let result = match result {
+            Err(DriverError::Timeout(d, _)) if !self.decoder.is_idle() => {
+                Err(DriverError::Unterminated(d, self.decoder.buffered()))
+            }
+            other => other,
+        };
         match &result {
             Ok(r) => Self::record(r, t),
             Err(e) => t.push(Direction::Note, format!("no reply: {e}")),

@@ -66,6 +66,10 @@ pub enum DriverError {
     /// The reply stream could not be decoded.
     #[error("undecodable reply: {0}")]
     Reply(#[from] ReplyError),
+    /// A reply was started but not finished within the step timeout (for
+    /// example a multi-line reply whose last line never comes).
+    #[error("a reply was begun but not terminated within {0:?} ({1} bytes pending)")]
+    Unterminated(Duration, usize),
     /// A data transfer exceeded [`Limits::max_transfer`].
     #[error("data transfer exceeded {0} bytes")]
     TransferTooLarge(u64),
@@ -79,10 +83,16 @@ impl DriverError {
     /// Whether this is the server breaking the reply grammar (as opposed to
     /// going silent, hanging up or exceeding a harness limit).
     pub fn is_malformed_reply(&self) -> bool {
-        matches!(
-            self,
-            DriverError::Reply(e) if !matches!(e, ReplyError::LineTooLong { .. } | ReplyError::TooManyLines { .. } | ReplyError::Poisoned)
-        )
+        match self {
+            DriverError::Unterminated(..) => true,
+            DriverError::Reply(e) => !matches!(
+                e,
+                ReplyError::LineTooLong { .. }
+                    | ReplyError::TooManyLines { .. }
+                    | ReplyError::Poisoned
+            ),
+            _ => false,
+        }
     }
 }
 

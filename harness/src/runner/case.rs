@@ -666,7 +666,7 @@ impl<'a> Exec<'a> {
         if let Some(dir) = &self.spec.dir {
             self.send_text(&format!("MKD {dir}"), None).await?;
             let r = self.reply(None).await?;
-            if r.code() != ReplyCode::PATH_CREATED {
+            if !r.code().is_completion() {
                 return Err(Stop::new(
                     Verdict::Error,
                     format!("could not create the scratch directory {dir}: {r}"),

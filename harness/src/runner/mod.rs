@@ -14,7 +14,7 @@ mod cleanup;
 mod plan;
 mod probe;
 
-pub use plan::{Case, Filter, plan};
+pub use plan::{Case, Filter, Selector, plan};
 pub use probe::Probe;
 
 use crate::driver::{Entry, Limits};

@@ -7,11 +7,43 @@ use crate::verdict::Verdict;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// One `--only` selector: a glob over case ids in which `[` and `]` are
+/// literal (case ids contain them: `transfer.list[epsv-ipv6]`).
+#[derive(Clone, Debug)]
+pub struct Selector {
+    raw: String,
+    glob: globset::GlobMatcher,
+}
+
+impl Selector {
+    /// Compile a selector; `*` and `?` are wildcards, everything else literal.
+    pub fn new(pattern: &str) -> Result<Selector, globset::Error> {
+        let escaped: String = pattern
+            .chars()
+            .map(|c| match c {
+                '[' => "[[]".to_owned(),
+                ']' => "[]]".to_owned(),
+                '{' => "[{]".to_owned(),
+                '}' => "[}]".to_owned(),
+                c => c.to_string(),
+            })
+            .collect();
+        Ok(Selector {
+            raw: pattern.to_owned(),
+            glob: globset::Glob::new(&escaped)?.compile_matcher(),
+        })
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        self.raw == id || self.glob.is_match(id)
+    }
+}
+
 /// Which cases to run.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// Glob over case ids (`transfer.*`, `*[epsv-ipv6]`); any match selects.
-    pub only: Vec<globset::GlobMatcher>,
+    /// Selectors over case ids (`transfer.*`, `*[epsv-ipv6]`, an exact id); any match selects.
+    pub only: Vec<Selector>,
     /// Tags; a case with any of them is selected.
     pub tags: Vec<String>,
 }
@@ -23,7 +55,7 @@ impl Filter {
             || self
                 .only
                 .iter()
-                .any(|g| g.is_match(case_id) || g.is_match(&scenario.id));
+                .any(|g| g.matches(case_id) || g.matches(&scenario.id));
         let by_tag = self.tags.is_empty() || self.tags.iter().any(|t| scenario.tags.contains(t));
         by_id && by_tag
     }
@@ -103,4 +135,26 @@ pub fn plan(scenarios: &[Scenario], target: &Target, probe: &Probe, filter: &Fil
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_are_literal() {
+        let s = Selector::new("*[epsv-ipv6]").unwrap();
+        assert!(s.matches("transfer.list[epsv-ipv6]"));
+        assert!(!s.matches("transfer.list[epsv-ipv4]"));
+        assert!(
+            Selector::new("transfer.list[pasv-ipv4]")
+                .unwrap()
+                .matches("transfer.list[pasv-ipv4]")
+        );
+        assert!(
+            Selector::new("transfer.*")
+                .unwrap()
+                .matches("transfer.list[pasv-ipv4]")
+        );
+    }
 }

@@ -1,0 +1,217 @@
+//! Proof that the checks can fail: the scripted server in
+//! `tests/support/scripted_server.rs` breaks one rule at a time, and each
+//! test asserts the verdict against the faulty server *and* that the same
+//! case passes against the conformant one (the verdict flips).
+
+mod support;
+
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::runner::{self, CaseResult, Filter, Report, RunConfig};
+use ftpspec_harness::scenario::load_dir;
+use ftpspec_harness::target::Target;
+use ftpspec_harness::verdict::Verdict;
+use std::time::Duration;
+use support::scripted_server::{Fault, ScriptedServer};
+
+async fn run(fault: Fault, only: &[&str]) -> Report {
+    let server = ScriptedServer::start(fault).await;
+    let scenarios = load_dir(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios"
+    )))
+    .unwrap();
+    let filter = Filter {
+        only: only
+            .iter()
+            .map(|g| runner::Selector::new(g).unwrap())
+            .collect(),
+        tags: Vec::new(),
+    };
+    let limits = Limits {
+        step_timeout: Duration::from_millis(1500),
+        ..Limits::default()
+    };
+    let config = RunConfig {
+        target: Target::parse(&server.url()).unwrap(),
+        jobs: 4,
+        limits,
+        case_timeout: Duration::from_secs(20),
+        filter,
+    };
+    let report = runner::run(scenarios, config, |_| {}).await.unwrap();
+    assert!(!report.cases.is_empty(), "no case matched {only:?}");
+    report
+}
+
+fn case<'a>(r: &'a Report, id: &str) -> &'a CaseResult {
+    r.cases.iter().find(|c| c.id == id).unwrap_or_else(|| {
+        panic!(
+            "no case {id} in {:?}",
+            r.cases.iter().map(|c| &c.id).collect::<Vec<_>>()
+        )
+    })
+}
+
+fn has_finding(c: &CaseResult, check: &str, verdict: Verdict) -> bool {
+    c.findings
+        .iter()
+        .any(|f| f.check == check && f.verdict == verdict)
+}
+
+/// The case passes against the conformant server and gets `want` against the faulty one.
+async fn flips(fault: Fault, id: &str, want: Verdict) -> CaseResult {
+    let good = run(Fault::None, &[id]).await;
+    assert_eq!(
+        case(&good, id).verdict,
+        Verdict::Pass,
+        "{id} against the conformant server: {:#?}",
+        case(&good, id)
+    );
+    let bad = run(fault, &[id]).await;
+    let c = case(&bad, id).clone();
+    assert_eq!(c.verdict, want, "{id} against {fault:?}: {c:#?}");
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformant_server_passes_the_whole_suite() {
+    let r = run(Fault::None, &["*"]).await;
+    for c in &r.cases {
+        assert!(
+            matches!(c.verdict, Verdict::Pass),
+            "{}: {} {:#?}",
+            c.id,
+            c.verdict,
+            c.findings
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_pasv_code_fails() {
+    let c = flips(
+        Fault::WrongPasvCode,
+        "transfer.stor-retr-binary[pasv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(has_finding(&c, "data-setup", Verdict::Fail), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_229_fails() {
+    let c = flips(
+        Fault::Malformed229,
+        "transfer.stor-retr-binary[epsv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(has_finding(&c, "data-setup", Verdict::Fail), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unterminated_multiline_reply_fails() {
+    let c = flips(Fault::BadMultilineEnd, "basic.feat", Verdict::Fail).await;
+    assert!(c.message.contains("not terminated"), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_150_fails() {
+    // On a download the server sends the data and then 226 without a 1yz.
+    // (On an upload a server that waits for data without sending 150
+    // deadlocks with any client; that ends in a timeout, an error.)
+    let c = flips(
+        Fault::Missing150,
+        "transfer.list-cwd[pasv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(
+        has_finding(&c, "reply-code", Verdict::Fail),
+        "226 as the first reply to LIST is outside §5.4: {c:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicated_reply_fails() {
+    let c = flips(Fault::DuplicatedReply, "basic.noop", Verdict::Fail).await;
+    assert!(has_finding(&c, "one-reply", Verdict::Fail), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_data_fails() {
+    let c = flips(
+        Fault::CorruptData,
+        "transfer.stor-retr-binary[epsv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(has_finding(&c, "data", Verdict::Fail), "{c:#?}");
+    assert!(
+        c.message.contains("first difference at offset 32768"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_pasv_address_is_reported_and_never_followed() {
+    let c = flips(
+        Fault::ForeignPasvAddress,
+        "transfer.stor-retr-binary[pasv-ipv4]",
+        Verdict::Warn,
+    )
+    .await;
+    assert!(has_finding(&c, "pasv-address", Verdict::Warn), "{c:#?}");
+    let connects: Vec<&str> = c
+        .transcript
+        .iter()
+        .filter(|e| e.text.starts_with("data: connecting to"))
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(!connects.is_empty());
+    assert!(
+        connects.iter().all(|t| t.contains("127.0.0.1:")),
+        "followed a foreign address: {connects:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_line_is_an_error_and_the_run_goes_on() {
+    let r = run(Fault::EndlessLine, &["basic.syst", "basic.noop"]).await;
+    let syst = case(&r, "basic.syst");
+    assert_eq!(syst.verdict, Verdict::Error, "{syst:#?}");
+    assert!(syst.message.contains("longer than"), "{}", syst.message);
+    assert_eq!(case(&r, "basic.noop").verdict, Verdict::Pass);
+    assert_eq!(
+        case(&run(Fault::None, &["basic.syst"]).await, "basic.syst").verdict,
+        Verdict::Pass
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_is_an_error_and_the_run_goes_on() {
+    let r = run(Fault::Silence, &["basic.noop", "basic.syst"]).await;
+    let noop = case(&r, "basic.noop");
+    assert_eq!(noop.verdict, Verdict::Error, "{noop:#?}");
+    assert!(noop.message.contains("timed out"), "{}", noop.message);
+    assert_eq!(case(&r, "basic.syst").verdict, Verdict::Pass);
+    assert_eq!(
+        case(&run(Fault::None, &["basic.noop"]).await, "basic.noop").verdict,
+        Verdict::Pass
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_outside_the_table_is_reported() {
+    // 226 to MKD: of a class §5.4 allows for MKD (2yz), so a warning from
+    // the code oracle, plus the SHOULD step expecting the quoted 257.
+    let c = flips(Fault::WrongCodeForCommand, "dirs.mkd-rmd", Verdict::Warn).await;
+    assert!(has_finding(&c, "reply-code", Verdict::Warn), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_close_after_quit_fails() {
+    let c = flips(Fault::NoCloseAfterQuit, "basic.quit", Verdict::Fail).await;
+    assert!(has_finding(&c, "close", Verdict::Fail), "{c:#?}");
+}

@@ -1,0 +1,3 @@
+//! Shared fixtures for integration tests.
+
+pub mod scripted_server;
