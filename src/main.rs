@@ -35,6 +35,9 @@ enum Command {
     Run(run::RunArgs),
     /// List the cases a run would execute, without connecting anywhere.
     List(run::ListArgs),
+    /// Start the embedded libunftp server on loopback and keep it running
+    /// (to poke at with a client, or to capture its replies). Ctrl-C stops it.
+    Serve(run::ServeArgs),
     /// Decode captured FTP bytes and show every value and tolerated deviation.
     ///
     /// Example: `ftpspec decode reply corpora/reply/vsftpd-feat-211-multiline.txt`
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
+        Command::Serve(args) => run::serve(args),
         Command::Decode(args) => decode::run(&args),
     }
 }

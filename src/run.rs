@@ -247,3 +247,47 @@ pub fn run(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Stop after this long (default: run until Ctrl-C).
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    duration: Option<Duration>,
+}
+
+/// `ftpspec serve`.
+pub fn serve(args: ServeArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let server = match Embedded::start().await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let t = server.target();
+        println!("embedded libunftp serving {} on:", server.root().display());
+        for a in &t.addrs {
+            println!(
+                "  ftp://{}:{}@{a}/",
+                ftpspec_harness::embedded::USER,
+                ftpspec_harness::embedded::PASS
+            );
+        }
+        let _ = io::Write::flush(&mut io::stdout());
+        match args.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        ExitCode::SUCCESS
+    })
+}

@@ -215,3 +215,43 @@ async fn no_close_after_quit_fails() {
     let c = flips(Fault::NoCloseAfterQuit, "basic.quit", Verdict::Fail).await;
     assert!(has_finding(&c, "close", Verdict::Fail), "{c:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_target_runs_extended_modes_only() {
+    let Ok(server) = ScriptedServer::try_start_on("::1".parse().unwrap(), Fault::None).await else {
+        eprintln!("skipped: ::1 is not available on this machine");
+        return;
+    };
+    let url = server.url();
+    assert!(url.contains("[::1]"), "{url}");
+    let scenarios = load_dir(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios"
+    )))
+    .unwrap();
+    let config = RunConfig {
+        target: Target::parse(&url).unwrap(),
+        jobs: 2,
+        limits: Limits {
+            step_timeout: Duration::from_millis(1500),
+            ..Limits::default()
+        },
+        case_timeout: Duration::from_secs(20),
+        filter: Filter {
+            only: vec![runner::Selector::new("transfer.stor-retr-binary").unwrap()],
+            tags: Vec::new(),
+        },
+    };
+    let r = runner::run(scenarios, config, |_| {}).await.unwrap();
+    let ids: Vec<&str> = r.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "transfer.stor-retr-binary[epsv-ipv6]",
+            "transfer.stor-retr-binary[eprt-ipv6]"
+        ]
+    );
+    for c in &r.cases {
+        assert_eq!(c.verdict, Verdict::Pass, "{c:#?}");
+    }
+}
