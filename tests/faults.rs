@@ -255,3 +255,21 @@ async fn ipv6_target_runs_extended_modes_only() {
         assert_eq!(c.verdict, Verdict::Pass, "{c:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn type_i_byte_exactness_is_built_in() {
+    // The scenario's download step checks nothing; the built-in oracle does.
+    let c = flips(
+        Fault::CorruptData,
+        "transfer.roundtrip-binary-crlf[pasv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+    let f = c
+        .findings
+        .iter()
+        .find(|f| f.check == "data")
+        .expect("a data finding");
+    assert_eq!(f.rfc.as_deref(), Some("RFC 959 §3.1.1.3 MUST"));
+    assert!(f.received.contains("first difference at offset"), "{f:?}");
+}

@@ -61,6 +61,73 @@ struct Exec<'a> {
     data: Option<DataConn>,
     /// The command whose reply comes next, and whether a 1yz was already seen.
     awaiting: Option<(Verb, bool)>,
+    /// Built-in TYPE I oracle: what this case stored, by path.
+    image: ImageTracker,
+}
+
+/// Tracks TYPE and what was stored in TYPE I, so that any later RETR of the
+/// same path in TYPE I is compared byte for byte, whatever the scenario checks.
+#[derive(Default)]
+struct ImageTracker {
+    /// TYPE I is in force (a `TYPE I` got a 2yz).
+    image: bool,
+    /// A `TYPE` was sent and its reply is awaited.
+    pending_type: Option<bool>,
+    /// REST was sent: the next transfer is partial, not comparable.
+    restarted: bool,
+    /// The last transfer command: verb and path.
+    transfer: Option<(Verb, String)>,
+    /// Bytes stored per path in TYPE I.
+    stored: BTreeMap<String, Vec<u8>>,
+}
+
+impl ImageTracker {
+    fn sent(&mut self, cmd: &Command) {
+        let arg = cmd.arg().map(|a| a.to_string()).unwrap_or_default();
+        let verb = cmd.verb();
+        if *verb == Verb::TYPE {
+            self.pending_type = Some(arg.trim().eq_ignore_ascii_case("I"));
+        } else if *verb == Verb::REST {
+            self.restarted = true;
+        } else if [Verb::STOR, Verb::RETR, Verb::APPE].contains(verb) {
+            self.transfer = Some((verb.clone(), arg.clone()));
+            if *verb == Verb::APPE {
+                self.stored.remove(&arg);
+            }
+        }
+    }
+
+    fn replied(&mut self, code: ReplyCode) {
+        if let Some(image) = self.pending_type.take() {
+            if code.is_completion() {
+                self.image = image;
+            }
+        }
+    }
+
+    fn uploaded(&mut self, bytes: &[u8]) {
+        match self.transfer.take() {
+            Some((v, path)) if v == Verb::STOR && self.image && !self.restarted => {
+                self.stored.insert(path, bytes.to_vec());
+            }
+            Some((_, path)) => {
+                self.stored.remove(&path);
+            }
+            None => {}
+        }
+        self.restarted = false;
+    }
+
+    /// What a download must equal, if known.
+    fn expected_download(&mut self) -> Option<(String, Vec<u8>)> {
+        let restarted = std::mem::take(&mut self.restarted);
+        match self.transfer.take() {
+            Some((v, path)) if v == Verb::RETR && self.image && !restarted => {
+                self.stored.get(&path).map(|b| (path, b.clone()))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn driver_stop(e: DriverError) -> Stop {
@@ -105,9 +172,13 @@ impl<'a> Exec<'a> {
                 Err(e) => return Err(driver_stop(e)),
             }
         }
-        let verb = Command::parse_with(bytes, Leniency::PERMISSIVE)
+        let cmd = Command::parse_with(bytes, Leniency::PERMISSIVE)
             .ok()
-            .map(|p| p.value.verb().clone());
+            .map(|p| p.value);
+        if let Some(c) = &cmd {
+            self.image.sent(c);
+        }
+        let verb = cmd.map(|c| c.verb().clone());
         self.control
             .send(bytes, &mut self.t)
             .await
@@ -145,6 +216,7 @@ impl<'a> Exec<'a> {
             );
         }
         let reply = parsed.value;
+        self.image.replied(reply.code());
         if !reply.code().has_defined_class() {
             self.find(
                 Finding {
@@ -480,6 +552,34 @@ impl<'a> Exec<'a> {
         Stop::new(Verdict::Fail, format!("malformed passive reply: {why}"))
     }
 
+    /// The built-in TYPE I oracle: a RETR of a path this case stored in
+    /// TYPE I must return exactly the stored bytes.
+    fn check_image(&mut self, step: &Step, check: &DownloadCheck, got: &[u8]) {
+        let Some((path, want)) = self.image.expected_download() else {
+            return;
+        };
+        if want == got || matches!(check, DownloadCheck::Exact(_)) {
+            return;
+        }
+        let at = want
+            .iter()
+            .zip(got)
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.len().min(got.len()));
+        self.find(
+            Finding {
+                verdict: Verdict::Fail,
+                check: "data",
+                rfc: Some("RFC 959 §3.1.1.3 MUST".into()),
+                required: "\"The receiving site must store the data as contiguous bits.\" (TYPE I: a file comes back as stored)".into(),
+                acceptable: format!("the {} bytes stored earlier in this case as {path}", want.len()),
+                received: format!("{} bytes, first difference at offset {at}", got.len()),
+                line: Some(step.line),
+            },
+            None,
+        );
+    }
+
     fn check_download(
         &mut self,
         step: &Step,
@@ -586,7 +686,9 @@ impl<'a> Exec<'a> {
                 let bytes = Self::source_bytes(src);
                 conn.upload(&bytes, &limits, &mut self.t)
                     .await
-                    .map_err(driver_stop)
+                    .map_err(driver_stop)?;
+                self.image.uploaded(&bytes);
+                Ok(())
             }
             StepKind::DataDownload(check) => {
                 let conn = self.take_data(step)?;
@@ -594,6 +696,7 @@ impl<'a> Exec<'a> {
                     .download(&limits, &mut self.t)
                     .await
                     .map_err(driver_stop)?;
+                self.check_image(step, check, &got);
                 self.check_download(step, check, &got)
             }
             StepKind::DataNone => {
@@ -709,6 +812,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
         control,
         data: None,
         awaiting: None,
+        image: ImageTracker::default(),
     };
     let mut stop = exec.setup().await.err();
     if stop.is_none() {
