@@ -257,6 +257,8 @@ pub struct Scenario {
     pub refs: Vec<Requirement>,
     /// Tags for `--tag`.
     pub tags: Vec<String>,
+    /// Ids of the catalogue rows (`scenarios/requirements.tsv`) this scenario covers.
+    pub covers: Vec<String>,
     /// What the case needs.
     pub needs: Vec<Need>,
     /// Data modes to expand across; empty when the case carries no data.

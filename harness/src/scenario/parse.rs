@@ -144,6 +144,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         title: String::new(),
         refs: Vec::new(),
         tags: Vec::new(),
+        covers: Vec::new(),
         needs: Vec::new(),
         modes: Vec::new(),
         login: true,
@@ -186,6 +187,17 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                         .map(|t| t.trim().to_owned())
                         .filter(|t| !t.is_empty()),
                 ),
+                "covers" => {
+                    for c in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                        if !c
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+                        {
+                            return Err(ctx.err(format!("bad requirement id {c:?} in covers:")));
+                        }
+                        sc.covers.push(c.to_owned());
+                    }
+                }
                 "needs" => {
                     for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                         sc.needs.push(match n {
@@ -233,7 +245,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                 }
                 _ => {
                     return Err(ctx.err(format!(
-                        "unknown metadata key {key:?}: use id, title, ref, tags, needs, modes or login"
+                        "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes or login"
                     )));
                 }
             }
@@ -446,6 +458,7 @@ mod tests {
 id: transfer.demo
 title: demo
 ref: RFC 959 §5.4 MUST "the server responds with a prompt primary reply"
+covers: R959-5.4-STOR, R959-5.4-RETR
 tags: transfer, data
 needs: write, feat REST STREAM
 modes: pasv epsv
@@ -483,7 +496,8 @@ expect close
                 ..
             }
         ));
-        assert_eq!(sc.steps[0].line, 10);
+        assert_eq!(sc.steps[0].line, 11);
+        assert_eq!(sc.covers, ["R959-5.4-STOR", "R959-5.4-RETR"]);
     }
 
     fn err(text: &str) -> String {

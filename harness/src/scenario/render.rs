@@ -53,6 +53,9 @@ pub fn render(sc: &Scenario) -> String {
             quote(r.quote.as_bytes())
         );
     }
+    if !sc.covers.is_empty() {
+        let _ = writeln!(o, "covers: {}", sc.covers.join(", "));
+    }
     if !sc.tags.is_empty() {
         let _ = writeln!(o, "tags: {}", sc.tags.join(", "));
     }
