@@ -273,3 +273,114 @@ async fn type_i_byte_exactness_is_built_in() {
     assert_eq!(f.rfc.as_deref(), Some("RFC 959 §3.1.1.3 MUST"));
     assert!(f.received.contains("first difference at offset"), "{f:?}");
 }
+
+/// A scenario written to a temporary suite, run against one server.
+async fn run_text(fault: Fault, scenario: &str) -> Report {
+    let server = ScriptedServer::start(fault).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.ftpspec"), scenario).unwrap();
+    let config = RunConfig {
+        target: Target::parse(&server.url()).unwrap(),
+        jobs: 2,
+        limits: Limits {
+            step_timeout: Duration::from_millis(1500),
+            ..Limits::default()
+        },
+        case_timeout: Duration::from_secs(20),
+        filter: Filter::default(),
+    };
+    runner::run(load_dir(dir.path()).unwrap(), config, |_| {})
+        .await
+        .unwrap()
+}
+
+const BOUNCE: &str = r#"id: t.bounce
+title: PORT naming a third party is refused
+ref: RFC 2577 §3 SHOULD "the server ... not ... open a data connection to an address other than the client's"
+modes: port eprt
+needs: write
+
+data open third-party
+should expect 5xx
+data refused
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn third_party_port_is_observed_on_127_0_0_2() {
+    let good = run_text(Fault::None, BOUNCE).await;
+    for c in &good.cases {
+        assert_eq!(c.verdict, Verdict::Pass, "{c:#?}");
+    }
+    let bad = run_text(
+        Fault::AcceptThirdPartyPort,
+        &BOUNCE.replace(
+            "data refused",
+            "send LIST\nexpect final 1xx|2xx|4xx|5xx\ndata refused",
+        ),
+    )
+    .await;
+    for c in &bad.cases {
+        // The SHOULD step warns; the connection to 127.0.0.2 is then seen and fails the case.
+        assert_eq!(c.verdict, Verdict::Fail, "{c:#?}");
+        assert!(
+            c.findings
+                .iter()
+                .any(|f| f.check == "data" && f.received.contains("opened a data connection")),
+            "{c:#?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_replies_are_attributed_in_order() {
+    // ABOR's reply comes after the aborted transfer's; FIFO matching judges
+    // 226 against LIST's completion and 225 against ABOR.
+    let sc = r#"id: t.fifo
+title: replies are matched to commands in order
+ref: RFC 959 §5.4 MUST "x"
+modes: pasv
+
+data open
+send LIST
+send NOOP
+expect 125|150
+data download
+expect 226
+expect 200
+"#;
+    let r = run_text(Fault::None, sc).await;
+    assert_eq!(r.cases[0].verdict, Verdict::Pass, "{:#?}", r.cases[0]);
+}
+
+/// Every scenario in the suite can fail: none passes against a server that
+/// answers every command after login with 502, or with 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_scenario_passes_against_a_server_that_ignores_commands() {
+    let r502 = run(Fault::All502, &["*"]).await;
+    let r200 = run(Fault::All200, &["*"]).await;
+    // Scenarios that run before login are out of these faults' reach.
+    let pre_login: Vec<String> = load_dir(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios"
+    )))
+    .unwrap()
+    .into_iter()
+    .filter(|s| !s.login)
+    .map(|s| s.id)
+    .collect();
+    let mut always_pass = Vec::new();
+    for c in &r502.cases {
+        let other = case(&r200, &c.id);
+        let scenario_id = c.id.split('[').next().unwrap_or(&c.id);
+        if c.verdict == Verdict::Pass
+            && other.verdict == Verdict::Pass
+            && !pre_login.iter().any(|p| p == scenario_id)
+        {
+            always_pass.push(c.id.clone());
+        }
+    }
+    assert!(
+        always_pass.is_empty(),
+        "scenarios whose checks cannot fail: {always_pass:?}"
+    );
+}

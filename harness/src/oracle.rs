@@ -47,7 +47,14 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
         "SMNT" => a(&[202, 250, 500, 501, 502, 421, 530, 550], &[], RFC959),
         "REIN" => a(&[120, 220, 421, 500, 502], &[220], RFC959),
         "QUIT" => a(&[221, 500], &[], RFC959),
-        "PORT" => a(&[200, 500, 501, 421, 530], &[], RFC959),
+        // 504 added: RFC 2577 §3, "If a server receives a PORT command
+        // containing a TCP port number less than 1024, the suggested
+        // response is 504".
+        "PORT" => a(
+            &[200, 500, 501, 504, 421, 530],
+            &[],
+            "RFC 959 §5.4 (504: RFC 2577 §3)",
+        ),
         "PASV" => a(&[227, 500, 501, 502, 421, 530], &[], RFC959),
         "MODE" | "TYPE" | "STRU" => a(&[200, 500, 501, 504, 421, 530], &[], RFC959),
         "ALLO" => a(&[200, 202, 500, 501, 504, 421, 530], &[], RFC959),
@@ -85,7 +92,11 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
         "SITE" => a(&[200, 202, 500, 501, 530], &[], RFC959),
         "NOOP" => a(&[200, 500, 421], &[], RFC959),
         // RFC 2428 §2 and §3: 522 for an unsupported protocol; 200 for EPSV ALL.
-        "EPRT" => a(&[200, 500, 501, 522, 421, 530], &[], "RFC 2428 §2"),
+        "EPRT" => a(
+            &[200, 500, 501, 504, 522, 421, 530],
+            &[],
+            "RFC 2428 §2 (504: RFC 2577 §3)",
+        ),
         "EPSV" => a(&[229, 200, 500, 501, 522, 421, 530], &[], "RFC 2428 §3"),
         // RFC 2389 §3.1 / §4: FEAT 211 (or 500/502 where unimplemented), OPTS 200/451/501.
         "FEAT" => a(&[211, 500, 502], &[], "RFC 2389 §3"),

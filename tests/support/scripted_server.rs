@@ -78,11 +78,19 @@ pub enum Fault {
     WrongCodeForCommand,
     /// QUIT answered 221 but the connection is left open (input ignored).
     NoCloseAfterQuit,
+    /// PORT/EPRT naming a loopback address other than the client's is
+    /// accepted and connected to (the conformant server refuses it, as
+    /// RFC 2577 §3 advises).
+    AcceptThirdPartyPort,
+    /// After login, every command is answered `502 Command not implemented`.
+    All502,
+    /// After login, every command is answered `200 OK`.
+    All200,
 }
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 12] = [
+    pub const ALL: [Fault; 15] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -95,6 +103,9 @@ impl Fault {
         Fault::Silence,
         Fault::WrongCodeForCommand,
         Fault::NoCloseAfterQuit,
+        Fault::AcceptThirdPartyPort,
+        Fault::All502,
+        Fault::All200,
     ];
 }
 
@@ -484,6 +495,7 @@ struct Session {
     fault: Fault,
     fs: Arc<Mutex<MemFs>>,
     local: SocketAddr,
+    peer: SocketAddr,
     user: Option<String>,
     logged_in: bool,
     cwd: String,
@@ -495,7 +507,7 @@ struct Session {
 }
 
 async fn session(stream: TcpStream, fault: Fault, fs: Arc<Mutex<MemFs>>) {
-    let Ok(local) = stream.local_addr() else {
+    let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return;
     };
     let _ = stream.set_nodelay(true);
@@ -506,6 +518,7 @@ async fn session(stream: TcpStream, fault: Fault, fs: Arc<Mutex<MemFs>>) {
         fault,
         fs,
         local,
+        peer,
         user: None,
         logged_in: false,
         cwd: "/".to_string(),
@@ -648,6 +661,12 @@ impl Session {
         };
         let rnfr = self.rnfr.take();
 
+        if self.logged_in && self.fault == Fault::All502 {
+            return self.ok("502 Command not implemented").await;
+        }
+        if self.logged_in && self.fault == Fault::All200 {
+            return self.ok("200 OK").await;
+        }
         if !KNOWN.contains(&verb) {
             return self.ok("500 Unknown command").await;
         }
@@ -1002,6 +1021,11 @@ impl Session {
         if !addr.ip().is_loopback() {
             return self
                 .ok("425 refusing to connect to non-loopback address")
+                .await;
+        }
+        if addr.ip() != self.peer.ip() && self.fault != Fault::AcceptThirdPartyPort {
+            return self
+                .ok("504 refusing a data address other than the client's")
                 .await;
         }
         self.data = Some(DataSetup::Active(addr));

@@ -195,4 +195,31 @@ impl DataConn {
             }
         }
     }
+
+    /// Check that the server does not connect at all (active mode) or send
+    /// anything (passive mode) during the quiet period.
+    pub async fn expect_no_connection(
+        self,
+        limits: &Limits,
+        t: &mut Transcript,
+    ) -> Result<Option<String>, DriverError> {
+        match self {
+            DataConn::Active { listener, .. } => {
+                match tokio::time::timeout(limits.quiet_period, listener.accept()).await {
+                    Err(_) => Ok(None),
+                    Ok(Ok((_, from))) => {
+                        t.push(
+                            Direction::Note,
+                            format!("data: the server connected from {from}"),
+                        );
+                        Ok(Some(format!(
+                            "the server opened a data connection from {from}"
+                        )))
+                    }
+                    Ok(Err(e)) => Err(DriverError::io("accepting")(e)),
+                }
+            }
+            passive => passive.expect_unused(limits, t).await,
+        }
+    }
 }

@@ -2,19 +2,20 @@
 //! the scenario's steps, and the built-in oracles applied to every reply.
 
 use crate::codec::{
-    Command, ExtAddr, ExtPassiveReply, HostPort, Leniency, PassiveReply, Reply, ReplyCode, Verb,
+    Command, ExtAddr, ExtPassiveReply, Features, HostPort, Leniency, PassiveReply, Reply,
+    ReplyCode, Verb,
 };
 use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Transcript};
 use crate::fixtures::fixture;
 use crate::oracle::check_code;
 use crate::scenario::{
-    CodeSpec, DataMode, DataSource, DownloadCheck, Level, Mode, Pattern, Scenario, Step, StepKind,
-    substitute,
+    CodeSpec, DataMode, DataSource, DownloadCheck, Level, Mode, Pattern, Probe as ProbeAddr,
+    Scenario, Step, StepKind, substitute,
 };
 use crate::target::Target;
 use crate::verdict::{Finding, Verdict};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 /// Why a case stopped early.
@@ -60,7 +61,9 @@ struct Exec<'a> {
     control: Control,
     data: Option<DataConn>,
     /// The command whose reply comes next, and whether a 1yz was already seen.
-    awaiting: Option<(Verb, bool)>,
+    /// Replies are matched to commands first in, first out (an ABOR's reply
+    /// comes after the aborted transfer's completion).
+    awaiting: VecDeque<(Verb, bool)>,
     /// Built-in TYPE I oracle: what this case stored, by path.
     image: ImageTracker,
 }
@@ -130,6 +133,15 @@ impl ImageTracker {
     }
 }
 
+/// Skip leading Telnet commands (`IAC IP`, `IAC DM`, as sent before ABOR)
+/// to find the FTP command they precede.
+fn strip_telnet(mut bytes: &[u8]) -> &[u8] {
+    while let [0xff, _, rest @ ..] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
 fn driver_stop(e: DriverError) -> Stop {
     if e.is_malformed_reply() {
         Stop::new(Verdict::Fail, format!("RFC 959 §4.2 MUST: {e}"))
@@ -154,7 +166,7 @@ impl<'a> Exec<'a> {
 
     /// Send a line, after checking that nothing unsolicited arrived.
     async fn send(&mut self, bytes: &[u8], line: Option<usize>) -> Result<(), Stop> {
-        if self.awaiting.is_none() {
+        if self.awaiting.is_empty() {
             match self.control.unsolicited(&mut self.t) {
                 Ok(Some(r)) => self.find(
                     Finding {
@@ -172,7 +184,7 @@ impl<'a> Exec<'a> {
                 Err(e) => return Err(driver_stop(e)),
             }
         }
-        let cmd = Command::parse_with(bytes, Leniency::PERMISSIVE)
+        let cmd = Command::parse_with(strip_telnet(bytes), Leniency::PERMISSIVE)
             .ok()
             .map(|p| p.value);
         if let Some(c) = &cmd {
@@ -183,7 +195,9 @@ impl<'a> Exec<'a> {
             .send(bytes, &mut self.t)
             .await
             .map_err(driver_stop)?;
-        self.awaiting = verb.map(|v| (v, false));
+        // An unparsable line still gets a reply; keep the queue aligned.
+        self.awaiting
+            .push_back((verb.unwrap_or_else(|| Verb::new("")), false));
         Ok(())
     }
 
@@ -232,15 +246,92 @@ impl<'a> Exec<'a> {
                 line,
             );
         }
-        if let Some((verb, after)) = self.awaiting.take() {
+        if let Some((verb, after)) = self.awaiting.pop_front() {
             if let Some(f) = check_code(&verb, reply.code(), after) {
                 self.find(f, line);
             }
             if reply.code().is_preliminary() && !after {
-                self.awaiting = Some((verb, true));
+                self.awaiting.push_front((verb.clone(), true));
+            }
+            if verb == Verb::FEAT && reply.code().get() == 211 {
+                self.check_feat(&reply, line);
             }
         }
         Ok(reply)
+    }
+
+    /// Built-in: a 211 to FEAT lists one feature per line, each indented by
+    /// a single space (RFC 2389 §3.2).
+    fn check_feat(&mut self, reply: &Reply, line: Option<usize>) {
+        let problem = match Features::from_reply(reply, Leniency::PERMISSIVE) {
+            Ok(p) => p.deviations.iter().next().map(|d| d.describe().to_owned()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            self.find(
+                Finding {
+                    verdict: Verdict::Warn,
+                    check: "feat-format",
+                    rfc: Some("RFC 2389 §3.2 MUST".into()),
+                    required: "\"Each line in the feature-listing begins with a single space.\""
+                        .into(),
+                    acceptable: "211-<text>, then \" FEATURE [params]\" lines, then 211 <text>"
+                        .into(),
+                    received: format!("{problem}: {reply}"),
+                    line: None,
+                },
+                line,
+            );
+        }
+    }
+
+    /// `data open third-party|low-port`: send PORT/EPRT naming an address
+    /// the server should refuse; its reply is left for the next `expect`.
+    async fn data_open_probe(&mut self, step: &Step, probe: ProbeAddr) -> Result<(), Stop> {
+        let mode = self
+            .spec
+            .mode
+            .ok_or_else(|| Stop::new(Verdict::Error, "data open in a case without a mode"))?;
+        let peer = self.control.peer().ip();
+        let local = self.control.local().ip();
+        let addr = match probe {
+            ProbeAddr::ThirdParty => {
+                // Only a second loopback address is ever named, and only
+                // when the control connection itself is on loopback.
+                if peer != IpAddr::V4(std::net::Ipv4Addr::LOCALHOST) {
+                    return Err(Stop::new(
+                        Verdict::Skip,
+                        "the third-party check runs only when the control connection is on 127.0.0.1",
+                    ));
+                }
+                let third = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+                let (conn, addr) =
+                    DataConn::listen(third, peer, &mut self.t)
+                        .await
+                        .map_err(|e| {
+                            Stop::new(
+                                Verdict::Skip,
+                                format!(
+                                    "cannot listen on 127.0.0.2 for the third-party check: {e}"
+                                ),
+                            )
+                        })?;
+                self.data = Some(conn);
+                addr
+            }
+            ProbeAddr::LowPort => std::net::SocketAddr::new(local, 1023),
+        };
+        let line = match (mode.data, addr.ip()) {
+            (DataMode::Port, IpAddr::V4(ip)) => format!("PORT {}", HostPort::new(ip, addr.port())),
+            (DataMode::Eprt, _) => format!("EPRT {}", ExtAddr::from_socket(addr)),
+            _ => {
+                return Err(Stop::new(
+                    Verdict::Error,
+                    "third-party and low-port probes need PORT over IPv4 or EPRT",
+                ));
+            }
+        };
+        self.send_text(&line, Some(step.line)).await
     }
 
     fn lookup(&self, name: &str) -> Option<String> {
@@ -681,6 +772,28 @@ impl<'a> Exec<'a> {
                 }
             }
             StepKind::DataOpen => self.data_open(step).await,
+            StepKind::DataOpenProbe(p) => self.data_open_probe(step, *p).await,
+            StepKind::DataAbandon => {
+                drop(self.take_data(step)?);
+                self.t.push(Direction::Note, "data: abandoned");
+                Ok(())
+            }
+            StepKind::DataRefused => {
+                let Some(conn) = self.data.take() else {
+                    // Nothing listening: nothing the server could have reached.
+                    return Ok(());
+                };
+                match conn
+                    .expect_no_connection(&limits, &mut self.t)
+                    .await
+                    .map_err(driver_stop)?
+                {
+                    None => Ok(()),
+                    Some(seen) => {
+                        self.mismatch(step, "data", "no data connection at all".into(), seen)
+                    }
+                }
+            }
             StepKind::DataUpload(src) => {
                 let conn = self.take_data(step)?;
                 let bytes = Self::source_bytes(src);
@@ -811,7 +924,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
         vars,
         control,
         data: None,
-        awaiting: None,
+        awaiting: VecDeque::new(),
         image: ImageTracker::default(),
     };
     let mut stop = exec.setup().await.err();
@@ -826,7 +939,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
     if stop.is_none() {
         // Anything still unread once the steps are done was not asked for.
         if let Ok(Some(r)) = exec.control.unsolicited(&mut exec.t) {
-            if exec.awaiting.is_none() {
+            if exec.awaiting.is_empty() {
                 exec.find(
                     Finding {
                         verdict: Verdict::Fail,

@@ -224,6 +224,14 @@ pub enum StepKind {
     ExpectClose,
     /// Set up a data connection in the case's mode.
     DataOpen,
+    /// Active modes only: send PORT/EPRT naming an address other than the
+    /// harness's own (see [`Probe`]); the reply is left for the next `expect`.
+    DataOpenProbe(Probe),
+    /// Close the data connection without reading or writing.
+    DataAbandon,
+    /// The server must not open a data connection at all (active modes);
+    /// in passive modes, no bytes may flow.
+    DataRefused,
     /// Send bytes over the data connection, then close it.
     DataUpload(DataSource),
     /// Receive over the data connection until the server closes it, and check.
@@ -231,6 +239,15 @@ pub enum StepKind {
     /// No bytes may flow on the data connection (the server may still
     /// open it in active mode, as a 1yz announces).
     DataNone,
+}
+
+/// A PORT/EPRT address the server should refuse (RFC 2577 §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// 127.0.0.2, where the harness listens to see whether the server connects.
+    ThirdParty,
+    /// The control connection's own address, port 1023.
+    LowPort,
 }
 
 /// One step, with its source line and level.

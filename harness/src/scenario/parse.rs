@@ -312,7 +312,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                     .unwrap_or((rest, ""));
                 match (verb, arg) {
                     ("open", "") => StepKind::DataOpen,
+                    ("open", "third-party") => StepKind::DataOpenProbe(Probe::ThirdParty),
+                    ("open", "low-port") => StepKind::DataOpenProbe(Probe::LowPort),
                     ("none", "") => StepKind::DataNone,
+                    ("abandon", "") => StepKind::DataAbandon,
+                    ("refused", "") => StepKind::DataRefused,
                     ("upload", src) => StepKind::DataUpload(parse_source(&ctx, src)?),
                     ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
                     ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
@@ -350,7 +354,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                     }),
                     _ => {
                         return Err(
-                            ctx.err("data takes: open, none, upload SOURCE, or download [CHECK]")
+                            ctx.err("data takes: open [third-party|low-port], upload SOURCE, download [CHECK], none, refused or abandon")
                         );
                     }
                 }
@@ -383,7 +387,15 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let uses_data = sc
         .steps
         .iter()
-        .any(|s| matches!(s.kind, StepKind::DataOpen));
+        .any(|s| matches!(s.kind, StepKind::DataOpen | StepKind::DataOpenProbe(_)));
+    let probes = sc
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::DataOpenProbe(_)));
+    if probes && sc.modes.iter().any(|m| !m.is_active()) {
+        return Err(whole
+            .err("`data open third-party|low-port` needs active modes only: `modes: port eprt`"));
+    }
     if uses_data && sc.modes.is_empty() {
         return Err(whole.err("`data open` needs `modes:` (e.g. `modes: all`)"));
     }

@@ -1,6 +1,6 @@
 //! Reply-text patterns: literal text, `*` for any run of characters
-//! (elision), `{=name}` to capture a run as a variable. Anchored at both
-//! ends; `\*`, `\{` and `\\` are literals.
+//! (elision), `#` for one ASCII digit, `{=name}` to capture a run as a
+//! variable. Anchored at both ends; `\*`, `\#`, `\{` and `\\` are literals.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +10,7 @@ pub type Captures = BTreeMap<String, String>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
     Lit(String),
+    Digit,
     Any,
     Capture(String),
 }
@@ -46,6 +47,10 @@ impl Pattern {
         while let Some(c) = chars.next() {
             match c {
                 '\\' => lit.push(chars.next().ok_or(PatternError::TrailingBackslash)?),
+                '#' => {
+                    flush(&mut lit, &mut pieces);
+                    pieces.push(Piece::Digit);
+                }
                 '*' => {
                     flush(&mut lit, &mut pieces);
                     if pieces.last() != Some(&Piece::Any) {
@@ -95,6 +100,9 @@ impl Pattern {
                 Some((Piece::Lit(l), rest)) => text
                     .strip_prefix(l.as_str())
                     .is_some_and(|t| go(rest, t, caps, budget)),
+                Some((Piece::Digit, rest)) => text
+                    .strip_prefix(|c: char| c.is_ascii_digit())
+                    .is_some_and(|t| go(rest, t, caps, budget)),
                 Some((wild, rest)) => {
                     for (i, _) in text
                         .char_indices()
@@ -134,6 +142,9 @@ mod tests {
         assert!(Pattern::new("abc").unwrap().matches("abcd").is_none());
         assert!(Pattern::new("a\\*b").unwrap().matches("a*b").is_some());
         assert!(Pattern::new("*").unwrap().matches("").is_some());
+        assert!(Pattern::new("##.#").unwrap().matches("12.3").is_some());
+        assert!(Pattern::new("##").unwrap().matches("1a").is_none());
+        assert!(Pattern::new("\\#1").unwrap().matches("#1").is_some());
         assert_eq!(Pattern::new("{=}"), Err(PatternError::BadCapture));
         assert_eq!(Pattern::new("x\\"), Err(PatternError::TrailingBackslash));
     }
