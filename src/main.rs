@@ -1,5 +1,6 @@
 //! `ftpspec`: a thin command-line front end over the `ftpspec-harness` engine.
 
+mod coverage;
 mod decode;
 mod run;
 
@@ -38,6 +39,12 @@ enum Command {
     /// Start the embedded libunftp server on loopback and keep it running
     /// (to poke at with a client, or to capture its replies). Ctrl-C stops it.
     Serve(run::ServeArgs),
+    /// Show the requirement catalogue and the cases covering each row.
+    ///
+    /// Rows are server-side requirements of RFC 959, 1123 §4.1, 2428, 2389,
+    /// 3659 and 2577 (scenarios/requirements.tsv); scenarios name the rows
+    /// they check with `covers:`. Exit 1 if a scenario names an unknown row.
+    Coverage(coverage::CoverageArgs),
     /// Decode captured FTP bytes and show every value and tolerated deviation.
     ///
     /// Example: `ftpspec decode reply corpora/reply/vsftpd-feat-211-multiline.txt`
@@ -50,6 +57,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
         Command::Serve(args) => run::serve(args),
+        Command::Coverage(args) => coverage::run(args),
         Command::Decode(args) => decode::run(&args),
     }
 }

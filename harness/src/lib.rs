@@ -4,6 +4,7 @@
 //!
 //! | module | what it holds | touches sockets? |
 //! |--------|---------------|------------------|
+//! | [`catalogue`] | the requirement catalogue and coverage | no |
 //! | [`codec`] | sans-IO parsing and encoding of commands, replies and addresses | no |
 //! | [`scenario`] | the scenario language: model, parser, patterns | no |
 //! | [`fixtures`] | generated file contents scenarios upload and compare | no |
@@ -24,6 +25,7 @@
 //! (default) adds the libunftp target. The fuzz crate builds with neither.
 #![warn(missing_docs)]
 
+pub mod catalogue;
 pub mod codec;
 pub mod fixtures;
 pub mod fuzz;

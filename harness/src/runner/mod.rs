@@ -69,6 +69,8 @@ pub struct CaseResult {
     pub verdict: Verdict,
     /// What the scenario checks.
     pub refs: Vec<RefOut>,
+    /// Catalogue rows the scenario covers.
+    pub covers: Vec<String>,
     /// One line on why (empty for a clean pass).
     pub message: String,
     /// Every non-pass observation.
@@ -193,6 +195,7 @@ fn result_for(case: &Case, verdict: Verdict, message: String) -> CaseResult {
         mode: case.mode.map(|m| m.to_string()),
         verdict,
         refs: refs_out(&case.scenario),
+        covers: case.scenario.covers.clone(),
         message,
         findings: Vec::new(),
         transcript: Vec::new(),
