@@ -2,6 +2,7 @@
 
 mod coverage;
 mod decode;
+mod matrix;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,11 @@ enum Command {
     /// 3659 and 2577 (scenarios/requirements.tsv); scenarios name the rows
     /// they check with `covers:`. Exit 1 if a scenario names an unknown row.
     Coverage(coverage::CoverageArgs),
+    /// Build the conformance matrix (servers × requirement groups) and the
+    /// list of failures with their RFC sentences from JSON reports.
+    ///
+    /// Example: ftpspec matrix vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
+    Matrix(matrix::MatrixArgs),
     /// Decode captured FTP bytes and show every value and tolerated deviation.
     ///
     /// Example: `ftpspec decode reply corpora/reply/vsftpd-feat-211-multiline.txt`
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         Command::List(args) => run::list(args),
         Command::Serve(args) => run::serve(args),
         Command::Coverage(args) => coverage::run(args),
+        Command::Matrix(args) => matrix::run(args),
         Command::Decode(args) => decode::run(&args),
     }
 }

@@ -1,0 +1,147 @@
+//! `ftpspec matrix`: servers × requirement groups from JSON reports, and
+//! every failure with the RFC sentence it violates (for the README).
+
+use clap::Args;
+use ftpspec_harness::catalogue;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct MatrixArgs {
+    /// Reports as NAME=PATH (from `ftpspec run --report json=PATH`), one per server.
+    #[arg(required = true, value_name = "NAME=REPORT.json")]
+    reports: Vec<String>,
+    /// The requirement catalogue, for grouping cases by their covers: rows.
+    #[arg(
+        long,
+        default_value = "scenarios/requirements.tsv",
+        value_name = "FILE"
+    )]
+    catalogue: PathBuf,
+}
+
+const SHOWN: [&str; 4] = ["pass", "fail", "warn", "unsupported"];
+
+pub fn run(args: MatrixArgs) -> ExitCode {
+    let rows = match std::fs::read_to_string(&args.catalogue)
+        .map_err(|e| e.to_string())
+        .and_then(|t| catalogue::parse(&t).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.catalogue.display());
+            return ExitCode::from(2);
+        }
+    };
+    let group_of: BTreeMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r.id.as_str(), r.group.as_str()))
+        .collect();
+    // server -> group -> verdict -> count
+    let mut counts: BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>> = BTreeMap::new();
+    let mut groups = BTreeSet::new();
+    let mut fails = Vec::new();
+    let mut names = Vec::new();
+    for spec in &args.reports {
+        let Some((name, path)) = spec.split_once('=') else {
+            eprintln!("error: {spec:?}: write NAME=PATH");
+            return ExitCode::from(2);
+        };
+        let report: Value = match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: {path}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        names.push(name.to_owned());
+        let per = counts.entry(name.to_owned()).or_default();
+        for case in report["cases"].as_array().into_iter().flatten() {
+            let verdict = case["verdict"].as_str().unwrap_or("error").to_owned();
+            let mut case_groups: BTreeSet<String> = case["covers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    c.as_str()
+                        .and_then(|c| group_of.get(c))
+                        .map(|g| g.to_string())
+                })
+                .collect();
+            if case_groups.is_empty() {
+                case_groups.insert("(uncatalogued)".into());
+            }
+            for g in case_groups {
+                groups.insert(g.clone());
+                *per.entry(g)
+                    .or_default()
+                    .entry(verdict.clone())
+                    .or_default() += 1;
+            }
+            if verdict == "fail" {
+                let finding = case["findings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|f| f["verdict"] == "fail");
+                let (rfc, required, received) = match finding {
+                    Some(f) => (
+                        f["rfc"].as_str().unwrap_or("").to_owned(),
+                        f["required"].as_str().unwrap_or("").to_owned(),
+                        f["received"].as_str().unwrap_or("").to_owned(),
+                    ),
+                    None => (
+                        String::new(),
+                        String::new(),
+                        case["message"].as_str().unwrap_or("").to_owned(),
+                    ),
+                };
+                fails.push((
+                    name.to_owned(),
+                    case["id"].as_str().unwrap_or("").to_owned(),
+                    rfc,
+                    required,
+                    received,
+                ));
+            }
+        }
+    }
+    println!("| group | {} |", names.join(" | "));
+    println!("|---|{}", "---|".repeat(names.len()));
+    for g in &groups {
+        let cells: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let c = counts.get(n).and_then(|m| m.get(g));
+                SHOWN
+                    .iter()
+                    .map(|v| c.and_then(|c| c.get(*v)).copied().unwrap_or(0).to_string())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect();
+        println!("| {g} | {} |", cells.join(" | "));
+    }
+    println!(
+        "\nCells: pass/fail/warn/unsupported cases (a case counts in every group it covers).\n"
+    );
+    if !fails.is_empty() {
+        println!("| server | case | requirement | received |\n|---|---|---|---|");
+        for (server, id, rfc, required, received) in fails {
+            let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+            println!(
+                "| {server} | `{}` | {} {} | {} |",
+                esc(&id),
+                esc(&rfc),
+                esc(&required),
+                esc(&received)
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
