@@ -80,3 +80,22 @@ fn captured_replies_decode_leniently() {
     }
     assert!(checked > 0);
 }
+
+/// Every catalogue id named by a scenario or a built-in check exists.
+#[test]
+fn covers_name_real_catalogue_rows() {
+    use ftpspec_harness::catalogue::{self, Coverage};
+    let rows = catalogue::parse(
+        &std::fs::read_to_string(root().join("scenarios/requirements.tsv")).unwrap(),
+    )
+    .unwrap();
+    let scenarios = ftpspec_harness::scenario::load_dir(&root().join("scenarios")).unwrap();
+    let cov = Coverage::of(&rows, &scenarios);
+    assert!(cov.unknown.is_empty(), "unknown ids: {:?}", cov.unknown);
+    for (id, _) in ftpspec_harness::oracle::BUILTIN_COVERS {
+        assert!(
+            rows.iter().any(|r| r.id == *id),
+            "built-in covers unknown row {id}"
+        );
+    }
+}

@@ -384,3 +384,9 @@ async fn no_scenario_passes_against_a_server_that_ignores_commands() {
         "scenarios whose checks cannot fail: {always_pass:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unindented_feat_lines_fail() {
+    let c = flips(Fault::UnindentedFeat, "basic.feat", Verdict::Fail).await;
+    assert!(has_finding(&c, "feat-format", Verdict::Fail), "{c:#?}");
+}

@@ -571,7 +571,11 @@ async fn fault_no_close_after_quit() {
 /// faulted command behaves normally under each fault.
 #[tokio::test]
 async fn faults_leave_the_rest_alone() {
-    for fault in Fault::ALL {
+    // All502 and All200 change every reply by design.
+    for fault in Fault::ALL
+        .into_iter()
+        .filter(|f| !matches!(f, Fault::All502 | Fault::All200))
+    {
         let (s, mut c) = logged_in(fault).await;
         c.expect(
             "MKD /ok",

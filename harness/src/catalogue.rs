@@ -116,6 +116,12 @@ impl Coverage {
         for r in rows {
             c.covered_by.insert(r.id.clone(), Vec::new());
         }
+        #[cfg(feature = "engine")]
+        for (id, check) in crate::oracle::BUILTIN_COVERS {
+            if let Some(v) = c.covered_by.get_mut(*id) {
+                v.push((*check).to_owned());
+            }
+        }
         for s in scenarios {
             for id in &s.covers {
                 match c.covered_by.get_mut(id) {

@@ -5,6 +5,33 @@
 use crate::codec::{ReplyCode, Verb};
 use crate::verdict::{Finding, Verdict};
 
+/// Catalogue rows (`scenarios/requirements.tsv`) the built-in checks
+/// verify on every exchange of every case, with the check's name.
+pub const BUILTIN_COVERS: &[(&str, &str)] = &[
+    ("R959-4.2-three-digit-code", "built-in: reply syntax"),
+    ("R959-4.2-single-line-format", "built-in: reply syntax"),
+    ("R959-4.2-multiline-format", "built-in: reply syntax"),
+    ("R959-4.2-multiline-pad", "built-in: reply syntax"),
+    (
+        "R959-4.2-1yz-at-most-one",
+        "built-in: RFC 959 §5.4 code table",
+    ),
+    (
+        "R959-5.4-connection-establishment",
+        "built-in: greeting check",
+    ),
+    (
+        "R959-3.1.1.3-store-contiguous",
+        "built-in: TYPE I byte-exact",
+    ),
+    ("R959-4.2.1-227-format", "built-in: 227 parser"),
+    ("R2428-3-epsv-229", "built-in: EPSV data setup"),
+    ("R2428-3-epsv-format", "built-in: 229 parser"),
+    ("R2428-3-epsv-blank-fields", "built-in: 229 parser"),
+    ("R2428-3-epsv-port-field", "built-in: 229 parser"),
+    ("R2389-3.2-feature-leading-space", "built-in: FEAT format"),
+];
+
 /// Replies allowed for a command: the first reply, and the replies allowed
 /// after a positive preliminary (1yz) reply.
 #[derive(Clone, Copy, Debug)]

@@ -82,6 +82,8 @@ pub enum Fault {
     /// accepted and connected to (the conformant server refuses it, as
     /// RFC 2577 §3 advises).
     AcceptThirdPartyPort,
+    /// FEAT lists its features without the leading space (RFC 2389 §3.2).
+    UnindentedFeat,
     /// After login, every command is answered `502 Command not implemented`.
     All502,
     /// After login, every command is answered `200 OK`.
@@ -90,7 +92,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 15] = [
+    pub const ALL: [Fault; 16] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -104,6 +106,7 @@ impl Fault {
         Fault::WrongCodeForCommand,
         Fault::NoCloseAfterQuit,
         Fault::AcceptThirdPartyPort,
+        Fault::UnindentedFeat,
         Fault::All502,
         Fault::All200,
     ];
@@ -717,21 +720,21 @@ impl Session {
                 self.ok("215 UNIX Type: L8").await
             }
             "FEAT" => {
-                self.multiline(
-                    211,
-                    "Features:",
-                    &[
-                        " EPRT",
-                        " EPSV",
-                        " PASV",
-                        " SIZE",
-                        " MDTM",
-                        " REST STREAM",
-                        " UTF8",
-                    ],
-                    "End",
-                )
-                .await
+                const FEATURES: [&str; 7] = [
+                    " EPRT",
+                    " EPSV",
+                    " PASV",
+                    " SIZE",
+                    " MDTM",
+                    " REST STREAM",
+                    " UTF8",
+                ];
+                let lines: Vec<&str> = if self.fault == Fault::UnindentedFeat {
+                    FEATURES.iter().map(|f| f.trim_start()).collect()
+                } else {
+                    FEATURES.to_vec()
+                };
+                self.multiline(211, "Features:", &lines, "End").await
             }
             "HELP" => {
                 self.multiline(

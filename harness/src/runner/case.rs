@@ -2,8 +2,8 @@
 //! the scenario's steps, and the built-in oracles applied to every reply.
 
 use crate::codec::{
-    Command, ExtAddr, ExtPassiveReply, Features, HostPort, Leniency, PassiveReply, Reply,
-    ReplyCode, Verb,
+    Command, Deviation, ExtAddr, ExtPassiveReply, Features, HostPort, Leniency, PassiveReply,
+    Reply, ReplyCode, Verb,
 };
 use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Transcript};
 use crate::fixtures::fixture;
@@ -142,6 +142,26 @@ fn strip_telnet(mut bytes: &[u8]) -> &[u8] {
     bytes
 }
 
+/// A tolerated departure from the reply grammar: a failure where the text
+/// says MUST, a warning where it says SHOULD. The harness tolerates both so
+/// that the run can go on.
+fn deviation_finding(d: Deviation, reply: &Reply) -> Finding {
+    let rfc = d.rfc();
+    Finding {
+        verdict: if d.level() == "MUST" {
+            Verdict::Fail
+        } else {
+            Verdict::Warn
+        },
+        check: "reply-syntax",
+        rfc: Some(format!("{rfc} {}", d.level())),
+        required: format!("\"{}\"", rfc.quote),
+        acceptable: "the RFC form".into(),
+        received: format!("{}: {reply}", d.describe()),
+        line: None,
+    }
+}
+
 fn driver_stop(e: DriverError) -> Stop {
     if e.is_malformed_reply() {
         Stop::new(Verdict::Fail, format!("RFC 959 §4.2 MUST: {e}"))
@@ -215,19 +235,7 @@ impl<'a> Exec<'a> {
             .await
             .map_err(driver_stop)?;
         for d in parsed.deviations.iter() {
-            let rfc = d.rfc();
-            self.find(
-                Finding {
-                    verdict: Verdict::Warn,
-                    check: "reply-syntax",
-                    rfc: Some(format!("{rfc}")),
-                    required: format!("\"{}\"", rfc.quote),
-                    acceptable: "a reply following the RFC grammar".into(),
-                    received: format!("{}: {}", d.describe(), parsed.value),
-                    line: None,
-                },
-                line,
-            );
+            self.find(deviation_finding(d, &parsed.value), line);
         }
         let reply = parsed.value;
         self.image.replied(reply.code());
@@ -270,7 +278,7 @@ impl<'a> Exec<'a> {
         if let Some(problem) = problem {
             self.find(
                 Finding {
-                    verdict: Verdict::Warn,
+                    verdict: Verdict::Fail,
                     check: "feat-format",
                     rfc: Some("RFC 2389 §3.2 MUST".into()),
                     required: "\"Each line in the feature-listing begins with a single space.\""
@@ -583,19 +591,7 @@ impl<'a> Exec<'a> {
             }
         };
         for d in deviations.iter() {
-            let rfc = d.rfc();
-            self.find(
-                Finding {
-                    verdict: Verdict::Warn,
-                    check: "reply-syntax",
-                    rfc: Some(rfc.to_string()),
-                    required: format!("\"{}\"", rfc.quote),
-                    acceptable: "the RFC form".into(),
-                    received: format!("{}: {reply}", d.describe()),
-                    line,
-                },
-                None,
-            );
+            self.find(deviation_finding(d, reply), line);
         }
         if let Some(named) = named.filter(|n| *n != peer && peer.is_ipv4()) {
             self.find(Finding {
