@@ -74,17 +74,18 @@ async fn flips(fault: Fault, id: &str, want: Verdict) -> CaseResult {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformant_server_passes_the_whole_suite() {
+async fn conformant_server_neither_fails_nor_errors() {
+    // Optional features it lacks (MLST, TVFS, MODE B) are `unsupported`; a
+    // warning is a SHOULD it does not follow. Neither may become a failure.
     let r = run(Fault::None, &["*"]).await;
-    for c in &r.cases {
-        assert!(
-            matches!(c.verdict, Verdict::Pass),
-            "{}: {} {:#?}",
-            c.id,
-            c.verdict,
-            c.findings
-        );
-    }
+    let bad: Vec<String> = r
+        .cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error))
+        .map(|c| format!("{}: {} {}", c.id, c.verdict, c.message))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert!(r.summary.pass > r.cases.len() / 2, "{:?}", r.summary);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,6 +45,7 @@ pub struct Allowed {
 }
 
 const RFC959: &str = "RFC 959 §5.4";
+const REST959: &str = "RFC 959 §5.4 (554: RFC 1123 §4.1.3.4)";
 
 const fn a(
     first: &'static [u16],
@@ -86,15 +87,17 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
         "MODE" | "TYPE" | "STRU" => a(&[200, 500, 501, 504, 421, 530], &[], RFC959),
         "ALLO" => a(&[200, 202, 500, 501, 504, 421, 530], &[], RFC959),
         "REST" => a(&[500, 501, 502, 421, 530, 350], &[], RFC959),
+        // 554 on STOR, RETR, APPE: RFC 1123 §4.1.3.4, "554 Requested
+        // action not taken: invalid REST parameter."
         "STOR" | "STOU" => a(
-            &[125, 150, 532, 450, 452, 553, 500, 501, 421, 530],
+            &[125, 150, 532, 450, 452, 553, 554, 500, 501, 421, 530],
             STOR_AFTER,
-            RFC959,
+            REST959,
         ),
         "RETR" => a(
-            &[125, 150, 450, 550, 500, 501, 421, 530],
+            &[125, 150, 450, 550, 554, 500, 501, 421, 530],
             RETR_AFTER,
-            RFC959,
+            REST959,
         ),
         "LIST" | "NLST" => a(
             &[125, 150, 450, 500, 501, 502, 421, 530],
@@ -102,9 +105,11 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
             RFC959,
         ),
         "APPE" => a(
-            &[125, 150, 532, 450, 550, 452, 553, 500, 501, 502, 421, 530],
+            &[
+                125, 150, 532, 450, 550, 452, 553, 554, 500, 501, 502, 421, 530,
+            ],
             STOR_AFTER,
-            RFC959,
+            REST959,
         ),
         "RNFR" => a(&[450, 550, 500, 501, 502, 421, 530, 350], &[], RFC959),
         "RNTO" => a(&[250, 532, 553, 500, 501, 502, 503, 421, 530], &[], RFC959),
@@ -126,7 +131,8 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
         ),
         "EPSV" => a(&[229, 200, 500, 501, 522, 421, 530], &[], "RFC 2428 §3"),
         // RFC 2389 §3.1 / §4: FEAT 211 (or 500/502 where unimplemented), OPTS 200/451/501.
-        "FEAT" => a(&[211, 500, 502], &[], "RFC 2389 §3"),
+        // 501: RFC 2389 §3.2, FEAT with parameters "will result in a 501 reply".
+        "FEAT" => a(&[211, 500, 501, 502], &[], "RFC 2389 §3"),
         "OPTS" => a(&[200, 451, 500, 501, 502], &[], "RFC 2389 §4"),
         // RFC 3659 §3.3, §4.3, §7.2.
         "MDTM" | "SIZE" => a(

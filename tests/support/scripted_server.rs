@@ -719,6 +719,10 @@ impl Session {
                 }
                 self.ok("215 UNIX Type: L8").await
             }
+            "FEAT" if !arg.trim().is_empty() => {
+                // RFC 2389 §3.2: FEAT with parameters "will result in a 501 reply".
+                self.ok("501 FEAT takes no arguments").await
+            }
             "FEAT" => {
                 const FEATURES: [&str; 7] = [
                     " EPRT",
@@ -1025,6 +1029,10 @@ impl Session {
             return self
                 .ok("425 refusing to connect to non-loopback address")
                 .await;
+        }
+        if addr.port() < 1024 {
+            // RFC 2577 §3: "the suggested response is 504".
+            return self.ok("504 refusing a data port below 1024").await;
         }
         if addr.ip() != self.peer.ip() && self.fault != Fault::AcceptThirdPartyPort {
             return self
