@@ -38,8 +38,18 @@ def main() -> int:
     authorizer.add_user(args.user, args.password, args.root, perm="elradfmwMT")
     authorizer.add_anonymous(args.anon_root, perm="elr")
 
+    from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
+
+    class FixedActiveDTP(ActiveDTP):
+        def handle_connect(self):
+            # The socket now belongs to the DTPHandler: forget it, so a later
+            # PORT/EPRT does not close() (unregister) a reused fd number.
+            if self.cmd_channel._dtp_connector is self:
+                self.cmd_channel._dtp_connector = None
+            return super().handle_connect()
+
     class Handler(FTPHandler):
-        pass
+        active_dtp = FixedActiveDTP
 
     Handler.authorizer = authorizer
     # Never let a client point the server's data connection at a non-local

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Run the suite against the real servers N times and check every run gives
+# the same verdict for every case.
+#
+#   scripts/ci/stability.sh [N]        (default 10)
+#
+# Builds target/release/ftpspec (outside the namespace, where cargo may use the
+# network), then, inside one scripts/ci/real-servers.sh namespace (the servers
+# stay up for all runs), runs `ftpspec run --target URL --report json=FILE` for
+# every target N times, and compares the case-id -> verdict maps with run 1.
+# Prints per-server verdict counts and every case that changed; exits 1 if
+# any run differs (or a run could not happen), 0 otherwise.
+# Reports are kept in $FTPSPEC_STABILITY_OUT (default: a temporary directory,
+# removed unless a run differs).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+BIN="$REPO/target/release/ftpspec"
+
+if [ "${1:-}" != --inner ]; then
+    n="${1:-10}"
+    case "$n" in ''|*[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
+    [ "$n" -ge 1 ] && [ "$n" -le 1000 ] || { echo "stability.sh: N must be 1..1000" >&2; exit 2; }
+    (cd "$REPO" && cargo build --release --quiet --bin ftpspec)
+    exec "$HERE/real-servers.sh" "$HERE/stability.sh" --inner "$n"
+fi
+
+# ---- inside the namespace (FTPSPEC_TARGETS set by real-servers.sh) ----
+n="$2"
+[ -n "${FTPSPEC_TARGETS:-}" ] || { echo "stability.sh --inner: FTPSPEC_TARGETS not set" >&2; exit 2; }
+out="${FTPSPEC_STABILITY_OUT:-}"
+keep=1
+if [ -z "$out" ]; then out="$(mktemp -d /tmp/ftpspec-stability.XXXXXX)"; keep=0; fi
+mkdir -p "$out"
+cd "$REPO"
+# Every run uses the same snapshot of the suite, even if scenarios/ is edited meanwhile.
+rm -rf "$out/suite" && cp -r scenarios "$out/suite"
+
+rc=0
+start=$(date +%s)
+for ((i = 1; i <= n; i++)); do
+    t0=$(date +%s)
+    # All targets at once (separate servers), as tests/real_servers.rs does.
+    pids=() names=()
+    while IFS=$'\t' read -r name url; do
+        case "$name" in ''|'#'*) continue ;; esac
+        timeout 900 "$BIN" run --target "$url" --suite "$out/suite" --jobs 4 --case-timeout 60s \
+            --report "json=$out/$name.$i.json" >/dev/null 2>"$out/$name.$i.stderr" &
+        pids+=("$!") names+=("$name")
+    done <"$FTPSPEC_TARGETS"
+    for k in "${!pids[@]}"; do
+        code=0
+        wait "${pids[$k]}" || code=$?
+        # Exit 1 just means failures or errors; 2 and 3 mean no usable run.
+        if [ "$code" -gt 1 ]; then
+            name="${names[$k]}"
+            echo "run $i $name: ftpspec exited $code: $(head -c 500 "$out/$name.$i.stderr")" >&2
+            rc=1
+            rm -f "$out/$name.$i.json"
+        fi
+    done
+    echo "run $i/$n: $(( $(date +%s) - t0 )) s" >&2
+done
+
+python3 - "$out" "$n" "$FTPSPEC_TARGETS" <<'PY' || rc=1
+import json, sys, collections
+out, n, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+names = [l.split("\t")[0] for l in open(targets) if l.strip() and not l.startswith("#")]
+bad = False
+for name in names:
+    runs = {}
+    for i in range(1, n + 1):
+        try:
+            with open(f"{out}/{name}.{i}.json") as f:
+                rep = json.load(f)
+        except OSError:
+            print(f"{name}: run {i}: no report")
+            bad = True
+            continue
+        runs[i] = {c["id"]: (c["verdict"], c.get("message", "")) for c in rep["cases"]}
+    if not runs:
+        continue
+    first_i = min(runs)
+    first = runs[first_i]
+    counts = collections.Counter(v for v, _ in first.values())
+    summary = ", ".join(f"{counts[v]} {v}" for v in sorted(counts))
+    changed = collections.defaultdict(list)  # case id -> [(run, verdict, message)]
+    for i, r in sorted(runs.items()):
+        for cid in sorted(set(first) | set(r)):
+            a, b = first.get(cid), r.get(cid)
+            if (a and a[0]) != (b and b[0]):
+                changed[cid].append((i, b[0] if b else "missing", b[1] if b else ""))
+    status = "stable" if not changed else f"UNSTABLE ({len(changed)} case(s))"
+    print(f"{name}: {len(first)} cases: {summary} -- {len(runs)} run(s), {status}")
+    for cid, diffs in sorted(changed.items()):
+        base = first.get(cid)
+        print(f"  {cid}: run {first_i} {base[0] if base else 'missing'}"
+              + (f" ({base[1]})" if base and base[1] else ""))
+        for i, v, msg in diffs:
+            print(f"    run {i}: {v}" + (f" ({msg})" if msg else ""))
+    bad = bad or bool(changed)
+sys.exit(1 if bad else 0)
+PY
+
+echo "$n run(s) in $(( $(date +%s) - start )) s" >&2
+if [ "$rc" != 0 ]; then
+    echo "stability.sh: runs differ; reports kept in $out" >&2
+elif [ "$keep" = 0 ]; then
+    rm -rf "$out"
+fi
+exit "$rc"

@@ -1,0 +1,266 @@
+//! The whole suite against real FTP servers (vsftpd, pyftpdlib), compared
+//! with the checked-in verdicts in `tests/expectations/<name>.tsv`.
+//!
+//! Does nothing unless `FTPSPEC_TARGETS` names a file of `name<TAB>url`
+//! lines, which `scripts/ci/real-servers.sh` writes after starting the
+//! servers inside a private network namespace:
+//!
+//! ```sh
+//! cargo test --no-run --test real_servers          # outside: may need the network
+//! scripts/ci/real-servers.sh cargo test --offline --test real_servers -- --nocapture
+//! # after a deliberate change of behaviour or of the suite:
+//! FTPSPEC_UPDATE_EXPECTATIONS=1 scripts/ci/real-servers.sh cargo test --offline --test real_servers -- --nocapture
+//! ```
+//!
+//! All targets run at once (each with 4 cases in parallel); every target is
+//! judged even when another one mismatches, and all the mismatches are
+//! reported together. A case with verdict `error` (harness
+//! trouble) fails the test unless its expectation says `error` too.
+
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::runner::{self, Filter, RunConfig};
+use ftpspec_harness::scenario::{Scenario, load_dir};
+use ftpspec_harness::target::Target;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One case's outcome: verdict string and the case's one-line message.
+struct Outcome {
+    verdict: String,
+    message: String,
+}
+
+fn header(name: &str) -> String {
+    format!(
+        "# expected ftpspec verdicts against {name}; regenerate with FTPSPEC_UPDATE_EXPECTATIONS=1"
+    )
+}
+
+fn expectation_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expectations")
+        .join(format!("{name}.tsv"))
+}
+
+/// `name<TAB>url` lines; blank lines and `#` comments skipped.
+fn read_targets(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("FTPSPEC_TARGETS={}: {e}", path.display()));
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, url) = line
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}:{}: want `name<TAB>url`, got {line:?}",
+                    path.display(),
+                    n + 1
+                )
+            });
+        let name = name.trim();
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+            "{}:{}: bad target name {name:?}",
+            path.display(),
+            n + 1
+        );
+        out.push((name.to_owned(), url.trim().to_owned()));
+    }
+    assert!(!out.is_empty(), "{}: no targets", path.display());
+    out
+}
+
+/// `case-id<TAB>verdict` lines; `None` if the file does not exist.
+fn read_expectations(path: &Path) -> Option<BTreeMap<String, String>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => panic!("{}: {e}", path.display()),
+    };
+    let mut map = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (id, verdict) = line
+            .split_once('\t')
+            .unwrap_or_else(|| panic!("{}:{}: want `case-id<TAB>verdict`", path.display(), n + 1));
+        map.insert(id.to_owned(), verdict.trim().to_owned());
+    }
+    Some(map)
+}
+
+fn write_expectations(name: &str, actual: &BTreeMap<String, Outcome>) -> PathBuf {
+    let path = expectation_path(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = header(name);
+    text.push('\n');
+    for (id, o) in actual {
+        writeln!(text, "{id}\t{}", o.verdict).unwrap();
+    }
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+fn load_suite() -> Result<Vec<Scenario>, String> {
+    load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).map_err(|errs| {
+        let errs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        format!("scenario errors:\n  {}", errs.join("\n  "))
+    })
+}
+
+async fn run_target(
+    scenarios: Vec<Scenario>,
+    url: &str,
+) -> Result<BTreeMap<String, Outcome>, String> {
+    let target = Target::parse(url).map_err(|e| format!("bad target URL: {e}"))?;
+    let config = RunConfig {
+        target,
+        jobs: 4,
+        limits: Limits::default(),
+        case_timeout: Duration::from_secs(60),
+        filter: Filter::default(),
+    };
+    let report = runner::run(scenarios, config, |_| {})
+        .await
+        .map_err(|e| format!("run failed: {e}"))?;
+    let mut map = BTreeMap::new();
+    for c in report.cases {
+        let dup = map.insert(
+            c.id.clone(),
+            Outcome {
+                verdict: c.verdict.as_str().to_owned(),
+                message: c.message,
+            },
+        );
+        assert!(dup.is_none(), "case id {} appears twice", c.id);
+    }
+    Ok(map)
+}
+
+fn counts(actual: &BTreeMap<String, Outcome>) -> String {
+    let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in actual.values() {
+        *by.entry(o.verdict.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = by.iter().map(|(v, n)| format!("{n} {v}")).collect();
+    format!("{} cases: {}", actual.len(), parts.join(", "))
+}
+
+/// `got <verdict>[ (harness trouble)][: message]`.
+fn got(o: &Outcome) -> String {
+    let mut s = format!("got {}", o.verdict);
+    if o.verdict == "error" {
+        s.push_str(" (harness trouble)");
+    }
+    if !o.message.is_empty() {
+        write!(s, ": {}", o.message).unwrap();
+    }
+    s
+}
+
+/// The readable diff for one target; empty if it matches. A case with
+/// verdict `error` is always listed unless its expectation says `error`.
+fn compare(
+    name: &str,
+    expected: &BTreeMap<String, String>,
+    actual: &BTreeMap<String, Outcome>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, o) in actual {
+        match expected.get(id) {
+            Some(want) if *want == o.verdict => {}
+            Some(want) => out.push(format!("{name}: {id}: expected {want}, {}", got(o))),
+            None => out.push(format!(
+                "{name}: {id}: new case (not in the expectations), {}",
+                got(o)
+            )),
+        }
+    }
+    for (id, want) in expected {
+        if !actual.contains_key(id) {
+            out.push(format!(
+                "{name}: {id}: expected {want}, but the case did not run"
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn real_servers_match_expectations() {
+    let Some(targets) = std::env::var_os("FTPSPEC_TARGETS") else {
+        println!("skipped: FTPSPEC_TARGETS not set");
+        return;
+    };
+    let update = std::env::var("FTPSPEC_UPDATE_EXPECTATIONS").is_ok_and(|v| v == "1");
+    let targets = read_targets(Path::new(&targets));
+
+    let mut problems: Vec<String> = Vec::new();
+    // The targets are separate server processes: run them all at once (the
+    // slowest case, login delays, takes seconds), then judge in file order.
+    // One load for all targets, so they all run the same suite.
+    let suite = load_suite().unwrap_or_else(|e| panic!("{e}"));
+    let runs: Vec<_> = targets
+        .iter()
+        .map(|(_, url)| {
+            let url = url.clone();
+            let suite = suite.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                (run_target(suite, &url).await, started.elapsed())
+            })
+        })
+        .collect();
+    for ((name, _), run) in targets.iter().zip(runs) {
+        let (result, took) = run.await.expect("target run panicked");
+        let actual = match result {
+            Ok(a) => a,
+            Err(e) => {
+                problems.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        println!("{name}: {} in {took:.1?}", counts(&actual));
+        if update {
+            let path = write_expectations(name, &actual);
+            println!("{name}: wrote {}", path.display());
+            for (id, o) in &actual {
+                if o.verdict == "error" {
+                    println!("{name}: WARNING: {id} has verdict error: {}", o.message);
+                }
+            }
+            continue;
+        }
+        let path = expectation_path(name);
+        let Some(expected) = read_expectations(&path) else {
+            problems.push(format!(
+                "{name}: no expectation file {}; create it with FTPSPEC_UPDATE_EXPECTATIONS=1",
+                path.display()
+            ));
+            continue;
+        };
+        let diff = compare(name, &expected, &actual);
+        if diff.is_empty() {
+            println!("{name}: matches {}", path.display());
+        }
+        problems.extend(diff);
+    }
+
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) against real servers (if the change is intended, regenerate with \
+         FTPSPEC_UPDATE_EXPECTATIONS=1, see scripts/servers/README.md):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
