@@ -120,9 +120,8 @@ fn load_suite() -> Result<Vec<Scenario>, String> {
 
 async fn run_target(
     scenarios: Vec<Scenario>,
-    url: &str,
+    target: Target,
 ) -> Result<BTreeMap<String, Outcome>, String> {
-    let target = Target::parse(url).map_err(|e| format!("bad target URL: {e}"))?;
     let config = RunConfig {
         target,
         jobs: 4,
@@ -203,7 +202,17 @@ async fn real_servers_match_expectations() {
         return;
     };
     let update = std::env::var("FTPSPEC_UPDATE_EXPECTATIONS").is_ok_and(|v| v == "1");
-    let targets = read_targets(Path::new(&targets));
+    let mut targets: Vec<(String, Result<Target, String>)> = read_targets(Path::new(&targets))
+        .into_iter()
+        .map(|(name, url)| {
+            let t = Target::parse(&url).map_err(|e| format!("bad target URL {url}: {e}"));
+            (name, t)
+        })
+        .collect();
+    // The third real server: libunftp, embedded in this process (IPv4 and
+    // IPv6 on their own ports, so it is one target with two addresses).
+    let embedded = ftpspec_harness::embedded::Embedded::start().await.expect("embedded libunftp");
+    targets.push(("libunftp".to_owned(), Ok(embedded.target())));
 
     let mut problems: Vec<String> = Vec::new();
     // The targets are separate server processes: run them all at once (the
@@ -212,12 +221,16 @@ async fn real_servers_match_expectations() {
     let suite = load_suite().unwrap_or_else(|e| panic!("{e}"));
     let runs: Vec<_> = targets
         .iter()
-        .map(|(_, url)| {
-            let url = url.clone();
+        .map(|(_, target)| {
+            let target = target.clone();
             let suite = suite.clone();
             tokio::spawn(async move {
                 let started = Instant::now();
-                (run_target(suite, &url).await, started.elapsed())
+                let result = match target {
+                    Ok(t) => run_target(suite, t).await,
+                    Err(e) => Err(e),
+                };
+                (result, started.elapsed())
             })
         })
         .collect();

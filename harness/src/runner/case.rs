@@ -92,6 +92,9 @@ impl ImageTracker {
             self.pending_type = Some(arg.trim().eq_ignore_ascii_case("I"));
         } else if *verb == Verb::REST {
             self.restarted = true;
+        } else if *verb == Verb::ABOR {
+            // An aborted transfer is cut short by design: nothing to compare.
+            self.transfer = None;
         } else if [Verb::STOR, Verb::RETR, Verb::APPE].contains(verb) {
             self.transfer = Some((verb.clone(), arg.clone()));
             if *verb == Verb::APPE {
