@@ -131,12 +131,32 @@ pub fn run(args: MatrixArgs) -> ExitCode {
         "\nCells: pass/fail/warn/unsupported cases (a case counts in every group it covers).\n"
     );
     if !fails.is_empty() {
-        println!("| server | case | requirement | received |\n|---|---|---|---|");
+        // One row per server, scenario and requirement; the modes together.
+        type Key = (String, String, String, String);
+        let mut grouped: BTreeMap<Key, (Vec<String>, String)> = BTreeMap::new();
         for (server, id, rfc, required, received) in fails {
-            let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+            let (scenario, mode) = match id.split_once('[') {
+                Some((s, m)) => (s.to_owned(), m.trim_end_matches(']').to_owned()),
+                None => (id.clone(), String::new()),
+            };
+            let e = grouped
+                .entry((server, scenario, rfc, required))
+                .or_insert_with(|| (Vec::new(), received));
+            if !mode.is_empty() {
+                e.0.push(mode);
+            }
+        }
+        println!("| server | case | requirement | received |\n|---|---|---|---|");
+        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        for ((server, scenario, rfc, required), (modes, received)) in grouped {
+            let modes = if modes.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", modes.join(", "))
+            };
             println!(
-                "| {server} | `{}` | {} {} | {} |",
-                esc(&id),
+                "| {server} | `{}`{modes} | {} {} | {} |",
+                esc(&scenario),
                 esc(&rfc),
                 esc(&required),
                 esc(&received)
