@@ -121,10 +121,11 @@ fn load_suite() -> Result<Vec<Scenario>, String> {
 async fn run_target(
     scenarios: Vec<Scenario>,
     target: Target,
+    jobs: usize,
 ) -> Result<BTreeMap<String, Outcome>, String> {
     let config = RunConfig {
         target,
-        jobs: 4,
+        jobs,
         limits: Limits::default(),
         case_timeout: Duration::from_secs(60),
         filter: Filter::default(),
@@ -167,6 +168,22 @@ fn got(o: &Outcome) -> String {
     s
 }
 
+/// Cases whose verdict depends on the server's timing, from
+/// `tests/expectations/nondeterministic.tsv` (`server<TAB>scenario<TAB>reason`):
+/// their changes are printed, not failed.
+fn nondeterministic() -> Vec<(String, String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expectations/nondeterministic.tsv");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut f = l.splitn(3, '\t');
+            Some((f.next()?.to_owned(), f.next()?.to_owned(), f.next()?.to_owned()))
+        })
+        .collect()
+}
+
 /// The readable diff for one target; empty if it matches. A case with
 /// verdict `error` is always listed unless its expectation says `error`.
 fn compare(
@@ -175,7 +192,15 @@ fn compare(
     actual: &BTreeMap<String, Outcome>,
 ) -> Vec<String> {
     let mut out = Vec::new();
+    let racy = nondeterministic();
     for (id, o) in actual {
+        let scenario = id.split('[').next().unwrap_or(id);
+        if let Some((_, _, why)) = racy.iter().find(|(s, c, _)| s == name && c == scenario) {
+            if expected.get(id) != Some(&o.verdict) {
+                println!("{name}: {id}: {} (listed as nondeterministic: {why})", got(o));
+            }
+            continue;
+        }
         match expected.get(id) {
             Some(want) if *want == o.verdict => {}
             Some(want) => out.push(format!("{name}: {id}: expected {want}, {}", got(o))),
@@ -211,7 +236,9 @@ async fn real_servers_match_expectations() {
         .collect();
     // The third real server: libunftp, embedded in this process (IPv4 and
     // IPv6 on their own ports, so it is one target with two addresses).
-    let embedded = ftpspec_harness::embedded::Embedded::start().await.expect("embedded libunftp");
+    let embedded = ftpspec_harness::embedded::Embedded::start()
+        .await
+        .expect("embedded libunftp");
     targets.push(("libunftp".to_owned(), Ok(embedded.target())));
 
     let mut problems: Vec<String> = Vec::new();
@@ -221,13 +248,16 @@ async fn real_servers_match_expectations() {
     let suite = load_suite().unwrap_or_else(|e| panic!("{e}"));
     let runs: Vec<_> = targets
         .iter()
-        .map(|(_, target)| {
+        .map(|(name, target)| {
             let target = target.clone();
+            let libunftp = name == "libunftp";
             let suite = suite.clone();
             tokio::spawn(async move {
                 let started = Instant::now();
                 let result = match target {
-                    Ok(t) => run_target(suite, t).await,
+                    // libunftp shares one root between concurrent cases, and
+                    // its LIST fails when an entry vanishes mid-listing.
+                    Ok(t) => run_target(suite, t, if libunftp { 1 } else { 4 }).await,
                     Err(e) => Err(e),
                 };
                 (result, started.elapsed())
