@@ -30,6 +30,20 @@ pub const BUILTIN_COVERS: &[(&str, &str)] = &[
     ("R2428-3-epsv-blank-fields", "built-in: 229 parser"),
     ("R2428-3-epsv-port-field", "built-in: 229 parser"),
     ("R2389-3.2-feature-leading-space", "built-in: FEAT format"),
+    ("R959-4.2-1yz", "built-in: RFC 959 §5.4 code table"),
+    ("R959-4.2-2yz", "built-in: RFC 959 §5.4 code table"),
+    ("R959-4.2-3yz", "built-in: RFC 959 §5.4 code table"),
+    ("R959-4.2-4yz", "built-in: RFC 959 §5.4 code table"),
+    ("R959-4.2-5yz", "built-in: RFC 959 §5.4 code table"),
+    ("R959-4.2-no-new-codes", "built-in: RFC 959 §5.4 code table"),
+    ("R959-5.4-reply-table", "built-in: RFC 959 §5.4 code table"),
+    (
+        "R959-6-no-1yz-first-group",
+        "built-in: RFC 959 §5.4 code table",
+    ),
+    ("R959-4.2-no-nesting", "built-in: reply syntax"),
+    ("R959-4.2-multiline-offset", "built-in: reply syntax"),
+    ("R1123-4.1.2.11-correct-replies", "built-in: reply syntax"),
 ];
 
 /// Replies allowed for a command: the first reply, and the replies allowed
@@ -73,7 +87,11 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
         "CWD" => a(&[250, 500, 501, 502, 421, 530, 550], &[], RFC959),
         // 250 added: §4.1.1, "The reply codes shall be identical to the
         // reply codes of CWD", which §5.4's CDUP row contradicts.
-        "CDUP" => a(&[200, 250, 500, 501, 502, 421, 530, 550], &[], "RFC 959 §5.4 (250: §4.1.1)"),
+        "CDUP" => a(
+            &[200, 250, 500, 501, 502, 421, 530, 550],
+            &[],
+            "RFC 959 §5.4 (250: §4.1.1)",
+        ),
         "SMNT" => a(&[202, 250, 500, 501, 502, 421, 530, 550], &[], RFC959),
         "REIN" => a(&[120, 220, 421, 500, 502], &[220], RFC959),
         "QUIT" => a(&[221, 500], &[], RFC959),
