@@ -35,7 +35,7 @@ pub struct DecodeArgs {
 
 fn show(deviations: Deviations) {
     for d in deviations.iter() {
-        println!("  deviation: {d}\n    \"{}\"", d.rfc().quote);
+        outln!("  deviation: {d}\n    \"{}\"", d.rfc().quote);
     }
 }
 
@@ -69,7 +69,7 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
                 },
             );
             for r in &replies {
-                println!(
+                outln!(
                     "reply {} ({} line(s)): {:?}",
                     r.value.code(),
                     r.value.lines().len(),
@@ -78,22 +78,22 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
                 show(r.deviations);
             }
             if let Some(e) = &err {
-                println!("error after {} reply(ies): {e}", replies.len());
+                outln!("error after {} reply(ies): {e}", replies.len());
             }
             err.is_none()
         }
         Kind::Command => match Command::parse_with(&data, leniency) {
             Ok(p) => {
-                println!("command: {}", p.value);
+                outln!("command: {}", p.value);
                 show(p.deviations);
                 match Request::from_command(&p.value) {
-                    Ok(r) => println!("typed: {r:?}"),
-                    Err(e) => println!("typed: error: {e}"),
+                    Ok(r) => outln!("typed: {r:?}"),
+                    Err(e) => outln!("typed: error: {e}"),
                 }
                 true
             }
             Err(e) => {
-                println!("error: {e}");
+                outln!("error: {e}");
                 false
             }
         },
@@ -102,17 +102,17 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             PassiveReply::parse_with(&data, leniency),
         ) {
             (Ok(p), _) => {
-                println!("PORT argument: {}", p.value.0);
+                outln!("PORT argument: {}", p.value.0);
                 show(p.deviations);
                 true
             }
             (_, Ok(p)) => {
-                println!("227 address: {}", (p.value.0).0);
+                outln!("227 address: {}", (p.value.0).0);
                 show(p.deviations);
                 true
             }
             (Err(a), Err(b)) => {
-                println!("error: as PORT argument: {a}; as 227 text: {b}");
+                outln!("error: as PORT argument: {a}; as 227 text: {b}");
                 false
             }
         },
@@ -120,7 +120,7 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             let eprt = ExtAddr::parse_with(&data, leniency);
             let epsv = ExtPassiveReply::parse_with(&data, leniency);
             if let Ok(p) = &eprt {
-                println!(
+                outln!(
                     "EPRT argument: protocol {} address {:?} port {}",
                     p.value.host().protocol(),
                     p.value.host(),
@@ -128,10 +128,10 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
                 );
                 show(p.deviations);
             } else if let Ok(p) = &epsv {
-                println!("229 port: {}", p.value.port());
+                outln!("229 port: {}", p.value.port());
                 show(p.deviations);
             } else if let (Err(a), Err(b)) = (&eprt, &epsv) {
-                println!("error: as EPRT argument: {a}; as 229 text: {b}");
+                outln!("error: as EPRT argument: {a}; as 229 text: {b}");
             }
             eprt.is_ok() || epsv.is_ok()
         }

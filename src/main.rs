@@ -1,5 +1,18 @@
 //! `ftpspec`: a thin command-line front end over the `ftpspec-harness` engine.
 
+/// `println!` that ends the process quietly when stdout is closed
+/// (`ftpspec list | head`), instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 mod coverage;
 mod decode;
 mod matrix;

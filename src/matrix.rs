@@ -111,8 +111,8 @@ pub fn run(args: MatrixArgs) -> ExitCode {
             }
         }
     }
-    println!("| group | {} |", names.join(" | "));
-    println!("|---|{}", "---|".repeat(names.len()));
+    outln!("| group | {} |", names.join(" | "));
+    outln!("|---|{}", "---|".repeat(names.len()));
     for g in &groups {
         let cells: Vec<String> = names
             .iter()
@@ -125,11 +125,9 @@ pub fn run(args: MatrixArgs) -> ExitCode {
                     .join("/")
             })
             .collect();
-        println!("| {g} | {} |", cells.join(" | "));
+        outln!("| {g} | {} |", cells.join(" | "));
     }
-    println!(
-        "\nCells: pass/fail/warn/unsupported cases (a case counts in every group it covers).\n"
-    );
+    outln!("\nCells: pass/fail/warn/unsupported cases (a case counts in every group it covers).\n");
     if !fails.is_empty() {
         // One row per server, scenario and requirement; the modes together.
         type Key = (String, String, String, String);
@@ -146,7 +144,7 @@ pub fn run(args: MatrixArgs) -> ExitCode {
                 e.0.push(mode);
             }
         }
-        println!("| server | case | requirement | received |\n|---|---|---|---|");
+        outln!("| server | case | requirement | received |\n|---|---|---|---|");
         let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
         for ((server, scenario, rfc, required), (modes, received)) in grouped {
             let modes = if modes.is_empty() {
@@ -154,7 +152,7 @@ pub fn run(args: MatrixArgs) -> ExitCode {
             } else {
                 format!(" [{}]", modes.join(", "))
             };
-            println!(
+            outln!(
                 "| {server} | `{}`{modes} | {} {} | {} |",
                 esc(&scenario),
                 esc(&rfc),

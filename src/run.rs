@@ -109,7 +109,7 @@ pub fn list(args: ListArgs) -> ExitCode {
     let cases = runner::plan(&scenarios, &target, &probe, &filter);
     for c in &cases {
         let refs: Vec<String> = c.scenario.refs.iter().map(|r| r.to_string()).collect();
-        println!("{:<44} {:<50} {}", c.id, c.scenario.title, refs.join("; "));
+        outln!("{:<44} {:<50} {}", c.id, c.scenario.title, refs.join("; "));
     }
     eprintln!(
         "{} cases from {} scenarios (IPv6 cases run only where the target has an IPv6 address)",
@@ -273,9 +273,9 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         let t = server.target();
-        println!("embedded libunftp serving {} on:", server.root().display());
+        outln!("embedded libunftp serving {} on:", server.root().display());
         for a in &t.addrs {
-            println!(
+            outln!(
                 "  ftp://{}:{}@{a}/",
                 ftpspec_harness::embedded::USER,
                 ftpspec_harness::embedded::PASS

@@ -172,14 +172,19 @@ fn got(o: &Outcome) -> String {
 /// `tests/expectations/nondeterministic.tsv` (`server<TAB>scenario<TAB>reason`):
 /// their changes are printed, not failed.
 fn nondeterministic() -> Vec<(String, String, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expectations/nondeterministic.tsv");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expectations/nondeterministic.tsv");
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
             let mut f = l.splitn(3, '\t');
-            Some((f.next()?.to_owned(), f.next()?.to_owned(), f.next()?.to_owned()))
+            Some((
+                f.next()?.to_owned(),
+                f.next()?.to_owned(),
+                f.next()?.to_owned(),
+            ))
         })
         .collect()
 }
@@ -197,7 +202,10 @@ fn compare(
         let scenario = id.split('[').next().unwrap_or(id);
         if let Some((_, _, why)) = racy.iter().find(|(s, c, _)| s == name && c == scenario) {
             if expected.get(id) != Some(&o.verdict) {
-                println!("{name}: {id}: {} (listed as nondeterministic: {why})", got(o));
+                println!(
+                    "{name}: {id}: {} (listed as nondeterministic: {why})",
+                    got(o)
+                );
             }
             continue;
         }
