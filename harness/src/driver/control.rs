@@ -114,6 +114,13 @@ impl Control {
         result
     }
 
+    /// Send a command line (CRLF added) and read its reply: for the
+    /// harness's own bookkeeping (probe, cleanup), outside any oracle.
+    pub async fn ask(&mut self, line: &str, t: &mut Transcript) -> Result<Reply, DriverError> {
+        self.send(format!("{line}\r\n").as_bytes(), t).await?;
+        self.read_reply(t).await.map(|p| p.value)
+    }
+
     /// A reply that is already here, without waiting: anything the server
     /// sent that no command asked for. Does not block.
     pub fn unsolicited(

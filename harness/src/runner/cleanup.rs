@@ -1,21 +1,11 @@
 //! Removing a case's scratch directory over the protocol, on a fresh
 //! connection (the case may have left its own in any state).
 
-use crate::codec::{ExtPassiveReply, Leniency, PassiveReply, Reply};
+use crate::codec::{ExtPassiveReply, Leniency, PassiveReply};
 use crate::driver::{Control, DataConn, Limits, Transcript};
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-async fn ask(c: &mut Control, t: &mut Transcript, line: &str) -> Result<Reply, String> {
-    c.send(format!("{line}\r\n").as_bytes(), t)
-        .await
-        .map_err(|e| e.to_string())?;
-    c.read_reply(t)
-        .await
-        .map(|p| p.value)
-        .map_err(|e| e.to_string())
-}
 
 /// Delete every file in `dir` (one level: cases make flat directories,
 /// subdirectories get an RMD attempt) and the directory itself. Bounded
@@ -32,21 +22,26 @@ pub(super) async fn remove_dir(
             .await
             .map_err(|e| e.to_string())?;
         c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
-        let r = ask(&mut c, &mut t, &format!("USER {}", target.login_name())).await?;
+        let r = c
+            .ask(&format!("USER {}", target.login_name()), &mut t)
+            .await
+            .map_err(|e| e.to_string())?;
         if r.code().get() == 331 {
-            ask(&mut c, &mut t, &format!("PASS {}", target.pass)).await?;
+            c.ask(&format!("PASS {}", target.pass), &mut t)
+                .await
+                .map_err(|e| e.to_string())?;
         }
-        ask(&mut c, &mut t, "TYPE I").await?;
+        c.ask("TYPE I", &mut t).await.map_err(|e| e.to_string())?;
         let peer = c.peer().ip();
         let port = if peer.is_ipv4() {
-            let r = ask(&mut c, &mut t, "PASV").await?;
+            let r = c.ask("PASV", &mut t).await.map_err(|e| e.to_string())?;
             PassiveReply::from_reply(&r, Leniency::PERMISSIVE)
                 .map_err(|e| e.to_string())?
                 .value
                 .0
                 .port()
         } else {
-            let r = ask(&mut c, &mut t, "EPSV").await?;
+            let r = c.ask("EPSV", &mut t).await.map_err(|e| e.to_string())?;
             ExtPassiveReply::from_reply(&r, Leniency::PERMISSIVE)
                 .map_err(|e| e.to_string())?
                 .value
@@ -79,12 +74,20 @@ pub(super) async fn remove_dir(
                 continue;
             }
             let path = format!("{dir}/{base}");
-            let r = ask(&mut c, &mut t, &format!("DELE {path}")).await?;
+            let r = c
+                .ask(&format!("DELE {path}"), &mut t)
+                .await
+                .map_err(|e| e.to_string())?;
             if !r.code().is_completion() {
-                ask(&mut c, &mut t, &format!("RMD {path}")).await?;
+                c.ask(&format!("RMD {path}"), &mut t)
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
         }
-        let r = ask(&mut c, &mut t, &format!("RMD {dir}")).await?;
+        let r = c
+            .ask(&format!("RMD {dir}"), &mut t)
+            .await
+            .map_err(|e| e.to_string())?;
         let _ = c.send(b"QUIT\r\n", &mut t).await;
         if r.code().is_completion() {
             Ok(())

@@ -3,7 +3,7 @@
 //! feature gives `unsupported` and a read-only login gives `skip`.
 
 use super::RunError;
-use crate::codec::{Features, Leniency, Reply, ReplyCode};
+use crate::codec::{Features, Leniency, ReplyCode};
 use crate::driver::{Control, Limits, Transcript};
 use crate::target::Target;
 use serde::Serialize;
@@ -32,16 +32,6 @@ impl Probe {
         })
     }
 
-    async fn ask(c: &mut Control, t: &mut Transcript, line: &str) -> Result<Reply, String> {
-        c.send(format!("{line}\r\n").as_bytes(), t)
-            .await
-            .map_err(|e| e.to_string())?;
-        c.read_reply(t)
-            .await
-            .map(|p| p.value)
-            .map_err(|e| e.to_string())
-    }
-
     /// Connect over the first family, log in, and probe.
     pub async fn run(target: &Target, limits: &Limits, run_id: &str) -> Result<Probe, RunError> {
         let addr = target.addrs[0];
@@ -59,13 +49,14 @@ impl Probe {
             banner: banner.text(),
             ..Probe::default()
         };
-        let user = Self::ask(&mut c, &mut t, &format!("USER {}", target.login_name()))
+        let user = c
+            .ask(&format!("USER {}", target.login_name()), &mut t)
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| unreachable(e.to_string()))?;
         let login = if user.code() == ReplyCode::NEED_PASSWORD {
-            Self::ask(&mut c, &mut t, &format!("PASS {}", target.pass))
+            c.ask(&format!("PASS {}", target.pass), &mut t)
                 .await
-                .map_err(unreachable)?
+                .map_err(|e| unreachable(e.to_string()))?
         } else {
             user
         };
@@ -75,24 +66,25 @@ impl Probe {
                 target.login_name()
             )));
         }
-        if let Ok(r) = Self::ask(&mut c, &mut t, "FEAT").await {
+        if let Ok(r) = c.ask("FEAT", &mut t).await {
             if let Ok(f) = Features::from_reply(&r, Leniency::PERMISSIVE) {
                 p.features = f.value.0.into_iter().map(|f| (f.name, f.params)).collect();
             }
         }
-        if let Ok(r) = Self::ask(&mut c, &mut t, "SYST").await {
+        if let Ok(r) = c.ask("SYST", &mut t).await {
             p.system = r.code().is_completion().then(|| r.text());
         }
-        p.help = Self::ask(&mut c, &mut t, "HELP")
+        p.help = c
+            .ask("HELP", &mut t)
             .await
             .is_ok_and(|r| r.code().is_completion());
         let dir = format!("ftpspec-{run_id}-probe");
-        if let Ok(r) = Self::ask(&mut c, &mut t, &format!("MKD {dir}")).await {
+        if let Ok(r) = c.ask(&format!("MKD {dir}"), &mut t).await {
             // Any 2yz: a server that answers MKD with the wrong 2yz still
             // created the directory (the cases' code oracle reports the code).
             if r.code().is_completion() {
                 p.writable = true;
-                let _ = Self::ask(&mut c, &mut t, &format!("RMD {dir}")).await;
+                let _ = c.ask(&format!("RMD {dir}"), &mut t).await;
             }
         }
         let _ = c.send(b"QUIT\r\n", &mut t).await;
