@@ -3,7 +3,7 @@
 use clap::Args;
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::embedded::Embedded;
-use ftpspec_harness::report::{Human, Json, Reporter};
+use ftpspec_harness::report::{Human, Json, Junit, Markdown, Reporter};
 use ftpspec_harness::runner::{self, Filter, Probe, RunConfig};
 use ftpspec_harness::scenario::{self, Scenario};
 use ftpspec_harness::target::Target;
@@ -47,7 +47,7 @@ pub struct RunArgs {
     /// Longest one case may take in all.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     case_timeout: Duration,
-    /// Report format and destination, FORMAT[=PATH]; FORMAT is human or json; no PATH
+    /// Report format and destination, FORMAT[=PATH]; FORMAT is human, json, junit or markdown; no PATH
     /// means stdout. Repeatable. Default: human.
     #[arg(long, value_name = "FORMAT[=PATH]")]
     report: Vec<String>,
@@ -144,9 +144,11 @@ fn reporters(
         out.push(match format {
             "human" => Box::new(Human::new(sink, verbose, rerun)),
             "json" => Box::new(Json::new(sink)),
+            "junit" => Box::new(Junit::new(sink)),
+            "markdown" => Box::new(Markdown::new(sink)),
             other => {
                 return Err(format!(
-                    "unknown report format {other:?}: use human or json"
+                    "unknown report format {other:?}: use human, json, junit or markdown"
                 ));
             }
         });

@@ -1,14 +1,18 @@
 //! Reporters consume runner [`Event`]s as they happen and the final
-//! [`Report`]. Formats: `human` (terminal) and `json`.
+//! [`Report`]. Formats: `human` (terminal), `json`, `junit` and `markdown`.
 //!
 //! [`Event`]: crate::runner::Event
 //! [`Report`]: crate::runner::Report
 
 mod human;
 mod json;
+pub mod junit;
+pub mod markdown;
 
 pub use human::Human;
 pub use json::Json;
+pub use junit::Junit;
+pub use markdown::Markdown;
 
 use crate::runner::{Event, Report};
 use std::io;
