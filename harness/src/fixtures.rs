@@ -11,6 +11,10 @@ pub const FIXTURES: &[(&str, &str)] = &[
     ),
     ("random-1m", "1 MiB of pseudo-random bytes"),
     (
+        "random-16m",
+        "16 MiB of pseudo-random bytes: more than loopback socket buffers hold, so an unread RETR is still in progress",
+    ),
+    (
         "text-lf",
         "ASCII text with LF line ends (TYPE A conversion)",
     ),
@@ -47,6 +51,7 @@ pub fn fixture(name: &str) -> Option<Vec<u8>> {
         "hello" => b"hello, ftpspec\r\n".to_vec(),
         "random-64k" => random(64 * 1024, 0x9E37_79B9_7F4A_7C15),
         "random-1m" => random(1024 * 1024, 0xD1B5_4A32_D192_ED03),
+        "random-16m" => random(16 * 1024 * 1024, 0x94D0_49BB_1331_11EB),
         "text-lf" => text("\n"),
         "text-crlf" => text("\r\n"),
         "binary-crlf" => b"\r\n\r\r\n\n\r\x00\xff\r\n".repeat(512),
