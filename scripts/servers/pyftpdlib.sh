@@ -19,6 +19,8 @@ VERSION="${FTPSPEC_PYFTPDLIB_VERSION:-2.2.0}"
 WAIT_SECS="${FTPSPEC_WAIT_SECS:-10}"
 
 die() { echo "pyftpdlib.sh: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 installed() {
     [ -x "$PY" ] && "$PY" -c 'import sys, pyftpdlib; sys.exit(pyftpdlib.__ver__ != sys.argv[1])' "$VERSION" 2>/dev/null
@@ -30,12 +32,6 @@ cmd_install() {
     [ -x "$PY" ] || "$base" -m venv "$VENV"
     "$PY" -m pip install --quiet --disable-pip-version-check "pyftpdlib==$VERSION"
     installed || die "pyftpdlib $VERSION not importable from $VENV"
-}
-
-is_listening() { # addr port pid
-    local want
-    if [ "$1" = "::1" ]; then want="[::1]:$2"; else want="$1:$2"; fi
-    ss -Hltnp 2>/dev/null | awk -v w="$want" -v p="pid=$3," '$4 == w && index($0, p)' | grep -q .
 }
 
 cmd_start() {
@@ -62,37 +58,13 @@ cmd_start() {
     setsid "$PY" "$HERE/pyftpd_serve.py" --root "$dir/root" --anon-root "$dir/anon" \
         --host "$addr" --port "$port" --pasv-min "$pmin" --pasv-max "$pmax" \
         </dev/null >>"$dir/pyftpdlib.log" 2>&1 &
-    local pid=$! i
+    local pid=$!
     echo "$pid" >"$dir/pyftpdlib.pid"
-    for ((i = 0; i < WAIT_SECS * 10; i++)); do
-        if is_listening "$addr" "$port" "$pid"; then
-            echo "pyftpdlib listening on $addr port $port (pid $pid, dir $dir)" >&2
-            echo "$dir"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "pyftpdlib failed to listen on $addr:$port; log $dir/pyftpdlib.log:" >&2
-    cat "$dir/pyftpdlib.log" >&2 || true
-    kill "$pid" 2>/dev/null || true
-    rm -f "$dir/pyftpdlib.pid"
-    exit 1
+    wait_listening pyftpdlib "$addr" "$port" "$pid" "$dir"
 }
 
 cmd_stop() {
-    local dir="${1:-}"
-    [ -n "$dir" ] || die "usage: stop <dir>"
-    local pidfile="$dir/pyftpdlib.pid"
-    [ -f "$pidfile" ] || { echo "pyftpdlib.sh: no pid file in $dir" >&2; return 0; }
-    local pid i
-    pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
+    stop_server pyftpdlib "$@"
 }
 
 case "${1:-}" in

@@ -25,6 +25,8 @@ PAM_SERVICE="ftpspec-vsftpd"
 WAIT_SECS="${FTPSPEC_WAIT_SECS:-10}"
 
 die() { echo "vsftpd.sh: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_one_user() { # name home
     if ! getent passwd "$1" >/dev/null; then
@@ -82,12 +84,6 @@ cmd_install() {
 
 libpath() {
     echo "$ROOTFS/lib/x86_64-linux-gnu:$ROOTFS/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-}
-
-is_listening() { # addr port pid -- true if <pid> itself listens on addr:port
-    local want
-    if [ "$1" = "::1" ]; then want="[::1]:$2"; else want="$1:$2"; fi
-    ss -Hltnp 2>/dev/null | awk -v w="$want" -v p="pid=$3," '$4 == w && index($0, p)' | grep -q .
 }
 
 cmd_start() {
@@ -179,36 +175,11 @@ EOF
     local pid=$!
     echo "$pid" >"$dir/vsftpd.pid"
 
-    local i
-    for ((i = 0; i < WAIT_SECS * 10; i++)); do
-        if is_listening "$addr" "$port" "$pid"; then
-            echo "vsftpd listening on $addr port $port (pid $pid, dir $dir)" >&2
-            echo "$dir"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "vsftpd failed to listen on $addr:$port; log $dir/vsftpd.log:" >&2
-    cat "$dir/vsftpd.log" >&2 || true
-    kill "$pid" 2>/dev/null || true
-    rm -f "$dir/vsftpd.pid"
-    exit 1
+    wait_listening vsftpd "$addr" "$port" "$pid" "$dir"
 }
 
 cmd_stop() {
-    local dir="${1:-}"
-    [ -n "$dir" ] || die "usage: stop <dir>"
-    local pidfile="$dir/vsftpd.pid"
-    [ -f "$pidfile" ] || { echo "vsftpd.sh: no pid file in $dir" >&2; return 0; }
-    local pid i
-    pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
+    stop_server vsftpd "$@"
 }
 
 case "${1:-}" in
