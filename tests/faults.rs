@@ -15,32 +15,37 @@ use support::scripted_server::{Fault, ScriptedServer};
 
 async fn run(fault: Fault, only: &[&str]) -> Report {
     let server = ScriptedServer::start(fault).await;
-    let scenarios = load_dir(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios"
-    )))
-    .unwrap();
-    let filter = Filter {
-        only: only
-            .iter()
-            .map(|g| runner::Selector::new(g).unwrap())
-            .collect(),
-        tags: Vec::new(),
-    };
-    let limits = Limits {
-        step_timeout: Duration::from_millis(1500),
-        ..Limits::default()
-    };
+    let report = run_suite(&server, &suite_dir(), only).await;
+    assert!(!report.cases.is_empty(), "no case matched {only:?}");
+    report
+}
+
+fn suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// Run the scenarios in `suite` whose ids match `only` (all if empty)
+/// against `server`, with short timeouts.
+async fn run_suite(server: &ScriptedServer, suite: &std::path::Path, only: &[&str]) -> Report {
     let config = RunConfig {
         target: Target::parse(&server.url()).unwrap(),
         jobs: 4,
-        limits,
+        limits: Limits {
+            step_timeout: Duration::from_millis(1500),
+            ..Limits::default()
+        },
         case_timeout: Duration::from_secs(20),
-        filter,
+        filter: Filter {
+            only: only
+                .iter()
+                .map(|g| runner::Selector::new(g).unwrap())
+                .collect(),
+            tags: Vec::new(),
+        },
     };
-    let report = runner::run(scenarios, config, |_| {}).await.unwrap();
-    assert!(!report.cases.is_empty(), "no case matched {only:?}");
-    report
+    runner::run(load_dir(suite).unwrap(), config, |_| {})
+        .await
+        .unwrap()
 }
 
 fn case<'a>(r: &'a Report, id: &str) -> &'a CaseResult {
@@ -225,25 +230,7 @@ async fn ipv6_target_runs_extended_modes_only() {
     };
     let url = server.url();
     assert!(url.contains("[::1]"), "{url}");
-    let scenarios = load_dir(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios"
-    )))
-    .unwrap();
-    let config = RunConfig {
-        target: Target::parse(&url).unwrap(),
-        jobs: 2,
-        limits: Limits {
-            step_timeout: Duration::from_millis(1500),
-            ..Limits::default()
-        },
-        case_timeout: Duration::from_secs(20),
-        filter: Filter {
-            only: vec![runner::Selector::new("transfer.stor-retr-binary").unwrap()],
-            tags: Vec::new(),
-        },
-    };
-    let r = runner::run(scenarios, config, |_| {}).await.unwrap();
+    let r = run_suite(&server, &suite_dir(), &["transfer.stor-retr-binary"]).await;
     let ids: Vec<&str> = r.cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -280,19 +267,7 @@ async fn run_text(fault: Fault, scenario: &str) -> Report {
     let server = ScriptedServer::start(fault).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("t.ftpspec"), scenario).unwrap();
-    let config = RunConfig {
-        target: Target::parse(&server.url()).unwrap(),
-        jobs: 2,
-        limits: Limits {
-            step_timeout: Duration::from_millis(1500),
-            ..Limits::default()
-        },
-        case_timeout: Duration::from_secs(20),
-        filter: Filter::default(),
-    };
-    runner::run(load_dir(dir.path()).unwrap(), config, |_| {})
-        .await
-        .unwrap()
+    run_suite(&server, dir.path(), &[]).await
 }
 
 const BOUNCE: &str = r#"id: t.bounce
@@ -360,15 +335,12 @@ async fn no_scenario_passes_against_a_server_that_ignores_commands() {
     let r502 = run(Fault::All502, &["*"]).await;
     let r200 = run(Fault::All200, &["*"]).await;
     // Scenarios that run before login are out of these faults' reach.
-    let pre_login: Vec<String> = load_dir(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios"
-    )))
-    .unwrap()
-    .into_iter()
-    .filter(|s| !s.login)
-    .map(|s| s.id)
-    .collect();
+    let pre_login: Vec<String> = load_dir(&suite_dir())
+        .unwrap()
+        .into_iter()
+        .filter(|s| !s.login)
+        .map(|s| s.id)
+        .collect();
     let mut always_pass = Vec::new();
     for c in &r502.cases {
         let other = case(&r200, &c.id);
