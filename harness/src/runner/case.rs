@@ -506,10 +506,8 @@ impl<'a> Exec<'a> {
                             ),
                         )
                     })?;
-                return {
-                    self.data = Some(conn);
-                    Ok(())
-                };
+                self.data = Some(conn);
+                return Ok(());
             }
             DataMode::Port => {
                 let (conn, addr) = DataConn::listen(local, peer, &mut self.t)
