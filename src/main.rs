@@ -15,6 +15,7 @@ macro_rules! outln {
 
 mod coverage;
 mod decode;
+mod gate;
 mod matrix;
 mod run;
 
@@ -38,14 +39,19 @@ struct Cli {
 enum Command {
     /// Run the conformance suite against a server.
     ///
-    /// Exit codes: 0 no failures, 1 failures or errors, 2 usage or scenario-file
+    /// Exit codes: 0 no failures (with --baseline: nothing worse than the
+    /// baseline; with --snapshots: no transcript changed), 1 failures, errors,
+    /// regressions or changed snapshots, 2 usage, scenario-file or baseline-file
     /// errors, 3 target unreachable.
     ///
     /// Examples:
     ///   ftpspec run                                          # embedded libunftp
     ///   ftpspec run --target ftp://user:pass@127.0.0.1:2121/
     ///   ftpspec run --target ftp://[::1]:21/ --only 'transfer.*' --jobs 4
-    ///   ftpspec run --report human --report json=report.json
+    ///   ftpspec run --report human --report json=report.json --report html=report.html
+    ///   ftpspec run --baseline ci/ftpspec.baseline            # CI gate: fail only on regressions
+    ///   ftpspec run --baseline ci/ftpspec.baseline --update-baseline
+    ///   ftpspec run --snapshots ci/transcripts [--accept]      # transcript regression
     #[command(verbatim_doc_comment)]
     Run(run::RunArgs),
     /// List the cases a run would execute, without connecting anywhere.
@@ -63,6 +69,7 @@ enum Command {
     /// list of failures with their RFC sentences from JSON reports.
     ///
     /// Example: ftpspec matrix vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
+    ///          ftpspec matrix --html servers.html vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
     Matrix(matrix::MatrixArgs),
     /// Decode captured FTP bytes and show every value and tolerated deviation.
     ///

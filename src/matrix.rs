@@ -20,11 +20,40 @@ pub struct MatrixArgs {
         value_name = "FILE"
     )]
     catalogue: PathBuf,
+    /// Also write a self-contained HTML page with the servers side by side,
+    /// every case a row and every cell a link to its details.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+/// Write the side-by-side HTML page for `reports` (NAME=PATH).
+fn write_html(reports: &[String], out: &PathBuf) -> Result<(), String> {
+    let mut runs = Vec::new();
+    for spec in reports {
+        let (name, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("{spec:?}: write NAME=PATH"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        let report: ftpspec_harness::runner::Report = serde_json::from_str(&text)
+            .map_err(|e| format!("{path}: not an ftpspec JSON report: {e}"))?;
+        runs.push((name.to_owned(), report));
+    }
+    let runs: Vec<(&str, &ftpspec_harness::runner::Report)> =
+        runs.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    std::fs::write(out, ftpspec_harness::report::html::render(&runs))
+        .map_err(|e| format!("{}: {e}", out.display()))
 }
 
 const SHOWN: [&str; 4] = ["pass", "fail", "warn", "unsupported"];
 
 pub fn run(args: MatrixArgs) -> ExitCode {
+    if let Some(out) = &args.html {
+        if let Err(e) = write_html(&args.reports, out) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {}", out.display());
+    }
     let rows = match std::fs::read_to_string(&args.catalogue)
         .map_err(|e| e.to_string())
         .and_then(|t| catalogue::parse(&t).map_err(|e| e.to_string()))

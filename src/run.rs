@@ -3,7 +3,7 @@
 use clap::Args;
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::embedded::Embedded;
-use ftpspec_harness::report::{Human, Json, Junit, Markdown, Reporter};
+use ftpspec_harness::report::{Html, Human, Json, Junit, Markdown, Reporter, Style};
 use ftpspec_harness::runner::{self, Filter, Probe, RunConfig};
 use ftpspec_harness::scenario::{self, Scenario};
 use ftpspec_harness::target::Target;
@@ -47,13 +47,44 @@ pub struct RunArgs {
     /// Longest one case may take in all.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     case_timeout: Duration,
-    /// Report format and destination, FORMAT[=PATH]; FORMAT is human, json, junit or markdown; no PATH
-    /// means stdout. Repeatable. Default: human.
-    #[arg(long, value_name = "FORMAT[=PATH]")]
+    /// Report format and destination, FORMAT[=PATH]; no PATH means stdout. Repeatable.
+    /// Default: human. FORMAT is one of:
+    ///   human     progress and failures with the RFC text; colours and a progress bar on a terminal
+    ///   json      the whole run (schema: docs/report.schema.json)
+    ///   junit     one testcase per case, for CI test views
+    ///   markdown  summary and failures, e.g. markdown=$GITHUB_STEP_SUMMARY
+    ///   html      one self-contained page (several runs side by side: `ftpspec matrix --html`)
+    #[arg(long, value_name = "FORMAT[=PATH]", verbatim_doc_comment)]
     report: Vec<String>,
+    /// Colours in the human report: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    color: Color,
+    #[command(flatten)]
+    gate: crate::gate::GateArgs,
     /// Show details and transcripts for every non-passing case, skips included.
     #[arg(long, short)]
     verbose: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to colour output going to a terminal (`tty`) or not.
+    fn on(self, tty: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
+        }
+    }
 }
 
 #[derive(Args)]
@@ -122,6 +153,7 @@ pub fn list(args: ListArgs) -> ExitCode {
 fn reporters(
     specs: &[String],
     verbose: bool,
+    color: Color,
     rerun: &str,
 ) -> Result<Vec<Box<dyn Reporter>>, String> {
     let specs: Vec<String> = if specs.is_empty() {
@@ -142,13 +174,21 @@ fn reporters(
             )),
         };
         out.push(match format {
-            "human" => Box::new(Human::new(sink, verbose, rerun)),
+            "human" => {
+                let tty = path.is_none() && io::stdout().is_terminal();
+                let style = Style {
+                    color: color.on(tty),
+                    progress: tty,
+                };
+                Box::new(Human::new(sink, verbose, rerun).with_style(style))
+            }
             "json" => Box::new(Json::new(sink)),
             "junit" => Box::new(Junit::new(sink)),
             "markdown" => Box::new(Markdown::new(sink)),
+            "html" => Box::new(Html::new(sink, "run")),
             other => {
                 return Err(format!(
-                    "unknown report format {other:?}: use human, json, junit or markdown"
+                    "unknown report format {other:?}: use human, json, junit, markdown or html"
                 ));
             }
         });
@@ -174,7 +214,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             format!(" --suite {}", args.selection.suite.display())
         }
     );
-    let mut reporters = match reporters(&args.report, args.verbose, &rerun) {
+    let mut reporters = match reporters(&args.report, args.verbose, args.color, &rerun) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: --report: {e}");
@@ -243,10 +283,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if report.summary.fail + report.summary.error > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    match crate::gate::apply(&args.gate, &report) {
+        crate::gate::Outcome::Pass => ExitCode::SUCCESS,
+        crate::gate::Outcome::Fail => ExitCode::FAILURE,
+        crate::gate::Outcome::Broken => ExitCode::from(USAGE),
     }
 }
 

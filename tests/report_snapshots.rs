@@ -18,7 +18,7 @@ fn case(id: &str, verdict: Verdict, message: &str, findings: Vec<Finding>) -> Ca
         refs: vec![RefOut {
             rfc: 959,
             section: "5.4".into(),
-            level: "MUST",
+            level: "MUST".into(),
             quote: "RETR 125, 150 ...".into(),
         }],
         covers: vec!["R959-5.4-RETR".into()],
@@ -43,7 +43,7 @@ fn case(id: &str, verdict: Verdict, message: &str, findings: Vec<Finding>) -> Ca
 fn finding(verdict: Verdict, check: &'static str, received: &str) -> Finding {
     Finding {
         verdict,
-        check,
+        check: check.into(),
         rfc: Some("RFC 959 §5.4 MUST".into()),
         required: "\"Each command is listed with its possible replies\"".into(),
         acceptable: "110, 226, 250, 425, 426, 451".into(),
@@ -86,7 +86,7 @@ fn report() -> Report {
     }
     Report {
         schema: 1,
-        ftpspec: "test",
+        ftpspec: "test".into(),
         target: "ftp://ftpspec@127.0.0.1:2121/".into(),
         probe: Probe {
             banner: "220 ready".into(),

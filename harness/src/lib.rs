@@ -14,7 +14,10 @@
 //! | `oracle` | built-in checks applied to every reply (RFC 959 §5.4 codes) | no |
 //! | `verdict` | pass / fail / warn / unsupported / skip / error, and findings | no |
 //! | `runner` | probe, case expansion, parallel execution, events | via `driver` |
-//! | `report` | reporters consuming runner events (human, JSON) | no |
+//! | `report` | reporters consuming runner events (human, JSON, JUnit, Markdown, HTML) | no |
+//! | `baseline` | known failures with reasons, and the CI gate against them | no |
+//! | `snapshot` | normalised transcripts kept as files, and their diffs | files only |
+//! | `suite` | the library API: load scenarios, run against a target, get a [`runner::Report`] | via `runner` |
 //! | `embedded` | libunftp in-process on loopback, the default target | serves |
 //!
 //! The codec is strict by default: every departure from the RFC grammar it
@@ -32,6 +35,8 @@ pub mod fuzz;
 pub mod scenario;
 
 #[cfg(feature = "engine")]
+pub mod baseline;
+#[cfg(feature = "engine")]
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
@@ -41,6 +46,10 @@ pub mod oracle;
 pub mod report;
 #[cfg(feature = "engine")]
 pub mod runner;
+#[cfg(feature = "engine")]
+pub mod snapshot;
+#[cfg(feature = "engine")]
+pub mod suite;
 #[cfg(feature = "engine")]
 pub mod target;
 #[cfg(feature = "engine")]

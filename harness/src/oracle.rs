@@ -206,7 +206,7 @@ pub fn check_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Opti
         } else {
             Verdict::Fail
         },
-        check: "reply-code",
+        check: "reply-code".into(),
         rfc: Some(format!("{} MUST", table.source)),
         required: format!(
             "\"Each command is listed with its possible replies\": {verb} {stage} may only get the codes listed{}",

@@ -4,11 +4,23 @@
 //! (error).
 
 use crate::scenario::Level;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The outcome of a case or a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every check passed.
@@ -86,12 +98,12 @@ impl fmt::Display for Verdict {
 }
 
 /// One observation that is not a plain pass.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// What it means for the case.
     pub verdict: Verdict,
     /// Which check: `expect`, `reply-code`, `reply-syntax`, `one-reply`, `pasv-address`, `data`, `close`, `harness`.
-    pub check: &'static str,
+    pub check: String,
     /// The requirement, e.g. `RFC 959 §5.4 MUST`.
     pub rfc: Option<String>,
     /// The requirement's text.

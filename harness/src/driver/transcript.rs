@@ -1,11 +1,11 @@
 //! What was said on a case's connections, in order.
 
 use crate::codec::escape_bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Who sent it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// The harness, on the control connection.
@@ -18,8 +18,20 @@ pub enum Direction {
     Note,
 }
 
+impl Direction {
+    /// The two-character marker reports print before a transcript line.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::Client => "C>",
+            Direction::Server => "S<",
+            Direction::Data => "D ",
+            Direction::Note => "--",
+        }
+    }
+}
+
 /// One transcript line.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Entry {
     /// Milliseconds since the case started.
     pub ms: u64,

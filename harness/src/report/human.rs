@@ -1,19 +1,47 @@
-//! The terminal report: a line per case as it finishes (with a counter, so
-//! long runs show progress), then details of every case that did not pass,
-//! and a summary.
+//! The terminal report: progress as cases finish, then details of every
+//! case that did not pass, and a summary.
+//!
+//! Two looks, chosen by [`Style`]: on a terminal, verdicts are coloured and
+//! a progress bar is redrawn in place, with only notable cases printed
+//! above it; in a pipe or file, one plain line per case, so logs and
+//! snapshots stay readable.
 
 use super::Reporter;
 use crate::runner::{CaseResult, Event, Report};
 use crate::verdict::Verdict;
 use std::io::{self, Write};
 
+/// How the terminal report looks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours on verdicts and the summary.
+    pub color: bool,
+    /// A progress bar redrawn in place (needs a terminal) instead of a line per case.
+    pub progress: bool,
+}
+
+const RESET: &str = "\x1b[0m";
+
+fn color_of(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "\x1b[32m",
+        Verdict::Fail => "\x1b[1;31m",
+        Verdict::Warn => "\x1b[33m",
+        Verdict::Unsupported | Verdict::Skip => "\x1b[2m",
+        Verdict::Error => "\x1b[1;35m",
+    }
+}
+
 /// Human-readable output.
 pub struct Human<W: Write> {
     out: W,
     total: usize,
     done: usize,
+    counts: crate::runner::Summary,
+    started: Option<std::time::Instant>,
     verbose: bool,
     rerun: String,
+    style: Style,
 }
 
 impl<W: Write> Human<W> {
@@ -23,16 +51,59 @@ impl<W: Write> Human<W> {
             out,
             total: 0,
             done: 0,
+            counts: Default::default(),
+            started: None,
             verbose,
             rerun: rerun.into(),
+            style: Style::default(),
         }
+    }
+
+    /// Colours and a progress bar (for a terminal).
+    pub fn with_style(mut self, style: Style) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// `text` in the colour of `v`, when colours are on.
+    fn paint(&self, v: Verdict, text: &str) -> String {
+        if self.style.color {
+            format!("{}{text}{RESET}", color_of(v))
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// The progress bar line, without a newline.
+    fn bar(&self) -> String {
+        const WIDTH: usize = 30;
+        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(0);
+        let elapsed = self
+            .started
+            .map(|s| s.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        let mut line = format!(
+            "[{}{}] {}/{} {elapsed:.1}s",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled),
+            self.done,
+            self.total
+        );
+        for v in Verdict::ALL {
+            let n = self.counts.get(v);
+            if n > 0 {
+                line.push(' ');
+                line.push_str(&self.paint(v, &format!("{n} {v}")));
+            }
+        }
+        line
     }
 
     fn details(&mut self, c: &CaseResult) -> io::Result<()> {
         writeln!(
             self.out,
             "\n{} {}  ({})",
-            c.verdict.as_str().to_uppercase(),
+            self.paint(c.verdict, &c.verdict.as_str().to_uppercase()),
             c.id,
             c.title
         )?;
@@ -70,13 +141,7 @@ impl<W: Write> Human<W> {
                 writeln!(self.out, "  transcript:")?;
             }
             for e in &c.transcript[tail..] {
-                let arrow = match e.dir {
-                    crate::driver::Direction::Client => "C>",
-                    crate::driver::Direction::Server => "S<",
-                    crate::driver::Direction::Data => "D ",
-                    crate::driver::Direction::Note => "--",
-                };
-                writeln!(self.out, "    {:>5}ms {arrow} {}", e.ms, e.text)?;
+                writeln!(self.out, "    {:>5}ms {} {}", e.ms, e.dir.arrow(), e.text)?;
             }
         }
         writeln!(self.out, "  rerun: {} --only '{}'", self.rerun, c.id)
@@ -103,26 +168,47 @@ impl<W: Write> Reporter for Human<W> {
             ),
             Event::Started { total } => {
                 self.total = *total;
+                self.started = Some(std::time::Instant::now());
                 writeln!(self.out, "running {total} cases")
             }
             Event::CaseFinished { result, .. } => {
                 self.done += 1;
+                self.counts.add(result.verdict);
                 let width = self.total.to_string().len();
-                writeln!(
-                    self.out,
-                    "[{:>width$}/{}] {:<11} {} ({} ms)",
+                let verdict = format!("{:<11}", result.verdict.as_str().to_uppercase());
+                let line = format!(
+                    "[{:>width$}/{}] {} {} ({} ms)",
                     self.done,
                     self.total,
-                    result.verdict.as_str().to_uppercase(),
+                    self.paint(result.verdict, &verdict),
                     result.id,
                     result.duration_ms
-                )
+                );
+                if self.style.progress {
+                    // Clear the bar, print notable cases above it, redraw it.
+                    let notable = self.verbose
+                        || matches!(
+                            result.verdict,
+                            Verdict::Fail | Verdict::Warn | Verdict::Error
+                        );
+                    let above = if notable {
+                        format!("{line}\n")
+                    } else {
+                        String::new()
+                    };
+                    write!(self.out, "\r\x1b[2K{above}{}", self.bar())
+                } else {
+                    writeln!(self.out, "{line}")
+                }
             }
         };
         let _ = self.out.flush();
     }
 
     fn finish(&mut self, report: &Report) -> io::Result<()> {
+        if self.style.progress {
+            write!(self.out, "\r\x1b[2K")?;
+        }
         let notable: Vec<&CaseResult> = report
             .cases
             .iter()
@@ -134,18 +220,24 @@ impl<W: Write> Reporter for Human<W> {
             }
         }
         let s = &report.summary;
+        let counts: Vec<String> = Verdict::ALL
+            .iter()
+            .map(|&v| {
+                let text = format!("{} {v}", s.get(v));
+                if s.get(v) > 0 {
+                    self.paint(v, &text)
+                } else {
+                    text
+                }
+            })
+            .collect();
         writeln!(
             self.out,
-            "\n{}: {} cases in {:.1} s: {} pass, {} fail, {} warn, {} unsupported, {} skip, {} error",
+            "\n{}: {} cases in {:.1} s: {}",
             report.target,
             s.total(),
             report.duration_ms as f64 / 1000.0,
-            s.pass,
-            s.fail,
-            s.warn,
-            s.unsupported,
-            s.skip,
-            s.error
+            counts.join(", ")
         )?;
         self.out.flush()
     }

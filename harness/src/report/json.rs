@@ -1,4 +1,7 @@
-//! The JSON report: the [`Report`] value itself (schema version in `schema`).
+//! The JSON report: the [`Report`] value itself. Its `schema` field is
+//! [`SCHEMA_VERSION`], bumped on any incompatible change; the JSON Schema
+//! of the document ([`schema`]) is derived from the Rust types and kept in
+//! `docs/report.schema.json`, so it cannot drift from what is written.
 
 use super::Reporter;
 use crate::runner::Report;
@@ -22,4 +25,17 @@ impl<W: Write> Reporter for Json<W> {
         writeln!(self.out)?;
         self.out.flush()
     }
+}
+
+/// Version of the report's shape, written as `"schema"`: bumped when a
+/// field is removed, renamed or changes meaning; adding a field does not
+/// bump it, so readers must ignore fields they do not know.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON Schema (draft 2020-12) of the report, pretty-printed.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
 }

@@ -4,12 +4,14 @@
 //! [`Event`]: crate::runner::Event
 //! [`Report`]: crate::runner::Report
 
+pub mod html;
 mod human;
-mod json;
+pub mod json;
 pub mod junit;
 pub mod markdown;
 
-pub use human::Human;
+pub use html::Html;
+pub use human::{Human, Style};
 pub use json::Json;
 pub use junit::Junit;
 pub use markdown::Markdown;

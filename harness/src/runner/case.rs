@@ -156,7 +156,7 @@ fn deviation_finding(d: Deviation, reply: &Reply) -> Finding {
         } else {
             Verdict::Warn
         },
-        check: "reply-syntax",
+        check: "reply-syntax".into(),
         rfc: Some(format!("{rfc} {}", d.level())),
         required: format!("\"{}\"", rfc.quote),
         acceptable: "the RFC form".into(),
@@ -194,7 +194,7 @@ impl<'a> Exec<'a> {
                 Ok(Some(r)) => self.find(
                     Finding {
                         verdict: Verdict::Fail,
-                        check: "one-reply",
+                        check: "one-reply".into(),
                         rfc: Some("RFC 959 §5.4 MUST".into()),
                         required: "\"the user issues an FTP command and the server responds with a prompt primary reply\": replies answer commands, one primary reply each".into(),
                         acceptable: "no reply before the next command".into(),
@@ -246,7 +246,7 @@ impl<'a> Exec<'a> {
             self.find(
                 Finding {
                     verdict: Verdict::Fail,
-                    check: "reply-syntax",
+                    check: "reply-syntax".into(),
                     rfc: Some("RFC 959 §4.2.1 MUST".into()),
                     required: "\"There are five values for the first digit of the reply code\""
                         .into(),
@@ -282,7 +282,7 @@ impl<'a> Exec<'a> {
             self.find(
                 Finding {
                     verdict: Verdict::Fail,
-                    check: "feat-format",
+                    check: "feat-format".into(),
                     rfc: Some("RFC 2389 §3.2 MUST".into()),
                     required: "\"Each line in the feature-listing begins with a single space.\""
                         .into(),
@@ -381,7 +381,7 @@ impl<'a> Exec<'a> {
         self.find(
             Finding {
                 verdict,
-                check,
+                check: check.into(),
                 rfc: refs_of(sc),
                 required,
                 acceptable: acceptable.clone(),
@@ -597,7 +597,7 @@ impl<'a> Exec<'a> {
         if let Some(named) = named.filter(|n| *n != peer && peer.is_ipv4()) {
             self.find(Finding {
                 verdict: Verdict::Warn,
-                check: "pasv-address",
+                check: "pasv-address".into(),
                 rfc: Some("RFC 959 §4.1.2 MUST".into()),
                 required: "\"The response to this command includes the host and port address this server is listening on.\"".into(),
                 acceptable: format!("{peer}, the address the control connection is connected to (used instead; a foreign address is never followed)"),
@@ -628,7 +628,7 @@ impl<'a> Exec<'a> {
         self.find(
             Finding {
                 verdict: Verdict::Fail,
-                check: "data-setup",
+                check: "data-setup".into(),
                 rfc: Some(rfc.into()),
                 required: required.into(),
                 acceptable: "a parsable address".into(),
@@ -657,7 +657,7 @@ impl<'a> Exec<'a> {
         self.find(
             Finding {
                 verdict: Verdict::Fail,
-                check: "data",
+                check: "data".into(),
                 rfc: Some("RFC 959 §3.1.1.3 MUST".into()),
                 required: "\"The receiving site must store the data as contiguous bits.\" (TYPE I: a file comes back as stored)".into(),
                 acceptable: format!("the {} bytes stored earlier in this case as {path}", want.len()),
@@ -752,7 +752,7 @@ impl<'a> Exec<'a> {
                     self.find(
                         Finding {
                             verdict: Verdict::Fail,
-                            check: "one-reply",
+                            check: "one-reply".into(),
                             rfc: Some("RFC 959 §5.4 MUST".into()),
                             required: "one reply per command".into(),
                             acceptable: "the connection closing".into(),
@@ -843,7 +843,7 @@ impl<'a> Exec<'a> {
                 self.find(
                     Finding {
                         verdict: Verdict::Fail,
-                        check: "reply-code",
+                        check: "reply-code".into(),
                         rfc: Some("RFC 959 §5.4 MUST".into()),
                         required: "Connection Establishment: 120 then 220, 220, or 421".into(),
                         acceptable: "120, 220, 421".into(),
@@ -940,7 +940,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
                 exec.find(
                     Finding {
                         verdict: Verdict::Fail,
-                        check: "one-reply",
+                        check: "one-reply".into(),
                         rfc: Some("RFC 959 §5.4 MUST".into()),
                         required: "one primary reply per command".into(),
                         acceptable: "nothing after the last expected reply".into(),

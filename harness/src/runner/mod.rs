@@ -21,7 +21,7 @@ use crate::driver::{Entry, Limits};
 use crate::scenario::Scenario;
 use crate::target::Target;
 use crate::verdict::{Finding, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
@@ -42,20 +42,20 @@ pub struct RunConfig {
 }
 
 /// A requirement as reported.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefOut {
     /// RFC number.
     pub rfc: u16,
     /// Section.
     pub section: String,
     /// MUST, SHOULD or MAY.
-    pub level: &'static str,
+    pub level: String,
     /// Quoted text.
     pub quote: String,
 }
 
 /// The result of one case.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseResult {
     /// `scenario-id` or `scenario-id[mode]`.
     pub id: String,
@@ -82,7 +82,9 @@ pub struct CaseResult {
 }
 
 /// Counts per verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Summary {
     /// Passed.
     pub pass: usize,
@@ -130,12 +132,12 @@ impl Summary {
 }
 
 /// A whole run, ready to serialise (the JSON report is this value).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     /// JSON schema version; bumped on incompatible changes.
     pub schema: u32,
     /// ftpspec version.
-    pub ftpspec: &'static str,
+    pub ftpspec: String,
     /// The target, password hidden.
     pub target: String,
     /// What the capability probe found.
@@ -181,7 +183,7 @@ fn refs_out(sc: &Scenario) -> Vec<RefOut> {
         .map(|r| RefOut {
             rfc: r.rfc,
             section: r.section.clone(),
-            level: r.level.as_str(),
+            level: r.level.as_str().to_owned(),
             quote: r.quote.clone(),
         })
         .collect()
@@ -256,8 +258,8 @@ pub async fn run(
     }
     let cases: Vec<CaseResult> = results.into_iter().flatten().collect();
     Ok(Report {
-        schema: 1,
-        ftpspec: env!("CARGO_PKG_VERSION"),
+        schema: crate::report::json::SCHEMA_VERSION,
+        ftpspec: env!("CARGO_PKG_VERSION").to_owned(),
         target: config.target.name.clone(),
         probe,
         summary,

@@ -9,7 +9,7 @@ use crate::target::Target;
 use serde::Serialize;
 
 /// What the probe learned.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Probe {
     /// The greeting.
     pub banner: String,
