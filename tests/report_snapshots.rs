@@ -135,3 +135,123 @@ fn human_report() {
     }
     insta::assert_snapshot!(String::from_utf8(out).unwrap());
 }
+
+#[test]
+fn html_report_one_run() {
+    use ftpspec_harness::report::html;
+    insta::assert_snapshot!(html::render(&[("libunftp", &report())]));
+}
+
+#[test]
+fn html_matrix_of_two_runs() {
+    use ftpspec_harness::report::html;
+    // The second server passes the first one's failure and lacks one case.
+    let mut other = report();
+    other.target = "ftp://127.0.0.1:2122/".into();
+    other.cases[1].verdict = Verdict::Pass;
+    other.cases[1].findings.clear();
+    other.cases.pop();
+    let page = html::render(&[("vsftpd", &report()), ("pyftpdlib", &other)]);
+    assert!(page.contains("<th>vsftpd</th><th>pyftpdlib</th>"), "{page}");
+    assert!(page.contains("href=\"#r1-transfer-retr-missing-pasv-ipv4-\""));
+    assert!(
+        page.contains("class=\"v missing\""),
+        "absent case not shown"
+    );
+    assert!(!page.contains("<script"), "self-contained, no scripts");
+    insta::assert_snapshot!(page);
+}
+
+#[test]
+fn html_escapes_server_text() {
+    use ftpspec_harness::report::html;
+    let mut r = report();
+    r.cases[1].findings[0].received = "<script>alert(1)</script> & \"x\"".into();
+    let page = html::render(&[("s", &r)]);
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
+    assert!(!page.contains("<script>"));
+}
+
+#[test]
+fn human_report_in_colour() {
+    use ftpspec_harness::report::Style;
+    let r = report();
+    let mut out = Vec::new();
+    {
+        let style = Style {
+            color: true,
+            progress: false,
+        };
+        let mut h = Human::new(&mut out, false, "ftpspec run").with_style(style);
+        for (index, c) in r.cases.iter().enumerate() {
+            h.event(&Event::CaseFinished {
+                index,
+                result: Box::new(c.clone()),
+            });
+        }
+        h.finish(&r).unwrap();
+    }
+    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+}
+
+#[test]
+fn human_progress_bar_redraws_in_place() {
+    use ftpspec_harness::report::Style;
+    let r = report();
+    let mut out = Vec::new();
+    {
+        let style = Style {
+            color: false,
+            progress: true,
+        };
+        let mut h = Human::new(&mut out, false, "ftpspec run").with_style(style);
+        h.event(&Event::Started {
+            total: r.cases.len(),
+        });
+        for (index, c) in r.cases.iter().enumerate() {
+            h.event(&Event::CaseFinished {
+                index,
+                result: Box::new(c.clone()),
+            });
+        }
+        h.finish(&r).unwrap();
+    }
+    let text = String::from_utf8(out).unwrap();
+    // Each case redraws the bar; passes are not printed above it, failures are.
+    assert_eq!(
+        text.matches("\r\x1b[2K").count(),
+        r.cases.len() + 1,
+        "{text:?}"
+    );
+    assert!(text.contains("[") && text.contains("] 5/5 "), "{text:?}");
+    assert!(!text.contains("PASS        basic.noop"), "{text:?}");
+    assert!(text.contains("FAIL        transfer.retr-missing[pasv-ipv4]"));
+    assert!(
+        text.contains("1 pass 1 fail 1 warn 1 unsupported 1 error"),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn json_report_reads_back() {
+    let r = report();
+    let text = serde_json::to_string(&r).unwrap();
+    let back: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string(&back).unwrap(), text);
+}
+
+/// The documented schema (docs/report.schema.json) is the one derived from
+/// the types. `UPDATE_SCHEMA=1 cargo test --test report_snapshots` rewrites it.
+#[test]
+fn json_schema_is_documented() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let now = ftpspec_harness::report::json::schema();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let stored = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        stored == now,
+        "docs/report.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test --test report_snapshots"
+    );
+}

@@ -78,10 +78,7 @@ pub fn redact(text: &str) -> String {
 /// The case's transcript with everything that varies between runs replaced.
 pub fn normalise(case: &CaseResult) -> String {
     let r = rules();
-    let mut out = format!(
-        "# {}\n# {}\n# verdict: {}\n",
-        case.id, case.scenario, case.verdict
-    );
+    let mut out = format!("# {}\n# verdict: {}\n", case.id, case.verdict);
     let mut last_verb = String::new();
     let mut in_greeting = false;
     for e in &case.transcript {

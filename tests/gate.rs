@@ -1,0 +1,181 @@
+//! The CI gates end to end, through the `ftpspec` binary against the
+//! scripted server: a baseline round trip (write it, rerun, then inject a
+//! fault and see the regression), transcript snapshots (record, rerun,
+//! change the server's behaviour and see the diff), and the normalised
+//! transcripts themselves kept as insta snapshots.
+
+mod support;
+
+use ftpspec_harness::runner::Report;
+use ftpspec_harness::snapshot;
+use ftpspec_harness::suite::Suite;
+use std::path::Path;
+use std::time::Duration;
+use support::scripted_server::{Fault, ScriptedServer};
+
+/// Run the binary with `args` (blocking, off the runtime that serves the
+/// scripted server) and return (exit code, stdout, stderr).
+async fn ftpspec(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ftpspec"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// `ftpspec run` against a fresh server with `fault`, on the two cases the
+/// gate tests use, plus `extra` arguments.
+async fn run_against(fault: Fault, extra: &[&str]) -> (i32, String, String) {
+    let server = ScriptedServer::start(fault).await;
+    let mut args: Vec<String> = [
+        "run",
+        "--target",
+        &server.url(),
+        "--only",
+        "basic.noop",
+        "--only",
+        "dirs.mkd-rmd",
+        "--timeout",
+        "2s",
+        "--report",
+        "json=/dev/null",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    ftpspec(args).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baseline_round_trip_detects_a_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ftpspec.baseline");
+    let f = file.to_str().unwrap();
+
+    // A server with a known deviation: MKD answered 226 (a warning).
+    let (code, _, err) = run_against(
+        Fault::WrongCodeForCommand,
+        &["--baseline", f, "--update-baseline"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# ftpspec baseline 1\n"), "{text}");
+    assert!(text.contains("\nwarn dirs.mkd-rmd -- new: "), "{text}");
+    assert!(!text.contains("basic.noop"), "{text}");
+
+    // Reasons are the maintainers' words: an update keeps them.
+    let edited = text
+        .lines()
+        .map(|l| match l.split_once(" -- ") {
+            Some((head, _)) if !l.starts_with('#') => format!("{head} -- upstream issue 7"),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&file, edited + "\n").unwrap();
+
+    // Same server, baseline given: nothing is worse, the run passes.
+    let (code, _, err) = run_against(
+        Fault::WrongCodeForCommand,
+        &["--baseline", f, "--update-baseline"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 regression(s), 0 fixed, 1 known"), "{err}");
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("warn dirs.mkd-rmd -- upstream issue 7"),
+        "the reason was not kept"
+    );
+
+    // A new fault: NOOP answered twice is a regression of basic.noop.
+    let (code, _, err) = run_against(Fault::DuplicatedReply, &["--baseline", f]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("REGRESSION basic.noop: pass -> fail"), "{err}");
+
+    // A conformant server: the known warning is fixed, and the run passes.
+    let (code, _, err) = run_against(Fault::None, &["--baseline", f]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("fixed dirs.mkd-rmd: warn -> pass"), "{err}");
+    assert!(err.contains("0 regression(s), 1 fixed"), "{err}");
+
+    // Without a baseline the same known warning still gates on nothing,
+    // but a failure does.
+    assert_eq!(run_against(Fault::DuplicatedReply, &[]).await.0, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_baseline_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b");
+    std::fs::write(&file, "fail basic.noop\n").unwrap();
+    let (code, _, err) = run_against(Fault::None, &["--baseline", file.to_str().unwrap()]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 1: basic.noop: every entry needs a reason"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_record_then_show_a_changed_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snaps");
+    let s = snaps.to_str().unwrap();
+
+    let (code, _, err) = run_against(Fault::None, &["--snapshots", s, "--accept"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("2 new, 2 written"), "{err}");
+    assert!(snaps.join("dirs.mkd-rmd.snap").exists());
+
+    // Another server instance (another port): redaction makes it equal.
+    let (code, _, err) = run_against(Fault::None, &["--snapshots", s]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("snapshots: 2 unchanged, 0 changed, 0 new"),
+        "{err}"
+    );
+
+    // MKD now answered 226: the transcript changed, with a diff.
+    let (code, _, err) = run_against(Fault::WrongCodeForCommand, &["--snapshots", s]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("snapshot changed: dirs.mkd-rmd"), "{err}");
+    assert!(err.contains("\n+S< 226 made it"), "{err}");
+    assert!(err.contains("1 unchanged, 1 changed"), "{err}");
+}
+
+/// The normalised transcripts of a few cases against the conformant
+/// scripted server, as insta snapshots: what `--snapshots` stores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn normalised_transcripts() {
+    let server = ScriptedServer::start(Fault::None).await;
+    let suite = Suite::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap()
+        .only("basic.noop")
+        .unwrap()
+        .only("dirs.mkd-rmd")
+        .unwrap()
+        .only("transfer.stor-retr-binary[pasv-ipv4]")
+        .unwrap()
+        .only("transfer.stor-retr-binary[eprt-ipv4]")
+        .unwrap()
+        .step_timeout(Duration::from_secs(2));
+    let report: Report = suite.run_url(&server.url()).await.unwrap();
+    assert_eq!(report.cases.len(), 4);
+    for case in &report.cases {
+        let name = snapshot::file_name(&case.id);
+        insta::assert_snapshot!(name.trim_end_matches(".snap"), snapshot::normalise(case));
+    }
+}
