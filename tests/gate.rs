@@ -71,7 +71,7 @@ async fn baseline_round_trip_detects_a_regression() {
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("# ftpspec baseline 1\n"), "{text}");
-    assert!(text.contains("\nwarn dirs.mkd-rmd -- new: "), "{text}");
+    assert!(text.contains("\nwarn dirs.mkd-rmd -- seen: "), "{text}");
     assert!(!text.contains("basic.noop"), "{text}");
 
     // Reasons are the maintainers' words: an update keeps them.

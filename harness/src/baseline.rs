@@ -186,18 +186,28 @@ impl Baseline {
             }
             let reason = match self.entries.get(&case.id) {
                 Some(k) if k.verdict == case.verdict => k.reason.clone(),
-                _ if case.message.is_empty() => format!("new {}", case.verdict),
-                _ => format!("new: {}", case.message),
+                _ if case.message.is_empty() => format!("seen {}", case.verdict),
+                _ => format!("seen: {}", shorten(&case.message)),
             };
             entries.insert(
                 case.id.clone(),
                 Known {
                     verdict: case.verdict,
-                    reason: reason.replace(['\n', '\r'], " "),
+                    reason,
                 },
             );
         }
         Baseline { entries }
+    }
+}
+
+/// A run's message as a default reason: one line, at most 120 characters.
+fn shorten(message: &str) -> String {
+    const MAX: usize = 120;
+    let one_line = message.replace(['\n', '\r'], " ");
+    match one_line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &one_line[..cut]),
+        None => one_line,
     }
 }
 
