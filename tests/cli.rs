@@ -1,19 +1,8 @@
 //! The `ftpspec` binary's exit codes and messages.
 
-use std::process::Command;
+mod support;
 
-fn ftpspec(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ftpspec"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+use support::cli::ftpspec;
 
 #[test]
 fn list_shows_expanded_cases() {

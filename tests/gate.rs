@@ -16,20 +16,9 @@ use support::scripted_server::{Fault, ScriptedServer};
 /// Run the binary with `args` (blocking, off the runtime that serves the
 /// scripted server) and return (exit code, stdout, stderr).
 async fn ftpspec(args: Vec<String>) -> (i32, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ftpspec"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into(),
-            String::from_utf8_lossy(&out.stderr).into(),
-        )
-    })
-    .await
-    .unwrap()
+    tokio::task::spawn_blocking(move || support::cli::ftpspec(&args))
+        .await
+        .unwrap()
 }
 
 /// `ftpspec run` against a fresh server with `fault`, on the two cases the

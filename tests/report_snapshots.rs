@@ -118,22 +118,7 @@ fn json_report() {
 
 #[test]
 fn human_report() {
-    let r = report();
-    let mut out = Vec::new();
-    {
-        let mut h = Human::new(&mut out, false, "ftpspec run");
-        h.event(&Event::Started {
-            total: r.cases.len(),
-        });
-        for (index, c) in r.cases.iter().enumerate() {
-            h.event(&Event::CaseFinished {
-                index,
-                result: Box::new(c.clone()),
-            });
-        }
-        h.finish(&r).unwrap();
-    }
-    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    insta::assert_snapshot!(render_human(Default::default()));
 }
 
 #[test]
@@ -174,49 +159,20 @@ fn html_escapes_server_text() {
 
 #[test]
 fn human_report_in_colour() {
-    use ftpspec_harness::report::Style;
-    let r = report();
-    let mut out = Vec::new();
-    {
-        let style = Style {
-            color: true,
-            progress: false,
-        };
-        let mut h = Human::new(&mut out, false, "ftpspec run").with_style(style);
-        for (index, c) in r.cases.iter().enumerate() {
-            h.event(&Event::CaseFinished {
-                index,
-                result: Box::new(c.clone()),
-            });
-        }
-        h.finish(&r).unwrap();
-    }
-    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    let style = ftpspec_harness::report::Style {
+        color: true,
+        progress: false,
+    };
+    insta::assert_snapshot!(render_human(style));
 }
 
 #[test]
 fn human_progress_bar_redraws_in_place() {
-    use ftpspec_harness::report::Style;
     let r = report();
-    let mut out = Vec::new();
-    {
-        let style = Style {
-            color: false,
-            progress: true,
-        };
-        let mut h = Human::new(&mut out, false, "ftpspec run").with_style(style);
-        h.event(&Event::Started {
-            total: r.cases.len(),
-        });
-        for (index, c) in r.cases.iter().enumerate() {
-            h.event(&Event::CaseFinished {
-                index,
-                result: Box::new(c.clone()),
-            });
-        }
-        h.finish(&r).unwrap();
-    }
-    let text = String::from_utf8(out).unwrap();
+    let text = render_human(ftpspec_harness::report::Style {
+        color: false,
+        progress: true,
+    });
     // Each case redraws the bar; passes are not printed above it, failures are.
     assert_eq!(
         text.matches("\r\x1b[2K").count(),
@@ -254,4 +210,24 @@ fn json_schema_is_documented() {
         stored == now,
         "docs/report.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test --test report_snapshots"
     );
+}
+
+/// Feed a whole run through a human reporter with `style`.
+fn render_human(style: ftpspec_harness::report::Style) -> String {
+    let r = report();
+    let mut out = Vec::new();
+    {
+        let mut h = Human::new(&mut out, false, "ftpspec run").with_style(style);
+        h.event(&Event::Started {
+            total: r.cases.len(),
+        });
+        for (index, c) in r.cases.iter().enumerate() {
+            h.event(&Event::CaseFinished {
+                index,
+                result: Box::new(c.clone()),
+            });
+        }
+        h.finish(&r).unwrap();
+    }
+    String::from_utf8(out).unwrap()
 }

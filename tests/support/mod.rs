@@ -1,3 +1,4 @@
 //! Shared fixtures for integration tests.
 
+pub mod cli;
 pub mod scripted_server;
