@@ -19,7 +19,8 @@ pub struct GateArgs {
     pub update_baseline: bool,
     /// Compare each case's normalised transcript with DIR/<case>.snap and
     /// show a diff for every change (ports, addresses, timestamps, banners
-    /// and listing sizes are redacted). A change makes the run exit 1.
+    /// and listing sizes are redacted). A change makes the run exit 1. A file
+    /// whose first line is `# ftpspec: ignore` is skipped (for racy cases).
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
     /// With --snapshots: write new and changed snapshots instead of failing.
@@ -61,10 +62,15 @@ pub fn apply(args: &GateArgs, report: &Report) -> Outcome {
                     );
                 }
                 eprintln!(
-                    "snapshots: {} unchanged, {} changed, {} new{}",
+                    "snapshots: {} unchanged, {} changed, {} new{}{}",
                     check.unchanged,
                     check.changed.len(),
                     check.new.len(),
+                    if check.ignored > 0 {
+                        format!(", {} ignored", check.ignored)
+                    } else {
+                        String::new()
+                    },
                     if args.accept {
                         format!(", {} written to {}", check.written, dir.display())
                     } else {

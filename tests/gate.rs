@@ -143,6 +143,15 @@ async fn snapshots_record_then_show_a_changed_transcript() {
     assert!(err.contains("snapshot changed: dirs.mkd-rmd"), "{err}");
     assert!(err.contains("\n+S< 226 made it"), "{err}");
     assert!(err.contains("1 unchanged, 1 changed"), "{err}");
+
+    // A case marked as varying is left alone.
+    std::fs::write(snaps.join("dirs.mkd-rmd.snap"), "# ftpspec: ignore\n").unwrap();
+    let (code, _, err) = run_against(Fault::WrongCodeForCommand, &["--snapshots", s]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("1 unchanged, 0 changed, 0 new, 1 ignored"),
+        "{err}"
+    );
 }
 
 /// The normalised transcripts of a few cases against the conformant
