@@ -97,6 +97,14 @@ impl Control {
                 if n == 0 {
                     self.eof = true;
                 } else {
+                    // Acknowledge at once rather than after the delayed-ACK
+                    // timer (~40 ms on Linux): a server with Nagle on (libunftp,
+                    // the embedded target) holds its next reply, e.g. a
+                    // transfer's 226 after the 150, until this reply is
+                    // acknowledged. Quick-ACK mode does not stick, so it is
+                    // set after every read.
+                    #[cfg(target_os = "linux")]
+                    let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
                     self.decoder.push(&buf[..n]);
                 }
             }
