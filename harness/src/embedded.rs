@@ -4,12 +4,12 @@
 
 use crate::target::Target;
 use async_trait::async_trait;
-use libunftp::ServerBuilder;
 use libunftp::options::ActivePassiveMode;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use libunftp::{Server, ServerBuilder};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
-use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, Principal};
+use unftp_core::auth::{AuthenticationError, Authenticator, Credentials, DefaultUser, Principal};
 use unftp_sbe_fs::Filesystem;
 
 /// The embedded server's login.
@@ -46,9 +46,21 @@ pub enum EmbeddedError {
     /// libunftp refused its configuration.
     #[error("embedded server: {0}")]
     Server(String),
-    /// It never accepted a connection.
-    #[error("embedded server on {0} did not start listening")]
-    NotListening(SocketAddr),
+}
+
+/// One libunftp server value: `Server::service` consumes it, so each
+/// control connection gets its own, all sharing the same root.
+fn build_server(root: &Path) -> Result<Server<Filesystem, DefaultUser>, EmbeddedError> {
+    let root = root.to_path_buf();
+    ServerBuilder::with_authenticator(
+        Box::new(move || Filesystem::new(root.clone()).expect("the embedded root exists")),
+        Arc::new(FixedUser),
+    )
+    .greeting("ftpspec embedded libunftp server")
+    .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
+    .idle_session_timeout(60)
+    .build()
+    .map_err(|e| EmbeddedError::Server(e.to_string()))
 }
 
 /// A running embedded server; stops when dropped.
@@ -78,32 +90,38 @@ impl Embedded {
     }
 
     async fn serve(&mut self, ip: IpAddr) -> Result<(), EmbeddedError> {
-        // libunftp binds by address; pick a free port first.
-        let port = TcpListener::bind(SocketAddr::new(ip, 0))?
-            .local_addr()?
-            .port();
-        let addr = SocketAddr::new(ip, port);
-        let path = self.root.path().to_path_buf();
-        let server = ServerBuilder::with_authenticator(
-            Box::new(move || Filesystem::new(path.clone()).expect("the embedded root exists")),
-            Arc::new(FixedUser),
-        )
-        .greeting("ftpspec embedded libunftp server")
-        .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
-        .idle_session_timeout(60)
-        .build()
-        .map_err(|e| EmbeddedError::Server(e.to_string()))?;
+        // We bind and accept ourselves rather than calling libunftp's
+        // `listen(addr)`: the address is known the moment `bind` returns
+        // (no free-port guess that another process could take, no polling
+        // until the server answers). Each connection is left as libunftp
+        // would have it (Nagle on): with TCP_NODELAY, libunftp 0.24's
+        // RETR+ABOR race loses a reply about one case in ten instead of
+        // rarely. The client side avoids Nagle's delay instead (see
+        // `Control::read_reply`).
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0)).await?;
+        let addr = listener.local_addr()?;
+        let root = self.root.path().to_path_buf();
+        // Checked once here so that a bad configuration fails `start`, not
+        // the first connection.
+        build_server(&root)?;
         self.tasks.push(tokio::spawn(async move {
-            let _ = server.listen(addr.to_string()).await;
-        }));
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                self.addrs.push(addr);
-                return Ok(());
+            loop {
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // Out of descriptors, say: back off rather than spin.
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let Ok(server) = build_server(&root) else {
+                    continue;
+                };
+                tokio::spawn(server.service(stream));
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Err(EmbeddedError::NotListening(addr))
+        }));
+        self.addrs.push(addr);
+        Ok(())
     }
 
     /// The target to run against.

@@ -4,6 +4,7 @@ use super::transcript::{Direction, Transcript};
 use super::{DriverError, Limits, within};
 use crate::codec::{Leniency, Parsed, Reply, ReplyDecoder, ReplyOptions};
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -96,6 +97,14 @@ impl Control {
                 if n == 0 {
                     self.eof = true;
                 } else {
+                    // Acknowledge at once rather than after the delayed-ACK
+                    // timer (~40 ms on Linux): a server with Nagle on (libunftp,
+                    // the embedded target) holds its next reply, e.g. a
+                    // transfer's 226 after the 150, until this reply is
+                    // acknowledged. Quick-ACK mode does not stick, so it is
+                    // set after every read.
+                    #[cfg(target_os = "linux")]
+                    let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
                     self.decoder.push(&buf[..n]);
                 }
             }
@@ -148,14 +157,16 @@ impl Control {
         self.decoder.buffered()
     }
 
-    /// Wait for the server to close the connection. Replies that arrive
-    /// first are returned; `Ok(true)` once closed, `Ok(false)` on timeout.
+    /// Wait at most `limit` for the server to close the connection. Replies
+    /// that arrive first are returned; `Ok(true)` once closed, `Ok(false)`
+    /// on timeout.
     pub async fn wait_close(
         &mut self,
+        limit: Duration,
         t: &mut Transcript,
     ) -> Result<(bool, Vec<Reply>), DriverError> {
         let mut extra = Vec::new();
-        let deadline = tokio::time::Instant::now() + self.limits.step_timeout;
+        let deadline = tokio::time::Instant::now() + limit;
         let mut buf = [0u8; 8192];
         loop {
             while let Some(r) = self.decoder.next_reply()? {

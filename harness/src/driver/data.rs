@@ -136,8 +136,25 @@ impl DataConn {
         limits: &Limits,
         t: &mut Transcript,
     ) -> Result<Vec<u8>, DriverError> {
-        let mut s = self.into_stream(limits, t).await?;
         let mut out = Vec::new();
+        self.read_to_close(limits, t, Some(&mut out)).await?;
+        Ok(out)
+    }
+
+    /// Like [`DataConn::download`] but keeps only the count: for transfers
+    /// nothing is compared with, so that memory stays flat however large.
+    pub async fn drain(self, limits: &Limits, t: &mut Transcript) -> Result<u64, DriverError> {
+        self.read_to_close(limits, t, None).await
+    }
+
+    async fn read_to_close(
+        self,
+        limits: &Limits,
+        t: &mut Transcript,
+        mut keep: Option<&mut Vec<u8>>,
+    ) -> Result<u64, DriverError> {
+        let mut s = self.into_stream(limits, t).await?;
+        let mut total = 0u64;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = within(limits.step_timeout, "data", async {
@@ -149,16 +166,16 @@ impl DataConn {
             if n == 0 {
                 break;
             }
-            if out.len() as u64 + n as u64 > limits.max_transfer {
+            if total + n as u64 > limits.max_transfer {
                 return Err(DriverError::TransferTooLarge(limits.max_transfer));
             }
-            out.extend_from_slice(&buf[..n]);
+            total += n as u64;
+            if let Some(out) = keep.as_deref_mut() {
+                out.extend_from_slice(&buf[..n]);
+            }
         }
-        t.push(
-            Direction::Data,
-            format!("data< {} bytes received", out.len()),
-        );
-        Ok(out)
+        t.push(Direction::Data, format!("data< {total} bytes received"));
+        Ok(total)
     }
 
     /// Check that no data flows for the quiet period: in active mode the

@@ -32,6 +32,11 @@ pub struct Limits {
     pub reply: ReplyLimits,
     /// How long a negative check ("the server must not connect") waits.
     pub quiet_period: Duration,
+    /// How long a `may` or `should` `expect close` waits (never longer than
+    /// the step timeout). Such a close is optional, so servers that rightly
+    /// keep the connection open would all pay the full step timeout; one
+    /// that does close does so right after its reply, well within this.
+    pub optional_close_wait: Duration,
 }
 
 impl Default for Limits {
@@ -41,6 +46,7 @@ impl Default for Limits {
             max_transfer: 64 * 1024 * 1024,
             reply: ReplyLimits::default(),
             quiet_period: Duration::from_millis(300),
+            optional_close_wait: Duration::from_secs(1),
         }
     }
 }
