@@ -742,6 +742,8 @@ impl<'a> Exec<'a> {
                 .expect_codes(step, codes, pattern.as_deref(), *after_preliminary)
                 .await
                 .map(|_| ()),
+            StepKind::ExpectAny => self.expect_any(step).await,
+            StepKind::ExpectAlive => self.expect_alive(step).await,
             StepKind::ExpectClose => {
                 let (closed, extra) = self
                     .control
@@ -822,6 +824,55 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// `expect any`: a reply, any code. Silence and hanging up are the
+    /// server's doing here (a fuzz finding being reproduced), so the
+    /// harness error `reply` reports for them becomes a failure.
+    async fn expect_any(&mut self, step: &Step) -> Result<(), Stop> {
+        let line = Some(step.line);
+        let mut reply = self.reply(line).await;
+        if matches!(&reply, Ok(r) if r.code().is_preliminary()) {
+            reply = self.reply(line).await;
+        }
+        reply.map(|_| ()).map_err(|s| match s.verdict {
+            Verdict::Error => Stop::new(
+                Verdict::Fail,
+                format!(
+                    "line {}: no reply ({}); RFC 959 §5.4 MUST: \"the server responds with a prompt primary reply\"",
+                    step.line, s.message
+                ),
+            ),
+            _ => s,
+        })
+    }
+
+    /// `expect alive`: a fresh connection is greeted with 220.
+    async fn expect_alive(&mut self, step: &Step) -> Result<(), Stop> {
+        let limits = self.spec.limits;
+        let mut t = Transcript::default();
+        let got = match Control::connect(self.spec.addr, limits).await {
+            Ok(mut c) => c.read_reply(&mut t).await.map(|r| r.value.to_string()),
+            Err(e) => Err(e),
+        };
+        self.t.push(
+            Direction::Note,
+            format!("expect alive: {}", got.as_deref().unwrap_or("no greeting")),
+        );
+        match got {
+            Ok(g) if g.starts_with("220") => Ok(()),
+            Ok(g) => Err(Stop::new(
+                Verdict::Fail,
+                format!("line {}: a new connection was greeted with {g}, not 220", step.line),
+            )),
+            Err(e) => Err(Stop::new(
+                Verdict::Fail,
+                format!(
+                    "line {}: the server did not survive: a new connection got no greeting ({e})",
+                    step.line
+                ),
+            )),
         }
     }
 
