@@ -15,6 +15,7 @@
 //! | `verdict` | pass / fail / warn / unsupported / skip / error, and findings | no |
 //! | `runner` | probe, case expansion, parallel execution, events | via `driver` |
 //! | `report` | reporters consuming runner events (human, JSON) | no |
+//! | `fuzzer` | the live stateful fuzzer behind `ftpspec fuzz` | via `driver` |
 //! | `embedded` | libunftp in-process on loopback, the default target | serves |
 //!
 //! The codec is strict by default: every departure from the RFC grammar it
@@ -35,6 +36,8 @@ pub mod scenario;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "engine")]
+pub mod fuzzer;
 #[cfg(feature = "engine")]
 pub mod oracle;
 #[cfg(feature = "engine")]

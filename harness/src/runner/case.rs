@@ -864,7 +864,10 @@ impl<'a> Exec<'a> {
             Ok(g) if g.starts_with("220") => Ok(()),
             Ok(g) => Err(Stop::new(
                 Verdict::Fail,
-                format!("line {}: a new connection was greeted with {g}, not 220", step.line),
+                format!(
+                    "line {}: a new connection was greeted with {g}, not 220",
+                    step.line
+                ),
             )),
             Err(e) => Err(Stop::new(
                 Verdict::Fail,
