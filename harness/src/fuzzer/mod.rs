@@ -362,40 +362,97 @@ async fn run_session(shared: &Shared, session: &Session) -> (Execution, Vec<Hit>
     (exec, hits, down)
 }
 
-/// Re-run `session` on a healthy server; the action index if `key` fires.
+/// Re-run `session` on a healthy server; the action index if a hit
+/// `wanted` accepts fires.
 async fn reproduces(
     shared: &Shared,
     session: &Session,
-    key: &(Oracle, String),
+    wanted: &(impl Fn(&Hit, &Session) -> bool + ?Sized),
 ) -> Option<(usize, Execution)> {
     if !shared.ensure_up().await {
         return None;
     }
     let exec = execute(session, &shared.exec).await;
     let (hits, _) = shared.judge(&exec).await;
-    let at = hits.iter().find(|h| &h.key() == key).map(|h| h.action)?;
+    let at = hits.iter().find(|h| wanted(h, session)).map(|h| h.action)?;
     Some((at, exec))
+}
+
+fn noop() -> Action {
+    Action::Command {
+        verb: "NOOP".into(),
+        arg: None,
+    }
 }
 
 /// Verify, minimise and write one finding. Holds the gate alone.
 async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64)) {
     let _g = shared.gate.write().await;
-    let key = hit.key();
+    let (mut session, mut hit) = (session, hit);
+    let original_actions = session.actions.len();
     let restartable = shared.monitor.lock().await.is_some();
     let server_was_down = shared.down().await.is_some();
     // Without a way to restart it, a server that crashed cannot be asked again.
     let can_rerun = restartable || !server_was_down;
+    // A connection closed (or a server gone) at command N may be the doing
+    // of command N-1, after its reply: if a NOOP in N's place fares the
+    // same, the finding is about N-1 (deduplicated as such).
+    let mut after_reply = false;
+    if can_rerun
+        && matches!(hit.oracle, Oracle::Closed | Oracle::Crash)
+        && hit.action > 0
+        && hit.action < session.actions.len()
+        && session.actions[hit.action] != noop()
+    {
+        let mut probe = session.clone();
+        probe.actions.truncate(hit.action);
+        probe.actions.push(noop());
+        let (oracle, at) = (hit.oracle, hit.action);
+        let same = move |h: &Hit, _: &Session| h.oracle == oracle && h.action == at;
+        if reproduces(shared, &probe, &same).await.is_some() {
+            let prev = session.actions[at - 1].verb();
+            let mut st = shared.state();
+            st.claimed.remove(&hit.key());
+            if !st.claimed.insert((oracle, prev.clone())) {
+                return;
+            }
+            drop(st);
+            hit = Hit {
+                oracle,
+                verb: prev,
+                action: at,
+                detail: format!(
+                    "{} (and a NOOP in its place fares no better: it comes from the command before, {})",
+                    hit.detail,
+                    session.actions[at - 1]
+                ),
+            };
+            session = probe;
+            after_reply = true;
+        }
+    }
+    let key = hit.key();
+    let wanted = move |h: &Hit, s: &Session| {
+        h.oracle == key.0
+            && if after_reply {
+                h.action > 0
+                    && s.actions.get(h.action) == Some(&noop())
+                    && s.actions[h.action - 1].verb() == key.1
+            } else {
+                h.verb == key.1
+            }
+    };
     let verified = if can_rerun {
-        reproduces(shared, &session, &key).await
+        reproduces(shared, &session, &wanted).await
     } else {
         None
     };
     let (min, last) = match verified {
         Some((at, _)) => {
             let budget = shared.cfg.minimise_budget;
-            let min = minimise(&session, at, budget, |c| {
-                let key = key.clone();
-                async move { reproduces(shared, &c, &key).await.map(|(a, _)| a) }
+            let wanted = &wanted;
+            let min = minimise(&session, at, budget, |c| async move {
+                reproduces(shared, &c, wanted).await.map(|(a, _)| a)
             })
             .await;
             let mut exec_cfg = shared.exec.clone();
@@ -405,8 +462,9 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
             (min, Some(last))
         }
         None if can_rerun => {
-            shared.state().progress.flaky += 1;
-            shared.state().claimed.remove(&key);
+            let mut st = shared.state();
+            st.progress.flaky += 1;
+            st.claimed.remove(&hit.key());
             return;
         }
         None => (session.clone(), None),
@@ -442,7 +500,7 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
         hit: hit_final.clone(),
         session: min.clone(),
         replies,
-        original_actions: session.actions.len(),
+        original_actions,
         after_sessions: found_at.0,
         after_secs: found_at.1,
         transcript,
@@ -458,7 +516,7 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
         detail: hit.detail.clone(),
         after_sessions: found_at.0,
         after_secs: found_at.1,
-        actions: (min.actions.len(), session.actions.len()),
+        actions: (min.actions.len(), original_actions),
         file,
         scenario: findings::text(&f),
     };
