@@ -55,6 +55,9 @@ pub struct FuzzArgs {
     /// Longest argument generated, in bytes.
     #[arg(long, default_value_t = 8192, value_name = "BYTES")]
     max_arg: usize,
+    /// Stop once this many (deduplicated) findings are recorded.
+    #[arg(long, value_name = "N")]
+    max_findings: Option<usize>,
     /// Print the final report as JSON on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -106,7 +109,13 @@ fn summary(r: &FuzzReport) {
             f.actions.0
         );
         match &f.file {
-            Some(path) => outln!("  reproduce: ftpspec run --suite {} --only '{}'", path.parent().map(|p| p.display().to_string()).unwrap_or_default(), scenario_id(&f.scenario)),
+            Some(path) => outln!(
+                "  reproduce: ftpspec run --suite {} --only '{}'",
+                path.parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                scenario_id(&f.scenario)
+            ),
             None => outln!("  (use --findings DIR to write a scenario that reproduces it)"),
         }
     }
@@ -137,13 +146,18 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         let target = match &args.target {
             Some(url) => Target::parse(url).map_err(|e| (USAGE, e.to_string()))?,
             None => {
-                let e = Embedded::start().await.map_err(|e| (UNREACHABLE, e.to_string()))?;
+                let e = Embedded::start()
+                    .await
+                    .map_err(|e| (UNREACHABLE, e.to_string()))?;
                 let t = e.target();
                 embedded = Some(e);
                 t
             }
         };
-        eprintln!("fuzzing {} (seed {}, {} job(s))", target.name, args.seed, args.jobs);
+        eprintln!(
+            "fuzzing {} (seed {}, {} job(s))",
+            target.name, args.seed, args.jobs
+        );
         let mut cfg = FuzzConfig::new(target);
         cfg.seed = args.seed;
         cfg.jobs = args.jobs as usize;
@@ -154,6 +168,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         cfg.limits.step_timeout = args.timeout;
         cfg.shape.max_actions = args.max_actions.max(1);
         cfg.shape.max_arg = args.max_arg;
+        cfg.max_findings = args.max_findings;
         let tty = std::io::stderr().is_terminal();
         let mut last_line = std::time::Instant::now();
         let report = fuzzer::fuzz(cfg, |p| {

@@ -114,7 +114,9 @@ fn refused() -> Step {
 /// `send` when the line is plain, `raw` otherwise (and always for bytes
 /// `send` would read as a `{variable}`).
 fn send(bytes: &[u8]) -> Step {
-    if is_clean_line(bytes) && !bytes.contains(&b'{') {
+    let plain =
+        is_clean_line(bytes) && !bytes.contains(&b'{') && !bytes[..bytes.len() - 2].ends_with(b" ");
+    if plain {
         let text = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
         step(StepKind::Send(text))
     } else {

@@ -74,6 +74,8 @@ pub struct FuzzConfig {
     pub shape: Shape,
     /// Most re-runs spent minimising one finding.
     pub minimise_budget: usize,
+    /// Stop once this many findings are recorded.
+    pub max_findings: Option<usize>,
 }
 
 impl FuzzConfig {
@@ -95,6 +97,7 @@ impl FuzzConfig {
             },
             shape: Shape::default(),
             minimise_budget: 150,
+            max_findings: None,
         }
     }
 }
@@ -217,6 +220,7 @@ impl Shared {
     fn done(&self) -> bool {
         let s = self.state();
         s.stopped.is_some()
+            || self.cfg.max_findings.is_some_and(|n| s.findings.len() >= n)
             || self.cfg.sessions.is_some_and(|n| s.progress.sessions >= n)
             || self
                 .cfg
@@ -368,14 +372,17 @@ async fn reproduces(
     shared: &Shared,
     session: &Session,
     wanted: &(impl Fn(&Hit, &Session) -> bool + ?Sized),
-) -> Option<(usize, Execution)> {
+    transcript: bool,
+) -> Option<(Hit, Execution)> {
     if !shared.ensure_up().await {
         return None;
     }
-    let exec = execute(session, &shared.exec).await;
+    let mut cfg = shared.exec.clone();
+    cfg.transcript = transcript;
+    let exec = execute(session, &cfg).await;
     let (hits, _) = shared.judge(&exec).await;
-    let at = hits.iter().find(|h| wanted(h, session)).map(|h| h.action)?;
-    Some((at, exec))
+    let hit = hits.into_iter().find(|h| wanted(h, session))?;
+    Some((hit, exec))
 }
 
 fn noop() -> Action {
@@ -398,6 +405,7 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
     // of command N-1, after its reply: if a NOOP in N's place fares the
     // same, the finding is about N-1 (deduplicated as such).
     let mut after_reply = false;
+    let mut note = String::new();
     if can_rerun
         && matches!(hit.oracle, Oracle::Closed | Oracle::Crash)
         && hit.action > 0
@@ -409,7 +417,7 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
         probe.actions.push(noop());
         let (oracle, at) = (hit.oracle, hit.action);
         let same = move |h: &Hit, _: &Session| h.oracle == oracle && h.action == at;
-        if reproduces(shared, &probe, &same).await.is_some() {
+        if reproduces(shared, &probe, &same, false).await.is_some() {
             let prev = session.actions[at - 1].verb();
             let mut st = shared.state();
             st.claimed.remove(&hit.key());
@@ -417,15 +425,15 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
                 return;
             }
             drop(st);
+            note = format!(
+                " (a NOOP in its place fares no better: the cause is the command before, {})",
+                session.actions[at - 1]
+            );
             hit = Hit {
                 oracle,
                 verb: prev,
                 action: at,
-                detail: format!(
-                    "{} (and a NOOP in its place fares no better: it comes from the command before, {})",
-                    hit.detail,
-                    session.actions[at - 1]
-                ),
+                detail: format!("{}{note}", hit.detail),
             };
             session = probe;
             after_reply = true;
@@ -443,23 +451,30 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
             }
     };
     let verified = if can_rerun {
-        reproduces(shared, &session, &wanted).await
+        reproduces(shared, &session, &wanted, false).await
     } else {
         None
     };
     let (min, last) = match verified {
-        Some((at, _)) => {
+        Some((h, _)) => {
             let budget = shared.cfg.minimise_budget;
             let wanted = &wanted;
-            let min = minimise(&session, at, budget, |c| async move {
-                reproduces(shared, &c, wanted).await.map(|(a, _)| a)
+            let min = minimise(&session, h.action, budget, |c| async move {
+                reproduces(shared, &c, wanted, false)
+                    .await
+                    .map(|(h, _)| h.action)
             })
             .await;
-            let mut exec_cfg = shared.exec.clone();
-            exec_cfg.transcript = true;
-            shared.ensure_up().await;
-            let last = execute(&min, &exec_cfg).await;
-            (min, Some(last))
+            // Once more with a transcript, for the file; the hit's detail
+            // then names the minimised command.
+            match reproduces(shared, &min, wanted, true).await {
+                Some((h, e)) => {
+                    hit.detail = format!("{}{note}", h.detail);
+                    hit.action = h.action;
+                    (min, Some(e))
+                }
+                None => (min, None),
+            }
         }
         None if can_rerun => {
             let mut st = shared.state();
@@ -469,15 +484,7 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
         }
         None => (session.clone(), None),
     };
-    // Minimisation keeps the session up to the action the oracle fired on.
-    let hit_final = Hit {
-        action: if last.is_some() {
-            min.actions.len().saturating_sub(1)
-        } else {
-            hit.action
-        },
-        ..hit.clone()
-    };
+    let hit_final = hit.clone();
     let (replies, transcript) = match &last {
         Some(e) => (
             e.replies.clone(),
