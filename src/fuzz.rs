@@ -47,7 +47,8 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "CMD", requires = "target")]
     target_cmd: Option<String>,
     /// Reply timeout: a well-formed command unanswered for this long is a hang.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    /// Keep it above the delay servers put on a failed login (pyftpdlib: 3s).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     timeout: Duration,
     /// Most actions in a generated session.
     #[arg(long, default_value_t = 10, value_name = "N")]

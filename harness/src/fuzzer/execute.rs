@@ -113,6 +113,11 @@ struct Run<'a> {
     /// are then not attributed to commands for the §5.4 oracle.
     in_sync: bool,
     ipv6: bool,
+    /// The server has a data connection set up (227/229, or PORT/EPRT
+    /// accepted) that no transfer has used yet. A server may then wait for
+    /// it before answering anything: silence is no finding while we do not
+    /// hold our end.
+    armed: bool,
 }
 
 /// Why reading stopped.
@@ -159,6 +164,9 @@ impl Run<'_> {
             return Stop::End(End::Malformed(action));
         }
         match e {
+            DriverError::Timeout(..) if self.armed && self.data.is_none() => {
+                Stop::End(End::ServerEnded(action))
+            }
             DriverError::Timeout(..) => Stop::End(End::Silent(action)),
             _ => Stop::End(End::Closed { action, clean }),
         }
@@ -199,6 +207,9 @@ impl Run<'_> {
             };
             self.record(i, verb, &r);
             let code = r.value.code();
+            if matches!(code.get(), 227 | 229) {
+                self.follow_passive(i, verb, &r.value).await;
+            }
             if matches!(code.get(), 221 | 421 | 234) {
                 return Err(Stop::End(End::ServerEnded(i)));
             }
@@ -208,6 +219,7 @@ impl Run<'_> {
                 }
             }
             if code.is_preliminary() {
+                self.armed = false;
                 // The final reply follows: after the data, if there is any.
                 let final_wait = self.transfer(verb).await;
                 let r = match self.read(final_wait).await {
@@ -235,6 +247,28 @@ impl Run<'_> {
         Ok(last)
     }
 
+    /// A 227 or 229, to whatever command: the server now listens, and a
+    /// transfer would wait for us; connect at once (to the control peer
+    /// only, the driver's rule) so that no later command waits on it.
+    async fn follow_passive(&mut self, i: usize, verb: &str, r: &Reply) {
+        let peer = self.control.peer().ip();
+        let (port, why) = match r.code().get() {
+            227 => oracles::pasv(r, peer),
+            229 => oracles::epsv(r),
+            _ => return,
+        };
+        self.armed = true;
+        self.data = None;
+        if let Some(why) = why {
+            self.hit(Oracle::PassiveAddress, verb, i, why);
+        }
+        if let Some(port) = port {
+            if let Ok(c) = DataConn::connect(peer, port, &self.cfg.limits, &mut self.t).await {
+                self.data = Some(c);
+            }
+        }
+    }
+
     /// After a 1yz: move the data, and say how long the final reply may take.
     async fn transfer(&mut self, verb: &str) -> Duration {
         let Some(conn) = self.data.take() else {
@@ -258,28 +292,12 @@ impl Run<'_> {
         self.data = None;
         let peer = self.control.peer();
         let local = self.control.local();
+        let _ = peer;
         match kind {
             DataKind::Pasv | DataKind::Epsv => {
+                // `exchange` follows the 227/229, whoever asked for it.
                 let verb = kind.verb();
-                let Some(r) = self.exchange(i, verb, &command_line(verb, None)).await? else {
-                    return Ok(());
-                };
-                let (port, why) = match (kind, r.code().get()) {
-                    (DataKind::Pasv, 227) => oracles::pasv(&r, peer.ip()),
-                    (DataKind::Epsv, 229) => oracles::epsv(&r),
-                    _ => (None, None),
-                };
-                if let Some(why) = why {
-                    self.hit(Oracle::PassiveAddress, verb, i, why);
-                }
-                if let Some(port) = port {
-                    // Only ever the control connection's peer (the driver's rule).
-                    if let Ok(c) =
-                        DataConn::connect(peer.ip(), port, &self.cfg.limits, &mut self.t).await
-                    {
-                        self.data = Some(c);
-                    }
-                }
+                self.exchange(i, verb, &command_line(verb, None)).await?;
             }
             DataKind::Port | DataKind::Eprt => {
                 // Active mode names our own address: only when it is loopback.
@@ -417,6 +435,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         hits: Vec::new(),
         in_sync: true,
         ipv6,
+        armed: false,
     };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {

@@ -49,7 +49,27 @@ where
         }
         chunk /= 2;
     }
-    // 2. Shorten arguments: cut the tail by halves, then drop inner chunks.
+    // 2. Shorten arguments: the shortest prefix that still fires (binary
+    //    search, assuming longer keeps firing), then drop inner chunks.
+    for idx in 0..best.actions.len() {
+        let len = best.actions[idx].arg_mut().map_or(0, |a| a.len());
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi && left > 0 {
+            let mid = (lo + hi) / 2;
+            let mut c = best.clone();
+            if let Some(arg) = c.actions[idx].arg_mut() {
+                arg.truncate(mid);
+            }
+            left -= 1;
+            match still(c.clone()).await {
+                Some(a) if a == at => {
+                    best = c;
+                    hi = mid;
+                }
+                _ => lo = mid + 1,
+            }
+        }
+    }
     for idx in 0..best.actions.len() {
         let mut size = best.actions[idx]
             .arg_mut()

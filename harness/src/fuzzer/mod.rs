@@ -79,7 +79,7 @@ pub struct FuzzConfig {
 }
 
 impl FuzzConfig {
-    /// Defaults for `target`: one job, 60 seconds, reply timeout 2 s.
+    /// Defaults for `target`: one job, 60 seconds, reply timeout 5 s (longer than the deliberate delay servers put on a failed login: pyftpdlib waits 3 s).
     pub fn new(target: Target) -> FuzzConfig {
         FuzzConfig {
             target,
@@ -91,7 +91,7 @@ impl FuzzConfig {
             target_cmd: None,
             max_restarts: 100,
             limits: Limits {
-                step_timeout: Duration::from_secs(2),
+                step_timeout: Duration::from_secs(5),
                 max_transfer: 1 << 20,
                 ..Limits::default()
             },
