@@ -272,11 +272,10 @@ impl Run<'_> {
     /// After a 1yz: move the data, and say how long the final reply may take.
     async fn transfer(&mut self, verb: &str) -> Duration {
         let Some(conn) = self.data.take() else {
-            return self
-                .cfg
-                .settle
-                .max(Duration::from_millis(500))
-                .min(self.cfg.limits.step_timeout);
+            // Without our end of a data connection the final reply comes
+            // only when the server gives up on it: a failing server answers
+            // at once, a waiting one is not worth the wait.
+            return self.cfg.settle;
         };
         let mut limits = self.cfg.limits;
         limits.max_transfer = limits.max_transfer.min(1 << 20);

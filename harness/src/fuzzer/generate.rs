@@ -131,6 +131,7 @@ pub fn verbs() -> Vec<String> {
 pub struct Generator {
     verbs: Vec<String>,
     shape: Shape,
+    login: Vec<Vec<u8>>,
 }
 
 fn pick<'a, T>(u: &mut Unstructured, items: &'a [T]) -> Result<&'a T> {
@@ -143,7 +144,17 @@ impl Generator {
         Generator {
             verbs: verbs(),
             shape,
+            login: Vec::new(),
         }
+    }
+
+    /// Use the real login name and password for most USER and PASS
+    /// arguments: a re-login that succeeds reaches new states, while a
+    /// failed one mostly meets the server's deliberate delay (vsftpd 1 s,
+    /// pyftpdlib 3 s), which would eat the run.
+    pub fn with_login(mut self, user: &str, pass: &str) -> Generator {
+        self.login = vec![user.as_bytes().to_vec(), pass.as_bytes().to_vec()];
+        self
     }
 
     /// A fresh session. `favoured` are verbs that recently found new

@@ -70,7 +70,12 @@ where
             }
         }
     }
+    // Inner chunks only of arguments that are short by now: on a long one
+    // this costs more re-runs than it is worth.
     for idx in 0..best.actions.len() {
+        if best.actions[idx].arg_mut().map_or(0, |a| a.len()) > 512 {
+            continue;
+        }
         let mut size = best.actions[idx]
             .arg_mut()
             .map_or(0, |a| a.len())

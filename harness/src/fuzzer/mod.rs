@@ -76,6 +76,8 @@ pub struct FuzzConfig {
     pub minimise_budget: usize,
     /// Stop once this many findings are recorded.
     pub max_findings: Option<usize>,
+    /// Longest time spent minimising one finding.
+    pub minimise_time: Duration,
 }
 
 impl FuzzConfig {
@@ -96,8 +98,9 @@ impl FuzzConfig {
                 ..Limits::default()
             },
             shape: Shape::default(),
-            minimise_budget: 150,
+            minimise_budget: 60,
             max_findings: None,
+            minimise_time: Duration::from_secs(10),
         }
     }
 }
@@ -189,6 +192,9 @@ pub enum FuzzError {
     #[error("a fuzz run needs a bound: a duration or a session count")]
     Unbounded,
 }
+
+/// Re-runs spent on verification and minimisation (for FTPSPEC_FUZZ_DEBUG).
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 struct State {
     coverage: Coverage,
@@ -379,6 +385,7 @@ async fn reproduces(
     }
     let mut cfg = shared.exec.clone();
     cfg.transcript = transcript;
+    RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let exec = execute(session, &cfg).await;
     let (hits, _) = shared.judge(&exec).await;
     let hit = hits.into_iter().find(|h| wanted(h, session))?;
@@ -395,6 +402,8 @@ fn noop() -> Action {
 /// Verify, minimise and write one finding. Holds the gate alone.
 async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64)) {
     let _g = shared.gate.write().await;
+    let t0 = Instant::now();
+    let runs_before = RUNS.load(std::sync::atomic::Ordering::Relaxed);
     let (mut session, mut hit) = (session, hit);
     let original_actions = session.actions.len();
     let restartable = shared.monitor.lock().await.is_some();
@@ -528,6 +537,15 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
         scenario: findings::text(&f),
     };
     shared.state().findings.push(out);
+    if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
+        eprintln!(
+            "\nREPORT {:?} {} runs: {} {}",
+            t0.elapsed(),
+            RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
+            hit.oracle,
+            hit.verb
+        );
+    }
     if !shared.ensure_up().await {
         let mut s = shared.state();
         if s.stopped.is_none() {
@@ -539,7 +557,7 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
 
 async fn worker(shared: Arc<Shared>, index: u64) {
     let mut rng = Rng::new(shared.cfg.seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let g = Generator::new(shared.cfg.shape);
+    let g = Generator::new(shared.cfg.shape).with_login(&shared.exec.user, &shared.exec.pass);
     let mut previous: Option<Session> = None;
     while !shared.done() {
         let data = rng.bytes(4096);
@@ -573,7 +591,21 @@ async fn worker(shared: Arc<Shared>, index: u64) {
                 }],
             })
         };
+        let t0 = Instant::now();
         let (exec, hits, down) = run_session(&shared, &session).await;
+        // FTPSPEC_FUZZ_DEBUG=1 names the sessions that take long: what eats
+        // the throughput against a given server.
+        let slow_ms = std::env::var("FTPSPEC_FUZZ_DEBUG")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        if slow_ms.is_some_and(|ms| t0.elapsed() > Duration::from_millis(ms)) {
+            eprintln!(
+                "\nSLOW {:?} {:?}: {}",
+                t0.elapsed(),
+                exec.end,
+                exec.shown.join(" | ").chars().take(600).collect::<String>()
+            );
+        }
         let found_at = {
             let mut s = shared.state();
             s.progress.sessions += 1;
@@ -643,7 +675,7 @@ pub async fn fuzz(
         user: cfg.target.login_name().to_owned(),
         pass: cfg.target.pass.clone(),
         limits: cfg.limits,
-        settle: Duration::from_millis(100).min(cfg.limits.step_timeout),
+        settle: Duration::from_millis(30).min(cfg.limits.step_timeout),
         transcript: false,
     };
     // A first session that only logs in: fail fast on a wrong URL or login.
