@@ -81,10 +81,11 @@ fn show(p: &Progress) -> String {
 fn summary(r: &FuzzReport) {
     let p = &r.progress;
     outln!(
-        "{} sessions in {:.1}s ({:.0} sessions/s); corpus {}, {} transitions, {} reply codes; {} restarts, {} harness errors, {} unreproducible",
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts, {} harness errors, {} unreproducible",
         p.sessions,
         p.elapsed_secs,
         p.rate(),
+        p.commands as f64 / p.elapsed_secs.max(1e-9),
         p.corpus,
         p.transitions,
         p.codes,
@@ -92,6 +93,9 @@ fn summary(r: &FuzzReport) {
         p.harness_errors,
         p.flaky
     );
+    for e in &p.error_messages {
+        outln!("harness error: {e}");
+    }
     if let Some(why) = &r.stopped {
         outln!("stopped early: {why}");
     }

@@ -75,6 +75,8 @@ pub struct Execution {
     pub verbs: Vec<String>,
     /// Each action, as shown in findings.
     pub shown: Vec<String>,
+    /// Writes on the control connection after login (commands, raw bytes).
+    pub sent: usize,
 }
 
 /// Whether the server is there: a new connection greeted with 220 (or a 421 "busy").
@@ -118,6 +120,7 @@ struct Run<'a> {
     /// it before answering anything: silence is no finding while we do not
     /// hold our end.
     armed: bool,
+    sent: usize,
 }
 
 /// Why reading stopped.
@@ -181,6 +184,7 @@ impl Run<'_> {
     ) -> Result<Option<Reply>, Stop> {
         let bytes = make_safe(bytes, self.ipv6).into_owned();
         let clean = is_clean_line(&bytes);
+        self.sent += 1;
         if let Err(e) = self.control.send(&bytes, &mut self.t).await {
             return Err(self.failed(e, i, verb, clean));
         }
@@ -412,6 +416,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         transcript: t,
         verbs: verbs.clone(),
         shown: shown.clone(),
+        sent: 0,
     };
     let mut control = match Control::connect(cfg.addr, cfg.limits).await {
         Ok(c) => c,
@@ -435,6 +440,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         in_sync: true,
         ipv6,
         armed: false,
+        sent: 0,
     };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {
@@ -462,5 +468,6 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         transcript: run.t,
         verbs,
         shown,
+        sent: run.sent,
     }
 }

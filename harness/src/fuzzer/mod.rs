@@ -110,6 +110,8 @@ impl FuzzConfig {
 pub struct Progress {
     /// Sessions run (minimisation re-runs not included).
     pub sessions: u64,
+    /// Commands (and raw writes) sent after login in those sessions.
+    pub commands: u64,
     /// Seconds since the start.
     pub elapsed_secs: f64,
     /// Corpus entries.
@@ -127,6 +129,8 @@ pub struct Progress {
     pub flaky: u64,
     /// Restarts of `--target-cmd`.
     pub restarts: usize,
+    /// The first few harness errors, to say what they were.
+    pub error_messages: Vec<String>,
 }
 
 impl Progress {
@@ -232,6 +236,14 @@ impl Shared {
                 .cfg
                 .duration
                 .is_some_and(|d| self.started.elapsed() >= d)
+    }
+
+    fn harness_error(&self, what: String) {
+        let mut s = self.state();
+        s.progress.harness_errors += 1;
+        if s.progress.error_messages.len() < 10 {
+            s.progress.error_messages.push(what);
+        }
     }
 
     fn snapshot(&self) -> Progress {
@@ -609,6 +621,7 @@ async fn worker(shared: Arc<Shared>, index: u64) {
         let found_at = {
             let mut s = shared.state();
             s.progress.sessions += 1;
+            s.progress.commands += exec.sent as u64;
             let new_verbs = feedback::new_verbs(&s.coverage, &exec.path);
             let new = s.coverage.add(&exec.path);
             if new > 0 {
@@ -630,15 +643,14 @@ async fn worker(shared: Arc<Shared>, index: u64) {
                         report(&shared, prev, hit, found_at).await;
                     }
                 } else if shared.down().await.is_none() {
-                    shared.state().progress.harness_errors += 1;
-                    let _ = e;
+                    shared.harness_error(format!("session {}: {e}", found_at.0));
                 } else if !shared.ensure_up().await {
                     let mut s = shared.state();
                     s.stopped
                         .get_or_insert_with(|| format!("target unreachable: {e}"));
                 }
             }
-            End::LoginFailed(_) => shared.state().progress.harness_errors += 1,
+            End::LoginFailed(e) => shared.harness_error(format!("session {}: login refused: {e}", found_at.0)),
             _ => {}
         }
         for hit in hits {

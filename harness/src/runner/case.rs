@@ -214,10 +214,15 @@ impl<'a> Exec<'a> {
             self.image.sent(c);
         }
         let verb = cmd.map(|c| c.verb().clone());
-        self.control
-            .send(bytes, &mut self.t)
-            .await
-            .map_err(driver_stop)?;
+        match self.control.send(bytes, &mut self.t).await {
+            Ok(()) => {}
+            // The server already hung up: the next read reports it, and an
+            // `expect any` there makes it the server's doing.
+            Err(DriverError::Closed) => {
+                self.t.push(Direction::Note, "send: the server had closed the connection");
+            }
+            Err(e) => return Err(driver_stop(e)),
+        }
         // An unparsable line still gets a reply; keep the queue aligned.
         self.awaiting
             .push_back((verb.unwrap_or_else(|| Verb::new("")), false));
