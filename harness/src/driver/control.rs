@@ -63,14 +63,17 @@ impl Control {
     pub async fn send(&mut self, bytes: &[u8], t: &mut Transcript) -> Result<(), DriverError> {
         t.bytes(Direction::Client, bytes);
         within(self.limits.step_timeout, "sending a command", async {
-            self.stream.write_all(bytes).await.map_err(|e| match e.kind() {
-                // The server hung up before we wrote: say so, rather than
-                // leave a socket error to be read as harness trouble.
-                std::io::ErrorKind::BrokenPipe
-                | std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted => DriverError::Closed,
-                _ => DriverError::io("sending")(e),
-            })
+            self.stream
+                .write_all(bytes)
+                .await
+                .map_err(|e| match e.kind() {
+                    // The server hung up before we wrote: say so, rather than
+                    // leave a socket error to be read as harness trouble.
+                    std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted => DriverError::Closed,
+                    _ => DriverError::io("sending")(e),
+                })
         })
         .await
     }

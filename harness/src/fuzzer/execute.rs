@@ -123,11 +123,6 @@ struct Run<'a> {
     sent: usize,
 }
 
-/// Why reading stopped.
-enum Stop {
-    End(End),
-}
-
 impl Run<'_> {
     fn hit(&mut self, oracle: Oracle, verb: &str, action: usize, detail: String) {
         self.hits.push(Hit {
@@ -156,7 +151,7 @@ impl Run<'_> {
     }
 
     /// Map a read error to how the session ends.
-    fn failed(&mut self, e: DriverError, action: usize, verb: &str, clean: bool) -> Stop {
+    fn failed(&mut self, e: DriverError, action: usize, verb: &str, clean: bool) -> End {
         if e.is_malformed_reply() {
             self.hit(
                 Oracle::ReplySyntax,
@@ -164,24 +159,19 @@ impl Run<'_> {
                 action,
                 format!("reply stream broken: {e}"),
             );
-            return Stop::End(End::Malformed(action));
+            return End::Malformed(action);
         }
         match e {
             DriverError::Timeout(..) if self.armed && self.data.is_none() => {
-                Stop::End(End::ServerEnded(action))
+                End::ServerEnded(action)
             }
-            DriverError::Timeout(..) => Stop::End(End::Silent(action)),
-            _ => Stop::End(End::Closed { action, clean }),
+            DriverError::Timeout(..) => End::Silent(action),
+            _ => End::Closed { action, clean },
         }
     }
 
     /// Send `bytes` (made safe) and read what they deserve.
-    async fn exchange(
-        &mut self,
-        i: usize,
-        verb: &str,
-        bytes: &[u8],
-    ) -> Result<Option<Reply>, Stop> {
+    async fn exchange(&mut self, i: usize, verb: &str, bytes: &[u8]) -> Result<Option<Reply>, End> {
         let bytes = make_safe(bytes, self.ipv6).into_owned();
         let clean = is_clean_line(&bytes);
         self.sent += 1;
@@ -215,7 +205,7 @@ impl Run<'_> {
                 self.follow_passive(i, verb, &r.value).await;
             }
             if matches!(code.get(), 221 | 421 | 234) {
-                return Err(Stop::End(End::ServerEnded(i)));
+                return Err(End::ServerEnded(i));
             }
             if clean && self.in_sync {
                 if let Some(why) = oracles::code(verb, &r.value, false) {
@@ -231,7 +221,7 @@ impl Run<'_> {
                     // Silence after 1yz with no data connection to use is the
                     // server waiting for one: no finding, but nothing more to do.
                     Err(DriverError::Timeout(..)) if final_wait < self.cfg.limits.step_timeout => {
-                        return Err(Stop::End(End::ServerEnded(i)));
+                        return Err(End::ServerEnded(i));
                     }
                     Err(e) => return Err(self.failed(e, i, verb, clean)),
                 };
@@ -242,7 +232,7 @@ impl Run<'_> {
                     }
                 }
                 if matches!(r.value.code().get(), 221 | 421) {
-                    return Err(Stop::End(End::ServerEnded(i)));
+                    return Err(End::ServerEnded(i));
                 }
             }
             last = Some(r.value);
@@ -291,11 +281,10 @@ impl Run<'_> {
         self.cfg.limits.step_timeout
     }
 
-    async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), Stop> {
+    async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), End> {
         self.data = None;
         let peer = self.control.peer();
         let local = self.control.local();
-        let _ = peer;
         match kind {
             DataKind::Pasv | DataKind::Epsv => {
                 // `exchange` follows the 227/229, whoever asked for it.
@@ -336,7 +325,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn action(&mut self, i: usize, a: &Action) -> Result<(), Stop> {
+    async fn action(&mut self, i: usize, a: &Action) -> Result<(), End> {
         let verb = a.verb();
         match a {
             Action::Command { verb: v, arg } => {
@@ -363,7 +352,7 @@ impl Run<'_> {
             Action::HangUp { verb: v, arg } => {
                 let line = make_safe(&command_line(v, arg.as_deref()), self.ipv6).into_owned();
                 let _ = self.control.send(&line, &mut self.t).await;
-                Err(Stop::End(End::HungUp(i)))
+                Err(End::HungUp(i))
             }
         }
     }
@@ -444,7 +433,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
     };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {
-        if let Err(Stop::End(e)) = run.action(i, a).await {
+        if let Err(e) = run.action(i, a).await {
             end = e;
             break;
         }

@@ -650,7 +650,9 @@ async fn worker(shared: Arc<Shared>, index: u64) {
                         .get_or_insert_with(|| format!("target unreachable: {e}"));
                 }
             }
-            End::LoginFailed(e) => shared.harness_error(format!("session {}: login refused: {e}", found_at.0)),
+            End::LoginFailed(e) => {
+                shared.harness_error(format!("session {}: login refused: {e}", found_at.0))
+            }
             _ => {}
         }
         for hit in hits {

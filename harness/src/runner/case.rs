@@ -219,7 +219,10 @@ impl<'a> Exec<'a> {
             // The server already hung up: the next read reports it, and an
             // `expect any` there makes it the server's doing.
             Err(DriverError::Closed) => {
-                self.t.push(Direction::Note, "send: the server had closed the connection");
+                self.t.push(
+                    Direction::Note,
+                    "send: the server had closed the connection",
+                );
             }
             Err(e) => return Err(driver_stop(e)),
         }
