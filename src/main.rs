@@ -87,7 +87,9 @@ enum Command {
     /// family. Runs are bounded by --duration (default 60s) and/or --sessions.
     ///
     /// Exit codes: 0 no findings, 1 findings, 2 usage error, 3 target
-    /// unreachable or --target-cmd failed.
+    /// unreachable or --target-cmd failed. FTPSPEC_FUZZ_DEBUG=<ms> prints the
+    /// sessions slower than that, and the cost of each finding's
+    /// minimisation, to stderr (what limits the throughput on a given server).
     ///
     /// Examples:
     ///   ftpspec fuzz --sessions 2000                         # embedded libunftp
