@@ -194,6 +194,12 @@ pub fn scenario(f: &Finding) -> Scenario {
             break;
         }
     }
+    if steps.is_empty() {
+        // Only data steps that a scenario cannot hold without a transfer
+        // (an abandon with nothing open): still a valid, runnable file.
+        steps.push(step(StepKind::Send("NOOP".into())));
+        steps.push(any());
+    }
     if matches!(hit.oracle, Oracle::Crash | Oracle::Hang | Oracle::Closed) {
         steps.push(step(StepKind::ExpectAlive));
     }
@@ -256,4 +262,56 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     let path = dir.join(file_name(&f.hit));
     std::fs::write(&path, text(f))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzzer::generate::{Generator, Shape};
+    use crate::fuzzer::rng::Rng;
+    use crate::scenario::parse;
+    use arbitrary::Unstructured;
+
+    /// Whatever a session holds, its finding file parses, and to the
+    /// scenario it was rendered from.
+    #[test]
+    fn finding_files_always_parse() {
+        let g = Generator::new(Shape::default());
+        let mut rng = Rng::new(11);
+        for n in 0..300 {
+            let data = rng.bytes(4096);
+            let session = g.session(&mut Unstructured::new(&data), &[]).unwrap();
+            let oracle = [
+                Oracle::Crash,
+                Oracle::Hang,
+                Oracle::Closed,
+                Oracle::ReplyCode,
+                Oracle::PortAccepted,
+            ][n % 5];
+            let f = Finding {
+                hit: Hit {
+                    oracle,
+                    verb: session.actions.last().unwrap().verb(),
+                    action: session.actions.len() - 1,
+                    detail: "a \"detail\"\r\nwith a line break".into(),
+                },
+                replies: session.actions.iter().map(|_| vec![150, 226]).collect(),
+                original_actions: session.actions.len(),
+                session,
+                after_sessions: 1,
+                after_secs: 0.5,
+                transcript: vec!["> MKD \\x00\r\n".into()],
+            };
+            let text = text(&f);
+            let parsed = parse("f.ftpspec", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(
+                crate::scenario::without_lines(&parsed),
+                crate::scenario::without_lines(&Scenario {
+                    path: "f.ftpspec".into(),
+                    ..scenario(&f)
+                }),
+                "{text}"
+            );
+        }
+    }
 }

@@ -533,11 +533,22 @@ async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64
         after_secs: found_at.1,
         transcript,
     };
-    let file = shared
+    let file = match shared
         .cfg
         .findings
         .as_ref()
-        .and_then(|dir| findings::write(dir, &f).ok());
+        .map(|dir| findings::write(dir, &f))
+    {
+        Some(Ok(path)) => Some(path),
+        Some(Err(e)) => {
+            shared.harness_error(format!(
+                "cannot write the finding {}: {e}",
+                findings::file_name(&hit)
+            ));
+            None
+        }
+        None => None,
+    };
     let out = FindingOut {
         oracle: hit.oracle.as_str(),
         verb: hit.verb.clone(),
