@@ -81,7 +81,7 @@ fn show(p: &Progress) -> String {
 fn summary(r: &FuzzReport) {
     let p = &r.progress;
     outln!(
-        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts, {} harness errors, {} unreproducible",
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible",
         p.sessions,
         p.elapsed_secs,
         p.rate(),
@@ -90,6 +90,7 @@ fn summary(r: &FuzzReport) {
         p.transitions,
         p.codes,
         p.restarts,
+        p.collateral,
         p.harness_errors,
         p.flaky
     );

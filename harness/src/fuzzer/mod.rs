@@ -129,6 +129,9 @@ pub struct Progress {
     pub flaky: u64,
     /// Restarts of `--target-cmd`.
     pub restarts: usize,
+    /// Sessions disturbed by a restart of the server (another job crashed
+    /// it): neither findings nor errors are taken from them.
+    pub collateral: u64,
     /// The first few harness errors, to say what they were.
     pub error_messages: Vec<String>,
 }
@@ -219,6 +222,9 @@ struct Shared {
     gate: RwLock<()>,
     monitor: tokio::sync::Mutex<Option<Monitor>>,
     started: Instant,
+    /// Restarts so far. A session during which the server was restarted
+    /// (another job crashed it) saw resets that are nobody's finding.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -236,6 +242,22 @@ impl Shared {
                 .cfg
                 .duration
                 .is_some_and(|d| self.started.elapsed() >= d)
+    }
+
+    /// Whether a session that started at restart `epoch` was disturbed by
+    /// a crash another job caused (it did not see the server down itself).
+    async fn disturbed(&self, epoch: u64, down: bool) -> bool {
+        if epoch != self.epoch.load(std::sync::atomic::Ordering::SeqCst) {
+            return true;
+        }
+        self.cfg.jobs > 1
+            && !down
+            && self
+                .monitor
+                .lock()
+                .await
+                .as_mut()
+                .is_some_and(|m| m.exited().is_some())
     }
 
     fn harness_error(&self, what: String) {
@@ -281,6 +303,7 @@ impl Shared {
             Some(m) => match m.restart().await {
                 Ok(()) => {
                     self.state().progress.restarts = m.restarts;
+                    self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     true
                 }
                 Err(e) => {
@@ -615,7 +638,32 @@ async fn worker(shared: Arc<Shared>, index: u64) {
             })
         };
         let t0 = Instant::now();
-        let (exec, hits, down) = run_session(&shared, &session).await;
+        let epoch = shared.epoch.load(std::sync::atomic::Ordering::SeqCst);
+        let (exec, mut hits, down) = run_session(&shared, &session).await;
+        // With several jobs, a crash caused by one session resets the
+        // others: what they saw is collateral, not a finding or an error.
+        let mut collateral = shared.disturbed(epoch, down).await;
+        if !collateral
+            && shared.cfg.jobs > 1
+            && matches!(
+                exec.end,
+                End::Refused(_) | End::NoGreeting(_) | End::LoginFailed(_)
+            )
+        {
+            // Another job's crash may be under way (the process dying, not
+            // yet reaped or restarted): look again after a pause, and
+            // count an error only if a plain login still fails.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            collateral = shared.disturbed(epoch, down).await
+                || !matches!(
+                    execute(&Session::default(), &shared.exec).await.end,
+                    End::Refused(_) | End::NoGreeting(_) | End::LoginFailed(_)
+                );
+        }
+        if collateral {
+            hits.clear();
+            shared.state().progress.collateral += 1;
+        }
         // FTPSPEC_FUZZ_DEBUG=1 names the sessions that take long: what eats
         // the throughput against a given server.
         let slow_ms = std::env::var("FTPSPEC_FUZZ_DEBUG")
@@ -641,6 +689,7 @@ async fn worker(shared: Arc<Shared>, index: u64) {
             (s.progress.sessions, shared.started.elapsed().as_secs_f64())
         };
         match &exec.end {
+            _ if collateral => {}
             End::Refused(e) | End::NoGreeting(e) if !down => {
                 // The server is gone: the session before this one did it.
                 if let (Some(why), Some(prev)) = (shared.down().await, previous.clone()) {
@@ -724,6 +773,7 @@ pub async fn fuzz(
         gate: RwLock::new(()),
         monitor: tokio::sync::Mutex::new(monitor),
         started: Instant::now(),
+        epoch: std::sync::atomic::AtomicU64::new(0),
     });
     let mut workers = Vec::new();
     for i in 0..cfg.jobs.max(1) as u64 {
