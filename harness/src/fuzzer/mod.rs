@@ -664,7 +664,7 @@ async fn worker(shared: Arc<Shared>, index: u64) {
             hits.clear();
             shared.state().progress.collateral += 1;
         }
-        // FTPSPEC_FUZZ_DEBUG=1 names the sessions that take long: what eats
+        // FTPSPEC_FUZZ_DEBUG=<ms> names the sessions slower than that: what eats
         // the throughput against a given server.
         let slow_ms = std::env::var("FTPSPEC_FUZZ_DEBUG")
             .ok()
