@@ -15,6 +15,7 @@ macro_rules! outln {
 
 mod coverage;
 mod decode;
+mod fuzz;
 mod gate;
 mod matrix;
 mod run;
@@ -75,6 +76,35 @@ enum Command {
     ///
     /// Example: `ftpspec decode reply corpora/reply/vsftpd-feat-211-multiline.txt`
     Decode(decode::DecodeArgs),
+    /// Fuzz a running server: stateful sessions, oracles, minimised findings.
+    ///
+    /// Each session logs in on a fresh connection, then sends generated and
+    /// mutated commands: valid, near-valid and malformed (CR/LF/NUL/IAC in
+    /// arguments, long lines, numeric edges in PORT/EPRT/REST), in orders that
+    /// follow and break RFC 959 §6, with data connections opened, used and
+    /// abandoned. Sessions that reach new (code, command, code) transitions are
+    /// kept and mutated further. Oracles: crash (the server stops accepting, or
+    /// the --target-cmd process exits), hang (no reply within --timeout), a
+    /// connection closed instead of a reply, reply syntax, RFC 959 §5.4 codes,
+    /// PASV/EPSV naming a foreign address or port 0, PORT/EPRT to a third party
+    /// or a port below 1024 accepted. Every finding is re-run, minimised and
+    /// (with --findings) written as a scenario that reproduces it.
+    ///
+    /// PORT/EPRT only ever name a loopback address of the control connection's
+    /// family. Runs are bounded by --duration (default 60s) and/or --sessions.
+    ///
+    /// Exit codes: 0 no findings, 1 findings, 2 usage error, 3 target
+    /// unreachable or --target-cmd failed. FTPSPEC_FUZZ_DEBUG=<ms> prints the
+    /// sessions slower than that, and the cost of each finding's
+    /// minimisation, to stderr (what limits the throughput on a given server).
+    ///
+    /// Examples:
+    ///   ftpspec fuzz --sessions 2000                         # embedded libunftp
+    ///   ftpspec fuzz --target ftp://u:p@127.0.0.1:2121/ --duration 10m --findings found/
+    ///   ftpspec fuzz --target ftp://u:p@127.0.0.1:2121/ --target-cmd './my-ftpd -p 2121' --jobs 4
+    ///   ftpspec run --suite found/ --target ftp://u:p@127.0.0.1:2121/   # replay findings
+    #[command(verbatim_doc_comment)]
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,5 +116,6 @@ fn main() -> ExitCode {
         Command::Coverage(args) => coverage::run(args),
         Command::Matrix(args) => matrix::run(args),
         Command::Decode(args) => decode::run(&args),
+        Command::Fuzz(args) => fuzz::run(args),
     }
 }

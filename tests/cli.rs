@@ -80,3 +80,47 @@ fn run_against_embedded_writes_json() {
         assert!(text.contains(key), "{key} missing");
     }
 }
+
+#[test]
+fn fuzz_usage_and_unreachable_exit_codes() {
+    assert_eq!(ftpspec(&["fuzz", "--target", "http://x/"]).0, 2);
+    assert_eq!(ftpspec(&["fuzz", "--jobs", "0"]).0, 2);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, _, err) = ftpspec(&[
+        "fuzz",
+        "--target",
+        &format!("ftp://127.0.0.1:{port}/"),
+        "--sessions",
+        "5",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("unreachable"), "{err}");
+}
+
+#[test]
+fn fuzz_runs_against_the_embedded_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = ftpspec(&[
+        "fuzz",
+        "--sessions",
+        "40",
+        "--max-findings",
+        "1",
+        "--timeout",
+        "2s",
+        "--findings",
+        dir.path().to_str().unwrap(),
+    ]);
+    // 0 without findings, 1 with; libunftp has a few.
+    assert!(code == 0 || code == 1, "{code}: {err}");
+    assert!(out.contains("sessions in"), "{out}");
+    assert_eq!(
+        code == 1,
+        std::fs::read_dir(dir.path()).unwrap().count() > 0,
+        "exit code and written findings disagree: {out}"
+    );
+}

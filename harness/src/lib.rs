@@ -18,6 +18,7 @@
 //! | `baseline` | known failures with reasons, and the CI gate against them | no |
 //! | `snapshot` | normalised transcripts kept as files, and their diffs | files only |
 //! | `suite` | the library API: load scenarios, run against a target, get a [`runner::Report`] | via `runner` |
+//! | `fuzzer` | the live stateful fuzzer behind `ftpspec fuzz` | via `driver` |
 //! | `embedded` | libunftp in-process on loopback, the default target | serves |
 //!
 //! The codec is strict by default: every departure from the RFC grammar it
@@ -40,6 +41,8 @@ pub mod baseline;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "engine")]
+pub mod fuzzer;
 #[cfg(feature = "engine")]
 pub mod oracle;
 #[cfg(feature = "engine")]

@@ -67,7 +67,14 @@ impl Control {
             self.stream
                 .write_all(bytes)
                 .await
-                .map_err(DriverError::io("sending"))
+                .map_err(|e| match e.kind() {
+                    // The server hung up before we wrote: say so, rather than
+                    // leave a socket error to be read as harness trouble.
+                    std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted => DriverError::Closed,
+                    _ => DriverError::io("sending")(e),
+                })
         })
         .await
     }

@@ -215,10 +215,18 @@ impl<'a> Exec<'a> {
             self.image.sent(c);
         }
         let verb = cmd.map(|c| c.verb().clone());
-        self.control
-            .send(bytes, &mut self.t)
-            .await
-            .map_err(driver_stop)?;
+        match self.control.send(bytes, &mut self.t).await {
+            Ok(()) => {}
+            // The server already hung up: the next read reports it, and an
+            // `expect any` there makes it the server's doing.
+            Err(DriverError::Closed) => {
+                self.t.push(
+                    Direction::Note,
+                    "send: the server had closed the connection",
+                );
+            }
+            Err(e) => return Err(driver_stop(e)),
+        }
         // An unparsable line still gets a reply; keep the queue aligned.
         self.awaiting
             .push_back((verb.unwrap_or_else(|| Verb::new("")), false));
@@ -749,6 +757,8 @@ impl<'a> Exec<'a> {
                 .expect_codes(step, codes, pattern.as_deref(), *after_preliminary)
                 .await
                 .map(|_| ()),
+            StepKind::ExpectAny => self.expect_any(step).await,
+            StepKind::ExpectAlive => self.expect_alive(step).await,
             StepKind::ExpectClose => {
                 // A MUST close (after QUIT) gets the full step timeout: a
                 // conforming server closes at once, so only a violator
@@ -847,6 +857,58 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// `expect any`: a reply, any code. Silence and hanging up are the
+    /// server's doing here (a fuzz finding being reproduced), so the
+    /// harness error `reply` reports for them becomes a failure.
+    async fn expect_any(&mut self, step: &Step) -> Result<(), Stop> {
+        let line = Some(step.line);
+        let mut reply = self.reply(line).await;
+        if matches!(&reply, Ok(r) if r.code().is_preliminary()) {
+            reply = self.reply(line).await;
+        }
+        reply.map(|_| ()).map_err(|s| match s.verdict {
+            Verdict::Error => Stop::new(
+                Verdict::Fail,
+                format!(
+                    "line {}: no reply ({}); RFC 959 §5.4 MUST: \"the server responds with a prompt primary reply\"",
+                    step.line, s.message
+                ),
+            ),
+            _ => s,
+        })
+    }
+
+    /// `expect alive`: a fresh connection is greeted with 220.
+    async fn expect_alive(&mut self, step: &Step) -> Result<(), Stop> {
+        let limits = self.spec.limits;
+        let mut t = Transcript::default();
+        let got = match Control::connect(self.spec.addr, limits).await {
+            Ok(mut c) => c.read_reply(&mut t).await.map(|r| r.value.to_string()),
+            Err(e) => Err(e),
+        };
+        self.t.push(
+            Direction::Note,
+            format!("expect alive: {}", got.as_deref().unwrap_or("no greeting")),
+        );
+        match got {
+            Ok(g) if g.starts_with("220") => Ok(()),
+            Ok(g) => Err(Stop::new(
+                Verdict::Fail,
+                format!(
+                    "line {}: a new connection was greeted with {g}, not 220",
+                    step.line
+                ),
+            )),
+            Err(e) => Err(Stop::new(
+                Verdict::Fail,
+                format!(
+                    "line {}: the server did not survive: a new connection got no greeting ({e})",
+                    step.line
+                ),
+            )),
         }
     }
 

@@ -222,6 +222,14 @@ pub enum StepKind {
     },
     /// Expect the server to close the control connection.
     ExpectClose,
+    /// Expect one reply with any code (after at most one 1yz); the server
+    /// closing the connection or staying silent for the step timeout fails
+    /// the case instead of being a harness error. Written by `ftpspec fuzz`
+    /// into findings, where a crash or hang is the thing being reproduced.
+    ExpectAny,
+    /// A new control connection must be greeted with 220 within the step
+    /// timeout: the server survived what came before (fuzz crash findings).
+    ExpectAlive,
     /// Set up a data connection in the case's mode.
     DataOpen,
     /// Active modes only: send PORT/EPRT naming an address other than the

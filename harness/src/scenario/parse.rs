@@ -272,6 +272,8 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             }
             "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
             "expect" if rest == "close" => StepKind::ExpectClose,
+            "expect" if rest == "any" => StepKind::ExpectAny,
+            "expect" if rest == "alive" => StepKind::ExpectAlive,
             "expect" => {
                 let (after_preliminary, rest) = match rest.strip_prefix("final ") {
                     Some(r) => (true, r.trim()),

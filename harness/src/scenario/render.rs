@@ -101,6 +101,8 @@ pub fn render(sc: &Scenario) -> String {
                 }
             }
             StepKind::ExpectClose => writeln!(o, "expect close"),
+            StepKind::ExpectAny => writeln!(o, "expect any"),
+            StepKind::ExpectAlive => writeln!(o, "expect alive"),
             StepKind::DataOpen => writeln!(o, "data open"),
             StepKind::DataNone => writeln!(o, "data none"),
             StepKind::DataAbandon => writeln!(o, "data abandon"),

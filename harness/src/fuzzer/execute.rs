@@ -1,0 +1,462 @@
+//! Running one session on a fresh control connection, through the driver
+//! (the only code that touches sockets), bounded in time and size, with the
+//! per-reply oracles applied as replies arrive.
+
+use super::oracles::{self, Hit, Oracle};
+use super::safety::make_safe;
+use super::session::{Action, DOWNLOADS, DataKind, Session, UPLOADS, command_line, is_clean_line};
+use crate::codec::{ExtAddr, HostPort, Parsed, Reply};
+use crate::driver::{Control, DataConn, DriverError, Limits, Transcript};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where and how sessions run.
+#[derive(Clone, Debug)]
+pub struct ExecConfig {
+    /// The server's control address.
+    pub addr: SocketAddr,
+    /// Login name.
+    pub user: String,
+    /// Password.
+    pub pass: String,
+    /// Reply timeout (hang threshold), connect timeout and size bounds.
+    pub limits: Limits,
+    /// How long to wait for replies to a malformed line that may or may not
+    /// deserve one.
+    pub settle: Duration,
+    /// Keep the transcript (for findings; costs allocation otherwise).
+    pub transcript: bool,
+}
+
+/// How a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Every action ran; QUIT sent.
+    Done,
+    /// The server ended it properly (221, 421) or the session cannot go on
+    /// (234: TLS), after this action.
+    ServerEnded(usize),
+    /// We hung up on purpose at this action.
+    HungUp(usize),
+    /// The server closed the connection without replying to a well-formed
+    /// command (`clean`) or to a malformed one.
+    Closed {
+        /// The action.
+        action: usize,
+        /// Whether the action was one well-formed line.
+        clean: bool,
+    },
+    /// No reply within the timeout to a well-formed line.
+    Silent(usize),
+    /// The reply stream broke (a reply-syntax hit is recorded).
+    Malformed(usize),
+    /// Could not connect.
+    Refused(String),
+    /// Connected but no usable greeting (421 busy, silence).
+    NoGreeting(String),
+    /// The login was refused: a configuration problem, not a finding.
+    LoginFailed(String),
+}
+
+/// What one session did.
+#[derive(Debug)]
+pub struct Execution {
+    /// (verb, code) for every reply in order: the state path for feedback.
+    pub path: Vec<(String, u16)>,
+    /// Reply codes read after each action (for writing findings).
+    pub replies: Vec<Vec<u16>>,
+    /// Oracles that fired on replies.
+    pub hits: Vec<Hit>,
+    /// How it ended.
+    pub end: End,
+    /// Both directions, if asked for.
+    pub transcript: Transcript,
+    /// The command each action is about.
+    pub verbs: Vec<String>,
+    /// Each action, as shown in findings.
+    pub shown: Vec<String>,
+    /// Writes on the control connection after login (commands, raw bytes).
+    pub sent: usize,
+}
+
+/// Whether the server is there: a new connection greeted with 220 (or a 421 "busy").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// Greeted.
+    Up,
+    /// Connection refused or reset.
+    Refused(String),
+    /// Connected, but no greeting within the timeout.
+    Mute(String),
+}
+
+/// Probe the server on a new connection.
+pub async fn liveness(addr: SocketAddr, limits: Limits) -> Liveness {
+    let mut t = Transcript::default();
+    match Control::connect(addr, limits).await {
+        Err(e) => Liveness::Refused(e.to_string()),
+        Ok(mut c) => match c.read_reply(&mut t).await {
+            Ok(r) if matches!(r.value.code().get(), 220 | 120 | 421) => Liveness::Up,
+            Ok(r) => Liveness::Mute(format!("greeted with {}", r.value)),
+            Err(e) => Liveness::Mute(e.to_string()),
+        },
+    }
+}
+
+struct Run<'a> {
+    cfg: &'a ExecConfig,
+    control: Control,
+    t: Transcript,
+    data: Option<DataConn>,
+    path: Vec<(String, u16)>,
+    replies: Vec<Vec<u16>>,
+    hits: Vec<Hit>,
+    /// False once a malformed line leaves the reply count uncertain: codes
+    /// are then not attributed to commands for the §5.4 oracle.
+    in_sync: bool,
+    ipv6: bool,
+    /// The server has a data connection set up (227/229, or PORT/EPRT
+    /// accepted) that no transfer has used yet. A server may then wait for
+    /// it before answering anything: silence is no finding while we do not
+    /// hold our end.
+    armed: bool,
+    sent: usize,
+}
+
+impl Run<'_> {
+    fn hit(&mut self, oracle: Oracle, verb: &str, action: usize, detail: String) {
+        self.hits.push(Hit {
+            oracle,
+            verb: verb.to_owned(),
+            action,
+            detail,
+        });
+    }
+
+    fn record(&mut self, action: usize, verb: &str, r: &Parsed<Reply>) {
+        let code = r.value.code().get();
+        self.path.push((verb.to_owned(), code));
+        self.replies[action].push(code);
+        if let Some(why) = oracles::syntax(r) {
+            self.hit(Oracle::ReplySyntax, verb, action, why);
+        }
+    }
+
+    /// Read one reply, waiting at most `wait`.
+    async fn read(&mut self, wait: Duration) -> Result<Parsed<Reply>, DriverError> {
+        match tokio::time::timeout(wait, self.control.read_reply(&mut self.t)).await {
+            Ok(r) => r,
+            Err(_) => Err(DriverError::Timeout(wait, "a reply")),
+        }
+    }
+
+    /// Map a read error to how the session ends.
+    fn failed(&mut self, e: DriverError, action: usize, verb: &str, clean: bool) -> End {
+        if e.is_malformed_reply() {
+            self.hit(
+                Oracle::ReplySyntax,
+                verb,
+                action,
+                format!("reply stream broken: {e}"),
+            );
+            return End::Malformed(action);
+        }
+        match e {
+            DriverError::Timeout(..) if self.armed && self.data.is_none() => {
+                End::ServerEnded(action)
+            }
+            DriverError::Timeout(..) => End::Silent(action),
+            _ => End::Closed { action, clean },
+        }
+    }
+
+    /// Send `bytes` (made safe) and read what they deserve.
+    async fn exchange(&mut self, i: usize, verb: &str, bytes: &[u8]) -> Result<Option<Reply>, End> {
+        let bytes = make_safe(bytes, self.ipv6).into_owned();
+        let clean = is_clean_line(&bytes);
+        self.sent += 1;
+        if let Err(e) = self.control.send(&bytes, &mut self.t).await {
+            return Err(self.failed(e, i, verb, clean));
+        }
+        let expected = if clean {
+            1
+        } else {
+            bytes.iter().filter(|&&b| b == b'\n').count()
+        };
+        if !clean {
+            self.in_sync = false;
+        }
+        let mut last = None;
+        let mut got = 0;
+        while got < expected {
+            let wait = if clean {
+                self.cfg.limits.step_timeout
+            } else {
+                self.cfg.settle
+            };
+            let r = match self.read(wait).await {
+                Ok(r) => r,
+                Err(DriverError::Timeout(..)) if !clean => break,
+                Err(e) => return Err(self.failed(e, i, verb, clean)),
+            };
+            self.record(i, verb, &r);
+            let code = r.value.code();
+            if matches!(code.get(), 227 | 229) {
+                self.follow_passive(i, verb, &r.value).await;
+            }
+            if matches!(code.get(), 221 | 421 | 234) {
+                return Err(End::ServerEnded(i));
+            }
+            if clean && self.in_sync {
+                if let Some(why) = oracles::code(verb, &r.value, false) {
+                    self.hit(Oracle::ReplyCode, verb, i, why);
+                }
+            }
+            if code.is_preliminary() {
+                self.armed = false;
+                // The final reply follows: after the data, if there is any.
+                let final_wait = self.transfer(verb).await;
+                let r = match self.read(final_wait).await {
+                    Ok(r) => r,
+                    // Silence after 1yz with no data connection to use is the
+                    // server waiting for one: no finding, but nothing more to do.
+                    Err(DriverError::Timeout(..)) if final_wait < self.cfg.limits.step_timeout => {
+                        return Err(End::ServerEnded(i));
+                    }
+                    Err(e) => return Err(self.failed(e, i, verb, clean)),
+                };
+                self.record(i, verb, &r);
+                if clean && self.in_sync {
+                    if let Some(why) = oracles::code(verb, &r.value, true) {
+                        self.hit(Oracle::ReplyCode, verb, i, why);
+                    }
+                }
+                if matches!(r.value.code().get(), 221 | 421) {
+                    return Err(End::ServerEnded(i));
+                }
+            }
+            last = Some(r.value);
+            got += 1;
+        }
+        Ok(last)
+    }
+
+    /// A 227 or 229, to whatever command: the server now listens, and a
+    /// transfer would wait for us; connect at once (to the control peer
+    /// only, the driver's rule) so that no later command waits on it.
+    async fn follow_passive(&mut self, i: usize, verb: &str, r: &Reply) {
+        let peer = self.control.peer().ip();
+        let (port, why) = match r.code().get() {
+            227 => oracles::pasv(r, peer),
+            229 => oracles::epsv(r),
+            _ => return,
+        };
+        self.armed = true;
+        self.data = None;
+        if let Some(why) = why {
+            self.hit(Oracle::PassiveAddress, verb, i, why);
+        }
+        if let Some(port) = port {
+            if let Ok(c) = DataConn::connect(peer, port, &self.cfg.limits, &mut self.t).await {
+                self.data = Some(c);
+            }
+        }
+    }
+
+    /// After a 1yz: move the data, and say how long the final reply may take.
+    async fn transfer(&mut self, verb: &str) -> Duration {
+        let Some(conn) = self.data.take() else {
+            // Without our end of a data connection the final reply comes
+            // only when the server gives up on it: a failing server answers
+            // at once, a waiting one is not worth the wait.
+            return self.cfg.settle;
+        };
+        let mut limits = self.cfg.limits;
+        limits.max_transfer = limits.max_transfer.min(1 << 20);
+        if DOWNLOADS.contains(&verb) {
+            let _ = conn.download(&limits, &mut self.t).await;
+        } else if UPLOADS.contains(&verb) {
+            let _ = conn.upload(b"ftpspec fuzz\r\n", &limits, &mut self.t).await;
+        }
+        self.cfg.limits.step_timeout
+    }
+
+    async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), End> {
+        self.data = None;
+        let peer = self.control.peer();
+        let local = self.control.local();
+        match kind {
+            DataKind::Pasv | DataKind::Epsv => {
+                // `exchange` follows the 227/229, whoever asked for it.
+                let verb = kind.verb();
+                self.exchange(i, verb, &command_line(verb, None)).await?;
+            }
+            DataKind::Port | DataKind::Eprt => {
+                // Active mode names our own address: only when it is loopback.
+                if !local.ip().is_loopback() {
+                    return Ok(());
+                }
+                let Ok((conn, addr)) = DataConn::listen(local.ip(), peer.ip(), &mut self.t).await
+                else {
+                    return Ok(());
+                };
+                let arg = match (kind, addr) {
+                    (DataKind::Port, SocketAddr::V4(a)) => {
+                        let mut out = Vec::new();
+                        HostPort(a).encode(&mut out);
+                        out
+                    }
+                    (DataKind::Port, SocketAddr::V6(_)) => return Ok(()),
+                    _ => {
+                        let mut out = Vec::new();
+                        ExtAddr::from_socket(addr).encode(&mut out);
+                        out
+                    }
+                };
+                let verb = kind.verb();
+                let r = self
+                    .exchange(i, verb, &command_line(verb, Some(&arg)))
+                    .await?;
+                if r.is_some_and(|r| r.code().is_completion()) {
+                    self.data = Some(conn);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn action(&mut self, i: usize, a: &Action) -> Result<(), End> {
+        let verb = a.verb();
+        match a {
+            Action::Command { verb: v, arg } => {
+                let line = command_line(v, arg.as_deref());
+                let r = self.exchange(i, &verb, &line).await?;
+                let own = self.control.local().ip();
+                if let (Some(r), Some(arg)) = (r, arg) {
+                    if r.code().is_completion() && is_clean_line(&line) {
+                        if let Some(why) =
+                            oracles::risky_port(&verb, &make_safe(arg, self.ipv6), own)
+                        {
+                            self.hit(Oracle::PortAccepted, &verb, i, why);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Action::Raw(b) => self.exchange(i, &verb, b).await.map(|_| ()),
+            Action::DataOpen(k) => self.data_open(i, *k).await,
+            Action::DataAbandon => {
+                self.data = None;
+                Ok(())
+            }
+            Action::HangUp { verb: v, arg } => {
+                let line = make_safe(&command_line(v, arg.as_deref()), self.ipv6).into_owned();
+                let _ = self.control.send(&line, &mut self.t).await;
+                Err(End::HungUp(i))
+            }
+        }
+    }
+}
+
+async fn login(c: &mut Control, cfg: &ExecConfig, t: &mut Transcript) -> Result<(), End> {
+    let greeting = match c.read_reply(t).await {
+        Ok(r) => r.value,
+        Err(e) => return Err(End::NoGreeting(e.to_string())),
+    };
+    let greeting = if greeting.code().get() == 120 {
+        match c.read_reply(t).await {
+            Ok(r) => r.value,
+            Err(e) => return Err(End::NoGreeting(e.to_string())),
+        }
+    } else {
+        greeting
+    };
+    if greeting.code().get() != 220 {
+        return Err(End::NoGreeting(greeting.to_string()));
+    }
+    let refused = |r: Result<Reply, DriverError>| {
+        End::LoginFailed(match r {
+            Ok(r) => r.to_string(),
+            Err(e) => e.to_string(),
+        })
+    };
+    let r = c.ask(&format!("USER {}", cfg.user), t).await;
+    match &r {
+        Ok(r) if r.code().get() == 230 => return Ok(()),
+        Ok(r) if r.code().get() == 331 => {}
+        _ => return Err(refused(r)),
+    }
+    match c.ask(&format!("PASS {}", cfg.pass), t).await {
+        Ok(r) if r.code().get() == 230 => Ok(()),
+        other => Err(refused(other)),
+    }
+}
+
+/// Run `session` on a new connection.
+pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
+    let mut t = Transcript::default();
+    let verbs: Vec<String> = session.actions.iter().map(Action::verb).collect();
+    let shown: Vec<String> = session.actions.iter().map(|a| a.to_string()).collect();
+    let done = |end: End, t: Transcript| Execution {
+        path: Vec::new(),
+        replies: vec![Vec::new(); session.actions.len()],
+        hits: Vec::new(),
+        end,
+        transcript: t,
+        verbs: verbs.clone(),
+        shown: shown.clone(),
+        sent: 0,
+    };
+    let mut control = match Control::connect(cfg.addr, cfg.limits).await {
+        Ok(c) => c,
+        Err(e) => return done(End::Refused(e.to_string()), t),
+    };
+    if let Err(end) = login(&mut control, cfg, &mut t).await {
+        return done(end, t);
+    }
+    if !cfg.transcript {
+        t = Transcript::default();
+    }
+    let ipv6 = control.local().is_ipv6();
+    let mut run = Run {
+        cfg,
+        control,
+        t,
+        data: None,
+        path: Vec::with_capacity(session.actions.len() * 2),
+        replies: vec![Vec::new(); session.actions.len()],
+        hits: Vec::new(),
+        in_sync: true,
+        ipv6,
+        armed: false,
+        sent: 0,
+    };
+    let mut end = End::Done;
+    for (i, a) in session.actions.iter().enumerate() {
+        if let Err(e) = run.action(i, a).await {
+            end = e;
+            break;
+        }
+        if !cfg.transcript {
+            run.t = Transcript::default();
+        }
+    }
+    if end == End::Done {
+        // Goodbye without waiting for 221: the next session is a new connection anyway.
+        let _ = tokio::time::timeout(
+            Duration::from_millis(50),
+            run.control.send(b"QUIT\r\n", &mut run.t),
+        )
+        .await;
+    }
+    Execution {
+        path: run.path,
+        replies: run.replies,
+        hits: run.hits,
+        end,
+        transcript: run.t,
+        verbs,
+        shown,
+        sent: run.sent,
+    }
+}

@@ -1,0 +1,317 @@
+//! Findings as runnable scenario files: `ftpspec run --suite DIR` replays
+//! the minimised session and fails where the fuzzer saw the problem.
+
+use super::oracles::{Hit, Oracle};
+use super::safety::make_safe;
+use super::session::{Action, DataKind, Session, command_line, is_clean_line};
+use crate::scenario::{
+    CodeAlt, CodeSpec, DataMode, DataSource, DownloadCheck, Level, Requirement, Scenario, Step,
+    StepKind, render,
+};
+use std::path::{Path, PathBuf};
+
+/// A finding: the oracle that fired, on which command, and the minimised
+/// session that makes it fire.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// What fired.
+    pub hit: Hit,
+    /// The session, minimised.
+    pub session: Session,
+    /// Reply codes per action in the last run of the session.
+    pub replies: Vec<Vec<u16>>,
+    /// The session as first found, before minimisation (number of actions).
+    pub original_actions: usize,
+    /// Sessions run before it was found (in this run).
+    pub after_sessions: u64,
+    /// Seconds into the run.
+    pub after_secs: f64,
+    /// Transcript of the last run, as text lines.
+    pub transcript: Vec<String>,
+}
+
+fn requirement(o: Oracle) -> Requirement {
+    let (rfc, section, level, quote) = match o {
+        Oracle::Crash | Oracle::Hang | Oracle::Closed => (
+            959,
+            "5.4",
+            Level::Must,
+            "As such, the user issues an FTP command and the server responds with a prompt primary reply.",
+        ),
+        Oracle::ReplySyntax => (
+            959,
+            "4.2",
+            Level::Must,
+            "An FTP reply consists of a three digit number (transmitted as three alphanumeric characters) followed by some text.",
+        ),
+        Oracle::ReplyCode => (
+            959,
+            "5.4",
+            Level::Must,
+            "Each command is listed with its possible replies",
+        ),
+        Oracle::PassiveAddress => (
+            959,
+            "4.1.2",
+            Level::Must,
+            "The response to this command includes the host and port address this server is listening on.",
+        ),
+        Oracle::PortAccepted => (
+            2577,
+            "3",
+            Level::Should,
+            "To avoid such bounce attacks, it is suggested that servers not open data connections to TCP ports less than 1024.",
+        ),
+    };
+    Requirement {
+        rfc,
+        section: section.to_owned(),
+        level,
+        quote: quote.to_owned(),
+    }
+}
+
+/// The file name for a finding: `<oracle>-<verb>.ftpspec`.
+pub fn file_name(hit: &Hit) -> String {
+    let verb: String = hit
+        .verb
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let verb = if verb.is_empty() {
+        "raw".to_owned()
+    } else {
+        verb
+    };
+    format!("{}-{verb}.ftpspec", hit.oracle)
+}
+
+fn step(kind: StepKind) -> Step {
+    Step {
+        line: 0,
+        level: Level::Must,
+        kind,
+    }
+}
+
+fn any() -> Step {
+    step(StepKind::ExpectAny)
+}
+
+fn refused() -> Step {
+    Step {
+        line: 0,
+        level: Level::Should,
+        kind: StepKind::Expect {
+            codes: CodeSpec(vec![CodeAlt::Class(4), CodeAlt::Class(5)]),
+            pattern: None,
+            after_preliminary: false,
+        },
+    }
+}
+
+/// `send` when the line is plain, `raw` otherwise (and always for bytes
+/// `send` would read as a `{variable}`).
+fn send(bytes: &[u8]) -> Step {
+    let plain =
+        is_clean_line(bytes) && !bytes.contains(&b'{') && !bytes[..bytes.len() - 2].ends_with(b" ");
+    if plain {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
+        step(StepKind::Send(text))
+    } else {
+        step(StepKind::Raw(bytes.to_vec()))
+    }
+}
+
+/// The scenario reproducing `f`.
+pub fn scenario(f: &Finding) -> Scenario {
+    let hit = &f.hit;
+    let mode = f.session.actions.iter().find_map(|a| match a {
+        Action::DataOpen(k) => Some(match k {
+            DataKind::Pasv => DataMode::Pasv,
+            DataKind::Epsv => DataMode::Epsv,
+            DataKind::Port => DataMode::Port,
+            DataKind::Eprt => DataMode::Eprt,
+        }),
+        _ => None,
+    });
+    let mut steps = Vec::new();
+    let mut data_open = false;
+    for (i, a) in f.session.actions.iter().enumerate() {
+        let codes = f.replies.get(i).map(Vec::as_slice).unwrap_or_default();
+        let primary = codes.iter().filter(|c| **c >= 200).count();
+        let is_hit = i == hit.action;
+        match a {
+            Action::Command { verb, arg } | Action::HangUp { verb, arg } => {
+                let line = make_safe(&command_line(verb, arg.as_deref()), false).into_owned();
+                steps.push(send(&line));
+                if matches!(a, Action::HangUp { .. }) {
+                    break;
+                }
+                let verb = a.verb();
+                if is_hit && hit.oracle == Oracle::PortAccepted {
+                    steps.push(refused());
+                } else if codes.first().is_some_and(|c| *c < 200) && data_open {
+                    // 1yz, then the data, then the final reply.
+                    steps.push(step(StepKind::Expect {
+                        codes: CodeSpec(vec![CodeAlt::Class(1)]),
+                        pattern: None,
+                        after_preliminary: false,
+                    }));
+                    steps.push(step(if super::session::UPLOADS.contains(&verb.as_str()) {
+                        StepKind::DataUpload(DataSource::Text(b"ftpspec fuzz\r\n".to_vec()))
+                    } else if super::session::DOWNLOADS.contains(&verb.as_str()) {
+                        StepKind::DataDownload(DownloadCheck::Any)
+                    } else {
+                        StepKind::DataAbandon
+                    }));
+                    data_open = false;
+                    steps.push(any());
+                } else {
+                    for _ in 0..primary.max(usize::from(is_hit || codes.is_empty())) {
+                        steps.push(any());
+                    }
+                }
+            }
+            Action::Raw(b) => {
+                steps.push(step(StepKind::Raw(make_safe(b, false).into_owned())));
+                for _ in 0..primary.max(usize::from(is_hit)) {
+                    steps.push(any());
+                }
+            }
+            Action::DataOpen(_) => {
+                steps.push(step(StepKind::DataOpen));
+                data_open = true;
+            }
+            Action::DataAbandon if data_open => {
+                steps.push(step(StepKind::DataAbandon));
+                data_open = false;
+            }
+            Action::DataAbandon => {}
+        }
+        if is_hit && hit.oracle != Oracle::PortAccepted {
+            break;
+        }
+    }
+    if steps.is_empty() {
+        // Only data steps that a scenario cannot hold without a transfer
+        // (an abandon with nothing open): still a valid, runnable file.
+        steps.push(step(StepKind::Send("NOOP".into())));
+        steps.push(any());
+    }
+    if matches!(hit.oracle, Oracle::Crash | Oracle::Hang | Oracle::Closed) {
+        steps.push(step(StepKind::ExpectAlive));
+    }
+    let verb = if hit.verb.is_empty() {
+        "raw".to_owned()
+    } else {
+        hit.verb.to_ascii_lowercase()
+    };
+    let verb: String = verb.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let mut title = format!(
+        "fuzz {}: {}",
+        hit.oracle,
+        hit.detail.replace(['\r', '\n'], " ")
+    );
+    if title.len() > 160 {
+        let mut cut = 157;
+        while !title.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        title.truncate(cut);
+        title.push_str("...");
+    }
+    Scenario {
+        path: String::new(),
+        id: format!("fuzz.{}.{verb}", hit.oracle),
+        title,
+        refs: vec![requirement(hit.oracle)],
+        tags: vec!["fuzz".to_owned(), hit.oracle.as_str().to_owned()],
+        covers: Vec::new(),
+        needs: Vec::new(),
+        modes: mode.into_iter().collect(),
+        login: true,
+        steps,
+    }
+}
+
+/// The file's text: a comment header saying what was found and how, then
+/// the scenario.
+pub fn text(f: &Finding) -> String {
+    let mut out = format!(
+        "# Found by `ftpspec fuzz` after {} sessions ({:.1}s): {}\n# Minimised from {} to {} actions. Replay: ftpspec run --suite <this directory> --target URL\n# Transcript of the minimised session:\n",
+        f.after_sessions,
+        f.after_secs,
+        f.hit.detail.replace(['\r', '\n'], " "),
+        f.original_actions,
+        f.session.actions.len()
+    );
+    for line in f.transcript.iter().take(60) {
+        out.push_str("#   ");
+        out.push_str(&line.replace(['\r', '\n'], " "));
+        out.push('\n');
+    }
+    out.push_str(&render(&scenario(f)));
+    out
+}
+
+/// Write the finding into `dir`; returns the path.
+pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(file_name(&f.hit));
+    std::fs::write(&path, text(f))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzzer::generate::{Generator, Shape};
+    use crate::fuzzer::rng::Rng;
+    use crate::scenario::parse;
+    use arbitrary::Unstructured;
+
+    /// Whatever a session holds, its finding file parses, and to the
+    /// scenario it was rendered from.
+    #[test]
+    fn finding_files_always_parse() {
+        let g = Generator::new(Shape::default());
+        let mut rng = Rng::new(11);
+        for n in 0..300 {
+            let data = rng.bytes(4096);
+            let session = g.session(&mut Unstructured::new(&data), &[]).unwrap();
+            let oracle = [
+                Oracle::Crash,
+                Oracle::Hang,
+                Oracle::Closed,
+                Oracle::ReplyCode,
+                Oracle::PortAccepted,
+            ][n % 5];
+            let f = Finding {
+                hit: Hit {
+                    oracle,
+                    verb: session.actions.last().unwrap().verb(),
+                    action: session.actions.len() - 1,
+                    detail: "a \"detail\"\r\nwith a line break".into(),
+                },
+                replies: session.actions.iter().map(|_| vec![150, 226]).collect(),
+                original_actions: session.actions.len(),
+                session,
+                after_sessions: 1,
+                after_secs: 0.5,
+                transcript: vec!["> MKD \\x00\r\n".into()],
+            };
+            let text = text(&f);
+            let parsed = parse("f.ftpspec", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(
+                crate::scenario::without_lines(&parsed),
+                crate::scenario::without_lines(&Scenario {
+                    path: "f.ftpspec".into(),
+                    ..scenario(&f)
+                }),
+                "{text}"
+            );
+        }
+    }
+}

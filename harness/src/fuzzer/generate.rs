@@ -1,0 +1,455 @@
+//! Structure-aware generation on [`arbitrary::Unstructured`]: verbs from the
+//! codec, arguments shaped for each verb (paths, numbers at the edges, PORT
+//! and EPRT fields, TYPE codes), then malformed on purpose: CR, LF, NUL and
+//! IAC inside arguments, long lines, odd separators and terminators, lines
+//! split or pipelined, and RFC 959 §6 command orders kept or broken.
+
+use super::session::{Action, DataKind, Session};
+use crate::codec::Verb;
+use arbitrary::{Result, Unstructured};
+
+/// Bounds on what is generated.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Most actions in a fresh session.
+    pub max_actions: usize,
+    /// Longest argument.
+    pub max_arg: usize,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            max_actions: 10,
+            max_arg: 8192,
+        }
+    }
+}
+
+/// Verbs servers know but the codec's table may not, and a few nobody knows.
+const EXTRA_VERBS: &[&str] = &[
+    "XMKD", "XRMD", "XPWD", "XCUP", "XCWD", "MFMT", "MFCT", "HOST", "CLNT", "LPRT", "LPSV", "XYZZ",
+    "A", "",
+];
+
+/// Verbs the fuzzer never sends as commands: AUTH would switch the
+/// connection to TLS, which the session cannot follow (234 ends a session anyway).
+const NEVER: &[&str] = &["AUTH", "CCC"];
+
+const PATHS: &[&[u8]] = &[
+    b".",
+    b"..",
+    b"/",
+    b"~",
+    b"*",
+    b"-la",
+    b"fuzz",
+    b"fuzz/a",
+    b"fuzz-file",
+    b"a b",
+    b"../../../../../../etc/passwd",
+    b"//",
+    b"\\",
+    b"%s%s%n%x",
+    b"{}",
+    b"?",
+    b"~root",
+    b"\xc3\xa9t\xc3\xa9",
+    b"fuzz/../..",
+    b".ftpspec-fuzz",
+];
+
+/// Numbers where parsers break: signs, widths, overflow boundaries.
+const NUMBERS: &[&[u8]] = &[
+    b"0",
+    b"1",
+    b"-1",
+    b"+1",
+    b"255",
+    b"256",
+    b"65535",
+    b"65536",
+    b"2147483647",
+    b"2147483648",
+    b"4294967295",
+    b"4294967296",
+    b"9223372036854775807",
+    b"9223372036854775808",
+    b"18446744073709551615",
+    b"18446744073709551616",
+    b"99999999999999999999999999",
+    b"0x10",
+    b"1e9",
+    b" 5",
+    b"5 ",
+    b"007",
+    b"",
+    b"-0",
+];
+
+const BAD_BYTES: &[&[u8]] = &[
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\0",
+    b"\xff",
+    b"\xff\xf4\xff\xf2",
+    b"\xff\xff",
+    b"\xff\xfa",
+    b"\x1b[2J",
+    b"\x80",
+    b"\t",
+    b"%n",
+    b"%s",
+    b"\xc0\xaf",
+];
+
+/// RFC 959 §6 sequences: kept as written, or broken by the mutator.
+const SEQUENCES: &[&[&str]] = &[
+    &["RNFR", "RNTO"],
+    &["REST", "RETR"],
+    &["REST", "STOR"],
+    &["REST", "APPE"],
+    &["MKD", "CWD", "CDUP", "RMD"],
+    &["STOR", "DELE"],
+    &["TYPE", "SIZE"],
+    &["USER", "PASS"],
+    &["REIN", "USER", "PASS"],
+];
+
+/// Every verb generation draws from.
+pub fn verbs() -> Vec<String> {
+    Verb::KNOWN
+        .iter()
+        .map(|v| v.as_str().to_owned())
+        .filter(|v| !NEVER.contains(&v.as_str()))
+        .chain(EXTRA_VERBS.iter().map(|s| (*s).to_owned()))
+        .collect()
+}
+
+/// Builds sessions, actions and arguments from unstructured bytes.
+pub struct Generator {
+    verbs: Vec<String>,
+    shape: Shape,
+    login: Vec<Vec<u8>>,
+}
+
+fn pick<'a, T>(u: &mut Unstructured, items: &'a [T]) -> Result<&'a T> {
+    u.choose(items)
+}
+
+impl Generator {
+    /// A generator over the codec's verbs.
+    pub fn new(shape: Shape) -> Generator {
+        Generator {
+            verbs: verbs(),
+            shape,
+            login: Vec::new(),
+        }
+    }
+
+    /// Use the real login name and password for most USER and PASS
+    /// arguments: a re-login that succeeds reaches new states, while a
+    /// failed one mostly meets the server's deliberate delay (vsftpd 1 s,
+    /// pyftpdlib 3 s), which would eat the run.
+    pub fn with_login(mut self, user: &str, pass: &str) -> Generator {
+        self.login = vec![user.as_bytes().to_vec(), pass.as_bytes().to_vec()];
+        self
+    }
+
+    /// A fresh session. `favoured` are verbs that recently found new
+    /// states; they are drawn more often.
+    pub fn session(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Session> {
+        let n = u.int_in_range(1..=self.shape.max_actions)?;
+        let mut actions = Vec::with_capacity(n);
+        while actions.len() < n {
+            if u.ratio(1, 5)? {
+                let seq = *pick(u, SEQUENCES)?;
+                for v in seq {
+                    actions.push(self.command(u, v)?);
+                }
+            } else {
+                actions.push(self.action(u, favoured)?);
+            }
+        }
+        Ok(Session { actions })
+    }
+
+    /// One action of any kind.
+    pub fn action(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Action> {
+        Ok(match u.int_in_range(0..=19u8)? {
+            0..=1 => Action::DataOpen(*pick(u, &DataKind::ALL)?),
+            2 => Action::DataAbandon,
+            3 => {
+                let verb = pick(u, &["RETR", "STOR", "APPE", "LIST"])?.to_string();
+                Action::HangUp {
+                    verb: verb.clone(),
+                    arg: Some(self.arg(u, &verb)?),
+                }
+            }
+            4..=5 => self.malformed(u, favoured)?,
+            6..=8 if !favoured.is_empty() => {
+                let v = pick(u, favoured)?.clone();
+                self.command(u, &v)?
+            }
+            _ => {
+                let v = pick(u, &self.verbs)?.clone();
+                self.command(u, &v)?
+            }
+        })
+    }
+
+    /// A well-formed command with an argument shaped for its verb (or none).
+    pub fn command(&self, u: &mut Unstructured, verb: &str) -> Result<Action> {
+        let verb = match u.int_in_range(0..=15u8)? {
+            0 => verb.to_ascii_lowercase(),
+            1 => verb
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect(),
+            _ => verb.to_owned(),
+        };
+        let arity = Verb::new(&verb).arity();
+        let with_arg = match arity {
+            Some(crate::codec::Arity::None) => u.ratio(1, 8)?,
+            Some(crate::codec::Arity::Required) => !u.ratio(1, 10)?,
+            _ => u.ratio(1, 2)?,
+        };
+        let arg = if with_arg {
+            Some(self.arg(u, &verb)?)
+        } else {
+            None
+        };
+        Ok(Action::Command { verb, arg })
+    }
+
+    /// An argument for `verb`.
+    pub fn arg(&self, u: &mut Unstructured, verb: &str) -> Result<Vec<u8>> {
+        let v = verb.to_ascii_uppercase();
+        let mut a: Vec<u8> = match v.as_str() {
+            "REST" | "ALLO" | "PBSZ" | "SIZE" if u.ratio(3, 4)? => pick(u, NUMBERS)?.to_vec(),
+            "PORT" => port_arg(u)?,
+            "EPRT" => eprt_arg(u)?,
+            "EPSV" => pick(u, &[&b"1"[..], b"2", b"ALL", b"3", b"0", b"all"])?.to_vec(),
+            "TYPE" => pick(
+                u,
+                &[
+                    &b"A"[..],
+                    b"I",
+                    b"E",
+                    b"L 8",
+                    b"L 0",
+                    b"A N",
+                    b"A T",
+                    b"A C",
+                    b"X",
+                    b"a",
+                ],
+            )?
+            .to_vec(),
+            "MODE" => pick(u, &[&b"S"[..], b"B", b"C", b"Z", b"X"])?.to_vec(),
+            "STRU" => pick(u, &[&b"F"[..], b"R", b"P", b"X"])?.to_vec(),
+            "SITE" => pick(
+                u,
+                &[
+                    &b"HELP"[..],
+                    b"CHMOD 777 fuzz",
+                    b"UMASK 022",
+                    b"IDLE 0",
+                    b"IDLE 99999999",
+                    b"EXEC ls",
+                    b"ZONE",
+                    b"CHMOD",
+                ],
+            )?
+            .to_vec(),
+            "OPTS" => pick(
+                u,
+                &[
+                    &b"UTF8 ON"[..],
+                    b"UTF8",
+                    b"MLST type;size;",
+                    b"MLST",
+                    b"X Y",
+                ],
+            )?
+            .to_vec(),
+            "USER" | "PASS" | "ACCT" => {
+                pick(u, &[&b"ftpspec"[..], b"anonymous", b"root", b""])?.to_vec()
+            }
+            "MDTM" | "MFMT" if u.ratio(1, 2)? => {
+                let mut t = pick(
+                    u,
+                    &[&b"20200101000000"[..], b"99999999999999", b"0", b"2020"],
+                )?
+                .to_vec();
+                t.extend_from_slice(b" fuzz-file");
+                t
+            }
+            "HELP" | "STAT" if u.ratio(1, 2)? => pick(u, &self.verbs)?.as_bytes().to_vec(),
+            _ => pick(u, PATHS)?.to_vec(),
+        };
+        // Sometimes grow, corrupt or replace the argument.
+        match u.int_in_range(0..=9u8)? {
+            0 => {
+                let len = *pick(u, &[100usize, 255, 256, 511, 1024, 4096, 8192])?;
+                let unit = *pick(u, &[&b"A"[..], b"%n", b"/", b"../", b"9", b"\xff"])?;
+                a = unit
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(len.min(self.shape.max_arg))
+                    .collect();
+            }
+            1 => {
+                let at = u.int_in_range(0..=a.len())?;
+                let bad = pick(u, BAD_BYTES)?;
+                a.splice(at..at, bad.iter().copied());
+            }
+            2 => a = pick(u, NUMBERS)?.to_vec(),
+            3 => {
+                let n = u.int_in_range(0..=32usize)?;
+                a = u.bytes(n)?.to_vec();
+            }
+            _ => {}
+        }
+        a.truncate(self.shape.max_arg);
+        Ok(a)
+    }
+
+    /// A command broken at the line level.
+    fn malformed(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Action> {
+        let verb = if !favoured.is_empty() && u.ratio(1, 2)? {
+            pick(u, favoured)?.clone()
+        } else {
+            pick(u, &self.verbs)?.clone()
+        };
+        let arg = self.arg(u, &verb)?;
+        let mut line = verb.as_bytes().to_vec();
+        let raw = match u.int_in_range(0..=7u8)? {
+            // Bare LF terminator.
+            0 => {
+                line.push(b' ');
+                line.extend_from_slice(&arg);
+                line.push(b'\n');
+                line
+            }
+            // No separator, tab, or several spaces.
+            1 => {
+                line.extend_from_slice(pick(u, &[&b""[..], b"\t", b"   "])?);
+                line.extend_from_slice(&arg);
+                line.extend_from_slice(b"\r\n");
+                line
+            }
+            // Telnet interrupt before the command, as ABOR is sent.
+            2 => {
+                let mut l = b"\xff\xf4\xff\xf2".to_vec();
+                l.extend_from_slice(&line);
+                l.extend_from_slice(b"\r\n");
+                l
+            }
+            // Two commands in one write.
+            3 => {
+                line.extend_from_slice(b"\r\nNOOP\r\n");
+                line
+            }
+            // A line cut in the middle: the rest follows in the next action.
+            4 => {
+                line.push(b' ');
+                line.extend_from_slice(&arg);
+                line
+            }
+            // An empty line, or only spaces.
+            5 => pick(u, &[&b"\r\n"[..], b"   \r\n", b"\n", b"\r"])?.to_vec(),
+            // Trailing junk after CRLF-less text, then CRLF.
+            6 => {
+                line.push(b' ');
+                line.extend_from_slice(&arg);
+                line.extend_from_slice(b" \r\r\n");
+                line
+            }
+            _ => {
+                let n = u.int_in_range(0..=64usize)?;
+                let mut l = u.bytes(n)?.to_vec();
+                l.extend_from_slice(b"\r\n");
+                l
+            }
+        };
+        Ok(Action::Raw(raw))
+    }
+}
+
+/// PORT h1,h2,h3,h4,p1,p2 near the edges. The address is 127.0.0.1 or
+/// 127.0.0.2 (a third party on loopback); [`super::safety`] enforces it.
+fn port_arg(u: &mut Unstructured) -> Result<Vec<u8>> {
+    let host = pick(u, &["127,0,0,1", "127,0,0,2", "127,0,0,1,", "127,0,0"])?;
+    let p1 = pick(u, &["0", "3", "4", "8", "255", "256", "-1", "", "00004"])?;
+    let p2 = pick(u, &["0", "1", "21", "255", "256", "65535", "x"])?;
+    let mut s = format!("{host},{p1},{p2}");
+    if u.ratio(1, 6)? {
+        s.push_str(",7");
+    }
+    if u.ratio(1, 8)? {
+        s = format!("({s})");
+    }
+    Ok(s.into_bytes())
+}
+
+/// EPRT |proto|addr|port| with odd delimiters, protocols and ports.
+fn eprt_arg(u: &mut Unstructured) -> Result<Vec<u8>> {
+    let d = *pick(u, &['|', '!', ' ', '1', '|'])?;
+    let (proto, addr) = *pick(
+        u,
+        &[
+            ("1", "127.0.0.1"),
+            ("1", "127.0.0.2"),
+            ("2", "::1"),
+            ("3", "127.0.0.1"),
+            ("", "127.0.0.1"),
+            ("1", "::1"),
+            ("2", "127.0.0.1"),
+        ],
+    )?;
+    let port = pick(
+        u,
+        &["0", "1", "21", "1023", "1024", "65535", "65536", "-1", ""],
+    )?;
+    let mut s = format!("{d}{proto}{d}{addr}{d}{port}{d}");
+    if u.ratio(1, 8)? {
+        s.pop();
+    }
+    Ok(s.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzzer::rng::Rng;
+
+    #[test]
+    fn sessions_are_bounded_and_deterministic() {
+        let g = Generator::new(Shape::default());
+        let mut rng = Rng::new(1);
+        let mut first = Vec::new();
+        for _ in 0..200 {
+            let data = rng.bytes(4096);
+            let s = g.session(&mut Unstructured::new(&data), &[]).unwrap();
+            assert!(!s.actions.is_empty() && s.actions.len() <= 10 + 4);
+            assert!(s.weight() < 10 * (8192 + 64) + 200);
+            first.push(s);
+        }
+        let mut rng = Rng::new(1);
+        let data = rng.bytes(4096);
+        assert_eq!(
+            g.session(&mut Unstructured::new(&data), &[]).unwrap(),
+            first[0]
+        );
+    }
+}

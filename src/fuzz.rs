@@ -1,0 +1,218 @@
+//! `ftpspec fuzz`: the live fuzzer's command line. The engine is
+//! `ftpspec_harness::fuzzer`; this file parses arguments, shows progress
+//! and prints the summary.
+
+use clap::Args;
+use ftpspec_harness::embedded::Embedded;
+use ftpspec_harness::fuzzer::{self, FuzzConfig, FuzzReport, Progress};
+use ftpspec_harness::target::Target;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code: findings.
+const FOUND: u8 = 1;
+/// Exit code: usage error.
+const USAGE: u8 = 2;
+/// Exit code: the target could not be reached or started.
+const UNREACHABLE: u8 = 3;
+
+#[derive(Args)]
+pub struct FuzzArgs {
+    /// Server to fuzz, ftp://user:pass@host:port/. Default: the embedded libunftp
+    /// server on loopback (a safe first try). Fuzzed PORT/EPRT only ever name
+    /// loopback; still, point this at servers you own, on a machine you own.
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Stop after this long (e.g. 30s, 10m). Default 60s unless --sessions is given.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    duration: Option<Duration>,
+    /// Stop after this many sessions. With --duration, whichever comes first.
+    #[arg(long, value_name = "N")]
+    sessions: Option<u64>,
+    /// Seed of the generator. The same seed with --jobs 1 replays the same sessions.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    seed: u64,
+    /// Sessions at once (each on its own connection).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    jobs: u64,
+    /// Write each finding here as a scenario file that reproduces it
+    /// (`ftpspec run --suite DIR --target URL` replays them).
+    #[arg(long, value_name = "DIR")]
+    findings: Option<PathBuf>,
+    /// Shell command that starts the server (run with `sh -c`, in its own
+    /// process group). The fuzzer waits for it to listen on the target
+    /// address, watches it, and restarts it after a crash.
+    #[arg(long, value_name = "CMD", requires = "target")]
+    target_cmd: Option<String>,
+    /// Reply timeout: a well-formed command unanswered for this long is a hang.
+    /// Keep it above the delay servers put on a failed login (pyftpdlib: 3s).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    timeout: Duration,
+    /// Most actions in a generated session.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    max_actions: usize,
+    /// Longest argument generated, in bytes.
+    #[arg(long, default_value_t = 8192, value_name = "BYTES")]
+    max_arg: usize,
+    /// Stop once this many (deduplicated) findings are recorded.
+    #[arg(long, value_name = "N")]
+    max_findings: Option<usize>,
+    /// Print the final report as JSON on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn show(p: &Progress) -> String {
+    format!(
+        "{:>7.1}s  {} sessions  {:.0}/s  corpus {}  transitions {}  codes {}  findings {}  errors {}",
+        p.elapsed_secs,
+        p.sessions,
+        p.rate(),
+        p.corpus,
+        p.transitions,
+        p.codes,
+        p.findings,
+        p.harness_errors
+    )
+}
+
+fn summary(r: &FuzzReport) {
+    let p = &r.progress;
+    outln!(
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible",
+        p.sessions,
+        p.elapsed_secs,
+        p.rate(),
+        p.commands as f64 / p.elapsed_secs.max(1e-9),
+        p.corpus,
+        p.transitions,
+        p.codes,
+        p.restarts,
+        p.collateral,
+        p.harness_errors,
+        p.flaky
+    );
+    for e in &p.error_messages {
+        outln!("harness error: {e}");
+    }
+    if let Some(why) = &r.stopped {
+        outln!("stopped early: {why}");
+    }
+    if r.findings.is_empty() {
+        outln!("no findings");
+    }
+    for f in &r.findings {
+        outln!(
+            "FINDING {} {}: {} (after {} sessions, {:.1}s; minimised {} -> {} actions)",
+            f.oracle,
+            if f.verb.is_empty() { "(raw)" } else { &f.verb },
+            f.detail,
+            f.after_sessions,
+            f.after_secs,
+            f.actions.1,
+            f.actions.0
+        );
+        match &f.file {
+            Some(path) => outln!(
+                "  reproduce: ftpspec run --suite {} --only '{}'",
+                path.parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                scenario_id(&f.scenario)
+            ),
+            None => outln!("  (use --findings DIR to write a scenario that reproduces it)"),
+        }
+    }
+}
+
+fn scenario_id(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap_or("fuzz.*")
+        .to_owned()
+}
+
+pub fn run(args: FuzzArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(UNREACHABLE);
+        }
+    };
+    let duration = match (args.duration, args.sessions) {
+        (None, None) => Some(Duration::from_secs(60)),
+        (d, _) => d,
+    };
+    let result = runtime.block_on(async {
+        // Kept alive for the run when used.
+        let mut embedded = None;
+        let target = match &args.target {
+            Some(url) => Target::parse(url).map_err(|e| (USAGE, e.to_string()))?,
+            None => {
+                let e = Embedded::start()
+                    .await
+                    .map_err(|e| (UNREACHABLE, e.to_string()))?;
+                let t = e.target();
+                embedded = Some(e);
+                t
+            }
+        };
+        eprintln!(
+            "fuzzing {} (seed {}, {} job(s))",
+            target.name, args.seed, args.jobs
+        );
+        let mut cfg = FuzzConfig::new(target);
+        cfg.seed = args.seed;
+        cfg.jobs = args.jobs as usize;
+        cfg.duration = duration;
+        cfg.sessions = args.sessions;
+        cfg.findings = args.findings.clone();
+        cfg.target_cmd = args.target_cmd.clone();
+        cfg.limits.step_timeout = args.timeout;
+        cfg.shape.max_actions = args.max_actions.max(1);
+        cfg.shape.max_arg = args.max_arg;
+        cfg.max_findings = args.max_findings;
+        let tty = std::io::stderr().is_terminal();
+        let mut last_line = std::time::Instant::now();
+        let report = fuzzer::fuzz(cfg, |p| {
+            if tty {
+                eprint!("\r\x1b[2K{}", show(p));
+                let _ = std::io::stderr().flush();
+            } else if last_line.elapsed() >= Duration::from_secs(10) {
+                // Logs get a line every ten seconds rather than a redraw.
+                eprintln!("{}", show(p));
+                last_line = std::time::Instant::now();
+            }
+        })
+        .await;
+        if tty {
+            eprintln!();
+        }
+        drop(embedded);
+        report.map_err(|e| (UNREACHABLE, e.to_string()))
+    });
+    match result {
+        Ok(report) => {
+            if args.json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(j) => outln!("{j}"),
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            } else {
+                summary(&report);
+            }
+            if report.findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(FOUND)
+            }
+        }
+        Err((code, e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(code)
+        }
+    }
+}
