@@ -35,12 +35,7 @@ fn bad_usage_exits_2() {
 
 #[test]
 fn unreachable_target_exits_3() {
-    // Bind and drop a listener so the port is (almost certainly) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::cli::closed_port();
     let (code, _, err) = ftpspec(&[
         "run",
         "--target",
@@ -85,11 +80,7 @@ fn run_against_embedded_writes_json() {
 fn fuzz_usage_and_unreachable_exit_codes() {
     assert_eq!(ftpspec(&["fuzz", "--target", "http://x/"]).0, 2);
     assert_eq!(ftpspec(&["fuzz", "--jobs", "0"]).0, 2);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::cli::closed_port();
     let (code, _, err) = ftpspec(&[
         "fuzz",
         "--target",
