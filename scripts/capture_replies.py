@@ -8,7 +8,7 @@ as received, CRLFs and all.
 
 writes one file per reply to <out>/reply/<server>-<step>-<code>[-multiline].txt,
 and additionally every 227 reply to <out>/hostport/<server>-227-<step>.txt and
-every 229 reply to <out>/extaddr/<server>-229-<step>.txt.
+every 229 reply to <out>/extpassive/<server>-229-<step>.txt.
 
 Sessions (--sessions, comma separated; default: prelogin,main,data,anon,epsvall):
   prelogin  banner and commands before/while logging in (530/503/501 ...)
@@ -127,7 +127,7 @@ class Capture:
         self.written = []
         self.labels = set()
         self.failures = 0
-        for sub in ("reply", "hostport", "extaddr"):
+        for sub in ("reply", "hostport", "extpassive"):
             os.makedirs(os.path.join(out, sub), exist_ok=True)
 
     def _write(self, sub: str, name: str, data: bytes):
@@ -158,7 +158,7 @@ class Capture:
         if code == "227":
             self._write("hostport", f"{self.server}-227-{label}.txt", reply)
         elif code == "229":
-            self._write("extaddr", f"{self.server}-229-{label}.txt", reply)
+            self._write("extpassive", f"{self.server}-229-{label}.txt", reply)
         shown = reply.decode("latin-1").replace("\r\n", "\\r\\n\n      ").rstrip()
         print(f"  {label:28} {shown}", file=sys.stderr)
 

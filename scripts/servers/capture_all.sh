@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the real-server reply corpora (corpora/{reply,hostport,extaddr}).
+# Regenerate the real-server reply corpora (corpora/{reply,hostport,extpassive}).
 #
 #   scripts/servers/capture_all.sh [out-dir]     (default: <repo>/corpora)
 #

@@ -1,0 +1,3 @@
+#![no_main]
+//! Oracle: see `ftpspec_harness::fuzz::extpassive`. Seeds: `corpora/extpassive/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::extpassive(data));
