@@ -14,7 +14,7 @@
 //! connection being accepted (a race with the server's replies) and about
 //! removing the scratch directory (after the case) are dropped.
 
-use crate::driver::{Direction, Entry};
+use crate::driver::Direction;
 use crate::runner::{CaseResult, Report};
 use regex::Regex;
 use std::path::{Path, PathBuf};
@@ -274,28 +274,28 @@ pub fn check(dir: &Path, report: &Report, accept: bool) -> std::io::Result<Check
     Ok(out)
 }
 
-/// Entries as [`normalise`] would print them, for tests of single lines.
-#[doc(hidden)]
-pub fn normalise_entries(id: &str, entries: Vec<Entry>) -> String {
-    let case = CaseResult {
-        id: id.into(),
-        scenario: String::new(),
-        title: String::new(),
-        mode: None,
-        verdict: crate::verdict::Verdict::Pass,
-        refs: Vec::new(),
-        covers: Vec::new(),
-        message: String::new(),
-        findings: Vec::new(),
-        transcript: entries,
-        duration_ms: 0,
-    };
-    normalise(&case)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::Entry;
+
+    /// Entries as [`normalise`] prints them, in a case with only a transcript.
+    fn normalise_entries(id: &str, entries: Vec<Entry>) -> String {
+        let case = CaseResult {
+            id: id.into(),
+            scenario: String::new(),
+            title: String::new(),
+            mode: None,
+            verdict: crate::verdict::Verdict::Pass,
+            refs: Vec::new(),
+            covers: Vec::new(),
+            message: String::new(),
+            findings: Vec::new(),
+            transcript: entries,
+            duration_ms: 0,
+        };
+        normalise(&case)
+    }
 
     fn e(dir: Direction, text: &str) -> Entry {
         Entry {

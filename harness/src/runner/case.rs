@@ -373,6 +373,20 @@ impl<'a> Exec<'a> {
         })
     }
 
+    /// The verdict of a negative data check: `seen` is what the server did
+    /// on the data connection when it should have done nothing.
+    fn nothing_seen(
+        &mut self,
+        step: &Step,
+        seen: Option<String>,
+        acceptable: &str,
+    ) -> Result<(), Stop> {
+        match seen {
+            None => Ok(()),
+            Some(seen) => self.mismatch(step, "data", acceptable.into(), seen),
+        }
+    }
+
     fn mismatch(
         &mut self,
         step: &Step,
@@ -806,16 +820,11 @@ impl<'a> Exec<'a> {
                     // Nothing listening: nothing the server could have reached.
                     return Ok(());
                 };
-                match conn
+                let seen = conn
                     .expect_no_connection(&limits, &mut self.t)
                     .await
-                    .map_err(driver_stop)?
-                {
-                    None => Ok(()),
-                    Some(seen) => {
-                        self.mismatch(step, "data", "no data connection at all".into(), seen)
-                    }
-                }
+                    .map_err(driver_stop)?;
+                self.nothing_seen(step, seen, "no data connection at all")
             }
             StepKind::DataUpload(src) => {
                 let conn = self.take_data(step)?;
@@ -846,16 +855,11 @@ impl<'a> Exec<'a> {
             }
             StepKind::DataNone => {
                 let conn = self.take_data(step)?;
-                match conn
+                let seen = conn
                     .expect_unused(&limits, &mut self.t)
                     .await
-                    .map_err(driver_stop)?
-                {
-                    None => Ok(()),
-                    Some(seen) => {
-                        self.mismatch(step, "data", "no use of the data connection".into(), seen)
-                    }
-                }
+                    .map_err(driver_stop)?;
+                self.nothing_seen(step, seen, "no use of the data connection")
             }
         }
     }
