@@ -3,7 +3,8 @@
 
 use clap::Args;
 use ftpspec_harness::catalogue;
-use serde_json::Value;
+use ftpspec_harness::runner::Report;
+use ftpspec_harness::verdict::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,29 +27,45 @@ pub struct MatrixArgs {
     html: Option<PathBuf>,
 }
 
-/// Write the side-by-side HTML page for `reports` (NAME=PATH).
-fn write_html(reports: &[String], out: &PathBuf) -> Result<(), String> {
+/// Read every NAME=PATH report once; the matrix and the HTML page share them.
+fn load(specs: &[String]) -> Result<Vec<(String, Report)>, String> {
     let mut runs = Vec::new();
-    for spec in reports {
+    for spec in specs {
         let (name, path) = spec
             .split_once('=')
             .ok_or_else(|| format!("{spec:?}: write NAME=PATH"))?;
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        let report: ftpspec_harness::runner::Report = serde_json::from_str(&text)
+        let report: Report = serde_json::from_str(&text)
             .map_err(|e| format!("{path}: not an ftpspec JSON report: {e}"))?;
         runs.push((name.to_owned(), report));
     }
-    let runs: Vec<(&str, &ftpspec_harness::runner::Report)> =
-        runs.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    Ok(runs)
+}
+
+/// Write the side-by-side HTML page.
+fn write_html(runs: &[(String, Report)], out: &PathBuf) -> Result<(), String> {
+    let runs: Vec<(&str, &Report)> = runs.iter().map(|(n, r)| (n.as_str(), r)).collect();
     std::fs::write(out, ftpspec_harness::report::html::render(&runs))
         .map_err(|e| format!("{}: {e}", out.display()))
 }
 
-const SHOWN: [&str; 4] = ["pass", "fail", "warn", "unsupported"];
+const SHOWN: [Verdict; 4] = [
+    Verdict::Pass,
+    Verdict::Fail,
+    Verdict::Warn,
+    Verdict::Unsupported,
+];
 
 pub fn run(args: MatrixArgs) -> ExitCode {
+    let runs = match load(&args.reports) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(out) = &args.html {
-        if let Err(e) = write_html(&args.reports, out) {
+        if let Err(e) = write_html(&runs, out) {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
@@ -69,74 +86,37 @@ pub fn run(args: MatrixArgs) -> ExitCode {
         .map(|r| (r.id.as_str(), r.group.as_str()))
         .collect();
     // server -> group -> verdict -> count
-    let mut counts: BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>> = BTreeMap::new();
+    let mut counts: BTreeMap<String, BTreeMap<String, BTreeMap<Verdict, usize>>> = BTreeMap::new();
     let mut groups = BTreeSet::new();
     let mut fails = Vec::new();
     let mut names = Vec::new();
-    for spec in &args.reports {
-        let Some((name, path)) = spec.split_once('=') else {
-            eprintln!("error: {spec:?}: write NAME=PATH");
-            return ExitCode::from(2);
-        };
-        let report: Value = match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("error: {path}: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        names.push(name.to_owned());
-        let per = counts.entry(name.to_owned()).or_default();
-        for case in report["cases"].as_array().into_iter().flatten() {
-            let verdict = case["verdict"].as_str().unwrap_or("error").to_owned();
-            let mut case_groups: BTreeSet<String> = case["covers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| {
-                    c.as_str()
-                        .and_then(|c| group_of.get(c))
-                        .map(|g| g.to_string())
-                })
+    for (name, report) in &runs {
+        names.push(name.clone());
+        let per = counts.entry(name.clone()).or_default();
+        for case in &report.cases {
+            let mut case_groups: BTreeSet<String> = case
+                .covers
+                .iter()
+                .filter_map(|c| group_of.get(c.as_str()).map(|g| g.to_string()))
                 .collect();
             if case_groups.is_empty() {
                 case_groups.insert("(uncatalogued)".into());
             }
             for g in case_groups {
                 groups.insert(g.clone());
-                *per.entry(g)
-                    .or_default()
-                    .entry(verdict.clone())
-                    .or_default() += 1;
+                *per.entry(g).or_default().entry(case.verdict).or_default() += 1;
             }
-            if verdict == "fail" {
-                let finding = case["findings"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|f| f["verdict"] == "fail");
+            if case.verdict == Verdict::Fail {
+                let finding = case.findings.iter().find(|f| f.verdict == Verdict::Fail);
                 let (rfc, required, received) = match finding {
                     Some(f) => (
-                        f["rfc"].as_str().unwrap_or("").to_owned(),
-                        f["required"].as_str().unwrap_or("").to_owned(),
-                        f["received"].as_str().unwrap_or("").to_owned(),
+                        f.rfc.clone().unwrap_or_default(),
+                        f.required.clone(),
+                        f.received.clone(),
                     ),
-                    None => (
-                        String::new(),
-                        String::new(),
-                        case["message"].as_str().unwrap_or("").to_owned(),
-                    ),
+                    None => (String::new(), String::new(), case.message.clone()),
                 };
-                fails.push((
-                    name.to_owned(),
-                    case["id"].as_str().unwrap_or("").to_owned(),
-                    rfc,
-                    required,
-                    received,
-                ));
+                fails.push((name.clone(), case.id.clone(), rfc, required, received));
             }
         }
     }
@@ -149,7 +129,7 @@ pub fn run(args: MatrixArgs) -> ExitCode {
                 let c = counts.get(n).and_then(|m| m.get(g));
                 SHOWN
                     .iter()
-                    .map(|v| c.and_then(|c| c.get(*v)).copied().unwrap_or(0).to_string())
+                    .map(|v| c.and_then(|c| c.get(v)).copied().unwrap_or(0).to_string())
                     .collect::<Vec<_>>()
                     .join("/")
             })
