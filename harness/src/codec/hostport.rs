@@ -33,22 +33,22 @@ pub(crate) fn parse_number(
             None => return Err(AddrError::NotANumber { field }),
         }
     }
-    if trimmed.is_empty() || !trimmed.iter().all(u8::is_ascii_digit) {
+    if trimmed.is_empty() {
         return Err(AddrError::NotANumber { field });
+    }
+    // One pass: each byte is checked and added in. The value stops growing
+    // once it is past any `max`, so long runs of digits cannot overflow.
+    let mut value = 0u64;
+    for &b in trimmed {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(AddrError::NotANumber { field });
+        }
+        value = (value * 10 + u64::from(digit)).min(1 << 33);
     }
     if trimmed.len() > 1 && trimmed[0] == b'0' {
         leniency.tolerate(Deviation::LeadingZeros, seen, AddrError::Disallowed)?;
     }
-    let digits = &trimmed[trimmed
-        .iter()
-        .position(|&b| b != b'0')
-        .unwrap_or(trimmed.len() - 1)..];
-    if digits.len() > 10 {
-        return Err(AddrError::OutOfRange { field });
-    }
-    let value = digits
-        .iter()
-        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
     u32::try_from(value)
         .ok()
         .filter(|v| *v <= max)
