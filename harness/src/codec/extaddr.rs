@@ -273,36 +273,22 @@ impl ExtPassiveReply {
         } else {
             None
         };
-        let inner = match open {
-            Some(open) => {
-                // Walk the four delimiters rather than search for ')': the
-                // delimiter may itself be a parenthesis.
-                let rest = &text[open + 1..];
-                let &d = rest.first().ok_or(AddrError::Unbalanced)?;
-                let fourth = rest.iter().enumerate().filter(|(_, b)| **b == d).nth(3);
-                match fourth.map(|(i, _)| i + 1) {
-                    Some(end) if rest.get(end) == Some(&b')') => &rest[..end],
-                    _ if !rest.contains(&b')') => return Err(AddrError::Unbalanced),
-                    _ => return Err(AddrError::Shape),
-                }
-            }
+        let (d, [proto, addr, port]) = match open {
+            Some(open) => parenthesized(&text[open + 1..])?,
             None => {
                 leniency.tolerate(
                     Deviation::ExtAddrUnparenthesized,
                     &mut seen,
                     AddrError::Disallowed,
                 )?;
-                find_unparenthesized(text).ok_or(AddrError::NotFound)?
+                let found = find_unparenthesized(text).ok_or(AddrError::NotFound)?;
+                (found[0], [&[][..], &[], &found[3..found.len() - 1]])
             }
         };
-        let &d = inner.first().ok_or(AddrError::NotFound)?;
         check_delimiter(d)?;
         if d.is_ascii_digit() {
             return Err(AddrError::DelimiterInField(d as char));
         }
-        let Ok([b"", proto, addr, port, b""]) = split_exact::<5>(inner, d) else {
-            return Err(AddrError::Shape);
-        };
         if !proto.is_empty() || !addr.is_empty() {
             leniency.tolerate(
                 Deviation::ExtAddrFieldsNotBlank,
@@ -341,6 +327,32 @@ impl ExtPassiveReply {
         self.encode(&mut text);
         Reply::new(ReplyCode::ENTERING_EXTENDED_PASSIVE, &[text]).expect("no line break")
     }
+}
+
+/// The delimiter and the three fields of `<d><proto><d><addr><d><port><d>)`,
+/// the text after a 229's `(`. The four delimiters are walked, once, rather
+/// than `)` searched for: the delimiter may itself be a parenthesis.
+fn parenthesized(rest: &[u8]) -> Result<(u8, [&[u8]; 3]), AddrError> {
+    let &d = rest.first().ok_or(AddrError::Unbalanced)?;
+    let (mut at, mut seen) = ([0; 4], 0);
+    for (i, &b) in rest.iter().enumerate() {
+        if b == d {
+            at[seen] = i;
+            seen += 1;
+            if seen == 4 {
+                break;
+            }
+        }
+    }
+    if seen == 4 && rest.get(at[3] + 1) == Some(&b')') {
+        let field = |k: usize| &rest[at[k] + 1..at[k + 1]];
+        return Ok((d, [field(0), field(1), field(2)]));
+    }
+    Err(if rest.contains(&b')') {
+        AddrError::Shape
+    } else {
+        AddrError::Unbalanced
+    })
 }
 
 /// Find `<d><d><d><digits><d>` in text without parentheses.
