@@ -328,6 +328,25 @@ expect 200
     assert_eq!(r.cases[0].verdict, Verdict::Pass, "{:#?}", r.cases[0]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_lost_after_abor_fails_at_once() {
+    // The RETR's 226 comes and ABOR's reply never does. The probe NOOP,
+    // sent after `overdue_probe` (1 s) rather than the 5 s step timeout,
+    // is answered first: a missing reply is seen, not a timeout guessed at.
+    let id = "rfc959.abor-retr[pasv-ipv4]";
+    let c = flips(Fault::SilentAbor, id, Verdict::Fail).await;
+    assert!(has_finding(&c, "one-reply", Verdict::Fail), "{c:#?}");
+    assert!(c.message.contains("a reply is missing"), "{c:#?}");
+    assert!(c.duration_ms < 4_000, "took {} ms: {c:#?}", c.duration_ms);
+    // Against the conformant server the probe is never sent.
+    let good = run(Fault::None, &[id]).await;
+    let probe_sent = case(&good, id)
+        .transcript
+        .iter()
+        .any(|e| e.text.starts_with("probe:"));
+    assert!(!probe_sent, "{:#?}", case(&good, id));
+}
+
 /// Every scenario in the suite can fail: none passes against a server that
 /// answers every command after login with 502, or with 200.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

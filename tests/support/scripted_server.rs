@@ -88,11 +88,13 @@ pub enum Fault {
     All502,
     /// After login, every command is answered `200 OK`.
     All200,
+    /// ABOR is never answered; the session goes on and later commands are.
+    SilentAbor,
 }
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 17] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -109,6 +111,7 @@ impl Fault {
         Fault::UnindentedFeat,
         Fault::All502,
         Fault::All200,
+        Fault::SilentAbor,
     ];
 }
 
@@ -922,6 +925,9 @@ impl Session {
             }
             "ABOR" => {
                 self.data = None;
+                if self.fault == Fault::SilentAbor {
+                    return Ok(Flow::Continue);
+                }
                 self.ok("225 No transfer to abort").await
             }
             "REST" => match arg.trim().parse::<u64>() {

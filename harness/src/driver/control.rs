@@ -85,8 +85,48 @@ impl Control {
 
     /// The next reply, waiting at most the step timeout.
     pub async fn read_reply(&mut self, t: &mut Transcript) -> Result<Parsed<Reply>, DriverError> {
-        let limit = self.limits.step_timeout;
-        let result = within(limit, "a reply", async {
+        let result = self.next_reply(self.limits.step_timeout).await;
+        let result = match result {
+            Err(DriverError::Timeout(d, _)) if !self.decoder.is_idle() => {
+                Err(DriverError::Unterminated(d, self.decoder.buffered()))
+            }
+            other => other,
+        };
+        match &result {
+            Ok(r) => Self::record(r, t),
+            Err(e) => t.push(Direction::Note, format!("no reply: {e}")),
+        }
+        result
+    }
+
+    /// The next reply if one completes within `limit` (capped at the step
+    /// timeout); `Ok(None)` if not, with any part of a reply kept for the
+    /// next read. Nothing is noted for a reply that is merely not here yet.
+    pub async fn read_reply_within(
+        &mut self,
+        limit: Duration,
+        t: &mut Transcript,
+    ) -> Result<Option<Parsed<Reply>>, DriverError> {
+        match self.next_reply(limit.min(self.limits.step_timeout)).await {
+            Ok(r) => {
+                Self::record(&r, t);
+                Ok(Some(r))
+            }
+            Err(DriverError::Timeout(..)) => Ok(None),
+            Err(e) => {
+                t.push(Direction::Note, format!("no reply: {e}"));
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether no part of a reply is buffered.
+    pub fn between_replies(&self) -> bool {
+        self.decoder.is_idle()
+    }
+
+    async fn next_reply(&mut self, limit: Duration) -> Result<Parsed<Reply>, DriverError> {
+        within(limit, "a reply", async {
             let mut buf = [0u8; 8192];
             loop {
                 if let Some(r) = self.decoder.next_reply()? {
@@ -116,18 +156,7 @@ impl Control {
                 }
             }
         })
-        .await;
-        let result = match result {
-            Err(DriverError::Timeout(d, _)) if !self.decoder.is_idle() => {
-                Err(DriverError::Unterminated(d, self.decoder.buffered()))
-            }
-            other => other,
-        };
-        match &result {
-            Ok(r) => Self::record(r, t),
-            Err(e) => t.push(Direction::Note, format!("no reply: {e}")),
-        }
-        result
+        .await
     }
 
     /// Send a command line (CRLF added) and read its reply: for the

@@ -37,6 +37,12 @@ pub struct Limits {
     /// keep the connection open would all pay the full step timeout; one
     /// that does close does so right after its reply, well within this.
     pub optional_close_wait: Duration,
+    /// How long a reply owed after ABOR (the aborted transfer's or ABOR's
+    /// own) may be late before one NOOP is sent to tell a late reply from a
+    /// lost one: a 200 that overtakes it shows the server is answering but
+    /// skipped a reply. Without the probe a lost reply costs the whole step
+    /// timeout and can only be reported as "timed out".
+    pub overdue_probe: Duration,
 }
 
 impl Default for Limits {
@@ -47,6 +53,7 @@ impl Default for Limits {
             reply: ReplyLimits::default(),
             quiet_period: Duration::from_millis(300),
             optional_close_wait: Duration::from_secs(1),
+            overdue_probe: Duration::from_secs(1),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! the scenario's steps, and the built-in oracles applied to every reply.
 
 use crate::codec::{
-    Command, Deviation, ExtAddr, ExtPassiveReply, Features, HostPort, Leniency, PassiveReply,
-    Reply, ReplyCode, Verb,
+    Command, Deviation, ExtAddr, ExtPassiveReply, Features, HostPort, Leniency, Parsed,
+    PassiveReply, Reply, ReplyCode, Verb,
 };
 use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Transcript};
 use crate::fixtures;
@@ -65,9 +65,34 @@ struct Exec<'a> {
     /// Replies are matched to commands first in, first out (an ABOR's reply
     /// comes after the aborted transfer's completion).
     awaiting: VecDeque<(Verb, bool)>,
+    /// A NOOP sent to probe for a reply overdue after ABOR, whose 200 is
+    /// still to come; and whether one was sent in this case at all.
+    probe: Probe,
     /// Built-in TYPE I oracle: what this case stored, by path.
     image: ImageTracker,
 }
+
+/// The overdue-reply probe (see [`Limits::overdue_probe`]): at most one per case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    Unused,
+    /// The NOOP is sent and its reply not yet read.
+    Pending,
+    Done,
+}
+
+/// Commands whose replies never include 200, so that a 200 while only
+/// these are awaited can only be the probe's NOOP being answered.
+const NO_200: [Verb; 8] = [
+    Verb::ABOR,
+    Verb::RETR,
+    Verb::STOR,
+    Verb::STOU,
+    Verb::APPE,
+    Verb::LIST,
+    Verb::NLST,
+    Verb::MLSD,
+];
 
 /// Tracks TYPE and what was stored in TYPE I, so that any later RETR of the
 /// same path in TYPE I is compared byte for byte, whatever the scenario checks.
@@ -239,13 +264,104 @@ impl<'a> Exec<'a> {
         self.send(&bytes, line).await
     }
 
-    /// The next reply, with the built-in oracles applied.
-    async fn reply(&mut self, line: Option<usize>) -> Result<Reply, Stop> {
-        let parsed = self
+    /// Whether a reply now awaited may be probed for: it is owed after an
+    /// ABOR, no data connection is being read, and no awaited command could
+    /// itself be answered 200.
+    fn may_probe(&self) -> bool {
+        self.probe == Probe::Unused
+            && self.data.is_none()
+            && self.awaiting.iter().any(|(v, _)| *v == Verb::ABOR)
+            && self.awaiting.iter().all(|(v, _)| NO_200.contains(v))
+    }
+
+    /// Read the next reply; past [`Limits::overdue_probe`] with a reply owed
+    /// after ABOR, send one NOOP first and keep waiting.
+    async fn read_next(&mut self) -> Result<Parsed<Reply>, Stop> {
+        if self.may_probe() {
+            let wait = self.spec.limits.overdue_probe;
+            let early = self.control.read_reply_within(wait, &mut self.t).await;
+            match early.map_err(driver_stop)? {
+                Some(r) => return Ok(r),
+                None if self.control.between_replies() => {
+                    self.t.push(
+                        Direction::Note,
+                        format!(
+                            "probe: no reply after ABOR within {wait:?}; NOOP sent to tell a late reply from a lost one"
+                        ),
+                    );
+                    self.control
+                        .send(b"NOOP\r\n", &mut self.t)
+                        .await
+                        .map_err(driver_stop)?;
+                    self.probe = Probe::Pending;
+                }
+                None => {}
+            }
+        }
+        self.control
+            .read_reply(&mut self.t)
+            .await
+            .map_err(driver_stop)
+    }
+
+    /// A 200 while the probe's NOOP and older replies are awaited: the NOOP
+    /// was answered first, so an older reply was skipped (or is out of
+    /// order, which RFC 959's one reply per command in turn rules out too).
+    fn probe_overtook(&mut self, reply: &Reply, line: Option<usize>) -> Result<(), Stop> {
+        if self.probe != Probe::Pending || reply.code().get() != 200 {
+            return Ok(());
+        }
+        let owed: Vec<String> = self.awaiting.iter().map(|(v, _)| v.to_string()).collect();
+        let got = reply.to_string();
+        let after = self.spec.limits.overdue_probe;
+        let f = Finding {
+            verdict: Verdict::Fail,
+            check: "one-reply".into(),
+            rfc: Some("RFC 959 §4.1.3 MUST".into()),
+            required: "\"the server aborts the FTP service in progress and closes the data connection, returning a 426 reply ... The server then sends a 226 reply\": the aborted command's reply, then ABOR's".into(),
+            acceptable: format!("a reply to {} before the probe NOOP's 200", owed.join(", then ")),
+            received: format!(
+                "{}: the probe NOOP, sent after {after:?} of silence, was answered while a reply to {} was still owed",
+                got.trim_end_matches("\\r\\n"),
+                owed.join(" and ")
+            ),
+            line: None,
+        };
+        let msg = format!(
+            "line {}: a reply is missing: {} still owed a reply when the probe NOOP got {}",
+            line.unwrap_or_default(),
+            owed.join(" and "),
+            reply.code()
+        );
+        self.find(f, line);
+        Err(Stop::new(Verdict::Fail, msg))
+    }
+
+    /// Once every owed reply is in, read the probe NOOP's own reply.
+    async fn settle_probe(&mut self) -> Result<(), Stop> {
+        if self.probe != Probe::Pending || !self.awaiting.is_empty() {
+            return Ok(());
+        }
+        self.probe = Probe::Done;
+        let r = self
             .control
             .read_reply(&mut self.t)
             .await
             .map_err(driver_stop)?;
+        self.t.push(
+            Direction::Note,
+            format!(
+                "probe: the late reply came; NOOP answered {}",
+                r.value.code()
+            ),
+        );
+        Ok(())
+    }
+
+    /// The next reply, with the built-in oracles applied.
+    async fn reply(&mut self, line: Option<usize>) -> Result<Reply, Stop> {
+        let parsed = self.read_next().await?;
+        self.probe_overtook(&parsed.value, line)?;
         for d in parsed.deviations.iter() {
             self.find(deviation_finding(d, &parsed.value), line);
         }
@@ -277,6 +393,7 @@ impl<'a> Exec<'a> {
                 self.check_feat(&reply, line);
             }
         }
+        self.settle_probe().await?;
         Ok(reply)
     }
 
@@ -1013,6 +1130,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
         control,
         data: None,
         awaiting: VecDeque::new(),
+        probe: Probe::Unused,
         image: ImageTracker::default(),
     };
     let mut stop = exec.setup().await.err();
