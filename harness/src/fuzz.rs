@@ -8,6 +8,8 @@ use crate::codec::{
     ReplyLimits, ReplyOptions, Request, decode_all, parse_522_protocols,
 };
 
+use std::io::Write as _;
+
 /// A fuzz target body.
 pub type Body = fn(&[u8]);
 
@@ -19,6 +21,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("hostport", hostport),
     ("extaddr", extaddr),
     ("extpassive", extpassive),
+    ("protocols522", protocols522),
     ("scenario", scenario),
 ];
 
@@ -165,9 +168,9 @@ pub fn extaddr(data: &[u8]) {
     }
 }
 
-/// The text of a 229 or 522 reply: a 229 that parses round-trips by value
-/// through its canonical reply; a 522 protocol list parses without panic.
-/// (Its own target, apart from EPRT, so that each corpus holds one grammar.)
+/// The text of a 229 reply: what parses round-trips by value through its
+/// canonical reply. (Its own target, apart from EPRT and from the 522 list,
+/// so that each corpus holds one grammar.)
 pub fn extpassive(data: &[u8]) {
     if let Ok(p) = ExtPassiveReply::parse_with(data, Leniency::PERMISSIVE) {
         // Reply framing has its own target (`reply`); this one stays on
@@ -176,7 +179,22 @@ pub fn extpassive(data: &[u8]) {
         let back = ExtPassiveReply::from_reply(&reply, Leniency::STRICT).map(|b| b.value);
         assert_eq!(back, Ok(p.value), "229 round trip");
     }
-    let _ = parse_522_protocols(data);
+}
+
+/// The text of a 522 reply to EPRT/EPSV: a protocol list that parses
+/// renders back, in RFC 2428 §2's `<some text> (prot1,prot2,...,protn)`
+/// form, to the same list.
+pub fn protocols522(data: &[u8]) {
+    if let Ok(list) = parse_522_protocols(data) {
+        assert!(!list.is_empty(), "an empty list parsed");
+        let mut text = b"Network protocol not supported, use (".to_vec();
+        for (i, p) in list.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(text, "{sep}{p}");
+        }
+        text.push(b')');
+        assert_eq!(parse_522_protocols(&text), Ok(list), "522 round trip");
+    }
 }
 
 /// Scenario files: whatever parses renders back to text that parses to the

@@ -425,19 +425,30 @@ pub fn parse_522_protocols(text: &[u8]) -> Result<Vec<NetProtocol>, AddrError> {
         .rposition(|&b| b == b'(')
         .ok_or(AddrError::NotFound)?;
     let rest = &text[open + 1..];
-    let inner = &rest[..rest
-        .iter()
-        .position(|&b| b == b')')
-        .ok_or(AddrError::Unbalanced)?];
-    let mut seen = Deviations::NONE;
-    inner
-        .split(|&b| b == b',')
-        .enumerate()
-        .map(|(i, f)| {
-            parse_number(f, i, u32::from(u16::MAX), None, Leniency::STRICT, &mut seen)
-                .map(|n| NetProtocol(n as u16))
-        })
-        .collect()
+    if !rest.contains(&b')') {
+        return Err(AddrError::Unbalanced);
+    }
+    // One pass to the `)`, each field parsed as its comma or the `)` is met.
+    let (mut seen, mut protocols, mut start) = (Deviations::NONE, Vec::new(), 0);
+    for (i, &b) in rest.iter().enumerate() {
+        if b == b',' || b == b')' {
+            let field = &rest[start..i];
+            let n = parse_number(
+                field,
+                protocols.len(),
+                65535,
+                None,
+                Leniency::STRICT,
+                &mut seen,
+            )?;
+            protocols.push(NetProtocol(n as u16));
+            if b == b')' {
+                break;
+            }
+            start = i + 1;
+        }
+    }
+    Ok(protocols)
 }
 
 #[cfg(test)]
