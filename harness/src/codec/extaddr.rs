@@ -382,7 +382,6 @@ fn find_unparenthesized(text: &[u8]) -> Option<&[u8]> {
 /// Bytes past the end read as NUL, which is not a digit, so no position is
 /// claimed that the text cannot back.
 fn candidates(text: &[u8], base: usize) -> u64 {
-    const LOW: u64 = 0x0101_0101_0101_0101;
     let mut window = [0u8; 16];
     let have = &text[base..(base + 11).min(text.len())];
     window[..have.len()].copy_from_slice(have);
@@ -392,11 +391,13 @@ fn candidates(text: &[u8], base: usize) -> u64 {
     equal_three & bytes_below(digit ^ (LOW * u64::from(b'0')), 10)
 }
 
+/// `1` in every byte of a word.
+const LOW: u64 = 0x0101_0101_0101_0101;
+
 /// The high bit of each byte of `word` whose value is below `n` (1..=128),
 /// and no other bit. Exact: the sum of a low-7-bit value and `128 - n` never
 /// carries into the next byte, and bytes of 128 or more are masked out.
 fn bytes_below(word: u64, n: u8) -> u64 {
-    const LOW: u64 = 0x0101_0101_0101_0101;
     const SEVEN: u64 = LOW * 0x7f;
     !(((word & SEVEN) + LOW * u64::from(128 - n)) | word | SEVEN)
 }
