@@ -7,7 +7,6 @@ use crate::codec::{
     Command, ExtAddr, ExtPassiveReply, HostPort, Leniency, PassiveReply, Reply, ReplyDecoder,
     ReplyLimits, ReplyOptions, Request, decode_all, parse_522_protocols,
 };
-
 use std::io::Write as _;
 
 /// A fuzz target body.

@@ -437,7 +437,7 @@ pub fn parse_522_protocols(text: &[u8]) -> Result<Vec<NetProtocol>, AddrError> {
             let n = parse_number(
                 field,
                 protocols.len(),
-                65535,
+                u32::from(u16::MAX),
                 None,
                 Leniency::STRICT,
                 &mut seen,
