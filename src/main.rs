@@ -13,12 +13,9 @@ macro_rules! outln {
     }};
 }
 
-mod coverage;
-mod decode;
-mod fuzz;
-mod gate;
-mod matrix;
-mod run;
+mod commands;
+
+use commands::{coverage, decode, fuzz, matrix, run};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

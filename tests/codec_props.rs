@@ -2,7 +2,7 @@
 //! chunked decoding equal to one-shot decoding, and no panic on any input.
 
 use ftpspec_harness::codec::*;
-use ftpspec_harness::fuzz;
+use ftpspec_harness::fuzz_bodies;
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -152,14 +152,14 @@ proptest! {
 
     #[test]
     fn parsers_never_panic_and_oracles_hold(data in proptest::collection::vec(any::<u8>(), 0..200)) {
-        for (_, body) in fuzz::TARGETS {
+        for (_, body) in fuzz_bodies::TARGETS {
             body(&data);
         }
     }
 
     #[test]
     fn parsers_never_panic_on_protocol_like_text(data in "[0-9 ,()|!#.:a-fA-F\r\n-]{0,80}") {
-        for (_, body) in fuzz::TARGETS {
+        for (_, body) in fuzz_bodies::TARGETS {
             body(data.as_bytes());
         }
     }

@@ -2,7 +2,7 @@
 //! stable Rust, so CI exercises the corpora (and their oracles) without a
 //! nightly toolchain or libFuzzer.
 
-use ftpspec_harness::fuzz::TARGETS;
+use ftpspec_harness::fuzz_bodies::TARGETS;
 use std::path::Path;
 
 fn root() -> &'static Path {

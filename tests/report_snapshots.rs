@@ -3,7 +3,7 @@
 
 use ftpspec_harness::driver::{Direction, Entry};
 use ftpspec_harness::report::{Human, Reporter, junit, markdown};
-use ftpspec_harness::runner::{CaseResult, Event, Probe, RefOut, Report, Summary};
+use ftpspec_harness::runner::{Capabilities, CaseResult, Event, RefOut, Report, Summary};
 use ftpspec_harness::verdict::{Finding, Verdict};
 
 fn case(id: &str, verdict: Verdict, message: &str, findings: Vec<Finding>) -> CaseResult {
@@ -88,7 +88,7 @@ fn report() -> Report {
         schema: 1,
         ftpspec: "test".into(),
         target: "ftp://ftpspec@127.0.0.1:2121/".into(),
-        probe: Probe {
+        probe: Capabilities {
             banner: "220 ready".into(),
             features: vec![("MDTM".into(), String::new())],
             system: Some("UNIX Type: L8".into()),

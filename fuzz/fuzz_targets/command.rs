@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::command`. Seeds: `corpora/command/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::command(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::command`. Seeds: `corpora/command/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::command(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::extpassive`. Seeds: `corpora/extpassive/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::extpassive(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::extpassive`. Seeds: `corpora/extpassive/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::extpassive(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::hostport`. Seeds: `corpora/hostport/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::hostport(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::hostport`. Seeds: `corpora/hostport/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::hostport(data));

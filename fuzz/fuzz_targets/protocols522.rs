@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::protocols522`. Seeds: `corpora/protocols522/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::protocols522(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::protocols522`. Seeds: `corpora/protocols522/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::protocols522(data));

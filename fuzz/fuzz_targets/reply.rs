@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::reply`. Seeds: `corpora/reply/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::reply(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::reply`. Seeds: `corpora/reply/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::reply(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::reply_stream`. Seeds: `corpora/reply_stream/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::reply_stream(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::reply_stream`. Seeds: `corpora/reply_stream/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::reply_stream(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! Oracle: see `ftpspec_harness::fuzz::scenario`. Seeds: `corpora/scenario/`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz::scenario(data));
+//! Oracle: see `ftpspec_harness::fuzz_bodies::scenario`. Seeds: `corpora/scenario/`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ftpspec_harness::fuzz_bodies::scenario(data));

@@ -16,7 +16,7 @@
 //! entry allows (a case with no entry is expected to pass), and a case that
 //! is now less severe than its entry is *fixed*: the entry should go.
 
-use crate::runner::Report;
+use crate::events::Report;
 use crate::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::fmt;

@@ -8,7 +8,7 @@
 //! | [`codec`] | sans-IO parsing and encoding of commands, replies and addresses | no |
 //! | [`scenario`] | the scenario language: model, parser, patterns | no |
 //! | [`fixtures`] | generated file contents scenarios upload and compare | no |
-//! | [`fuzz`] | fuzz target bodies with their oracles, shared by `fuzz/` and the tests | no |
+//! | [`fuzz_bodies`] | cargo-fuzz target bodies with their oracles, shared by `fuzz/` and the tests | no |
 //! | `target` | the server under test, from an `ftp://` URL | resolves names |
 //! | `driver` | control and data connections, bounded in size and time | **yes, only here** |
 //! | `oracle` | built-in checks applied to every reply (RFC 959 §5.4 codes) | no |
@@ -32,7 +32,7 @@
 pub mod catalogue;
 pub mod codec;
 pub mod fixtures;
-pub mod fuzz;
+pub mod fuzz_bodies;
 pub mod scenario;
 
 #[cfg(feature = "engine")]
@@ -41,6 +41,8 @@ pub mod baseline;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "engine")]
+pub mod events;
 #[cfg(feature = "engine")]
 pub mod fuzzer;
 #[cfg(feature = "engine")]

@@ -15,7 +15,7 @@
 //! removing the scratch directory (after the case) are dropped.
 
 use crate::driver::Direction;
-use crate::runner::{CaseResult, Report};
+use crate::events::{CaseResult, Report};
 use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -120,6 +120,41 @@ impl ReplyDecoder {
     }
 }
 
+/// One-shot parsing: a whole reply in one buffer, through the same decoder
+/// as a stream so that both agree on the grammar.
+impl Reply {
+    /// Parse exactly one reply, strictly.
+    pub fn parse(input: &[u8]) -> Result<Reply, ReplyError> {
+        Reply::parse_with(input, ReplyOptions::STRICT).map(|p| p.value)
+    }
+
+    /// Parse exactly one reply with the given options.
+    pub fn parse_with(input: &[u8], options: ReplyOptions) -> Result<Parsed<Reply>, ReplyError> {
+        let mut dec = ReplyDecoder::new(options);
+        dec.push(input);
+        let first = dec.next_reply()?.ok_or(ReplyError::Incomplete)?;
+        match dec.buffered() {
+            0 => Ok(first),
+            len => Err(ReplyError::TrailingData { len }),
+        }
+    }
+}
+
+/// Decode every reply in `input`: the replies decoded before the first error,
+/// and that error (`Incomplete` when the input stops inside a reply).
+pub fn decode_all(input: &[u8], options: ReplyOptions) -> (Vec<Parsed<Reply>>, Option<ReplyError>) {
+    let mut dec = ReplyDecoder::new(options);
+    dec.push(input);
+    let mut out = Vec::new();
+    loop {
+        match dec.next_reply() {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) => return (out, dec.finish().err()),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@
 //! | `command.rs` | [`Command`] (verb + [`Arg`]) and [`RawCommand`] for malformed bytes |
 //! | `request.rs` | [`Request`], every verb with its argument typed |
 //! | `reply_code.rs` | [`ReplyCode`], an open numeric type with class helpers |
-//! | `reply.rs` | [`Reply`], single and multi-line (RFC 959 §4.2), one-shot parsing |
-//! | `decoder.rs` | [`ReplyDecoder`], incremental decoding of a reply stream |
+//! | `reply.rs` | [`Reply`], single and multi-line (RFC 959 §4.2), and its line grammar |
+//! | `decoder.rs` | [`ReplyDecoder`], decoding a reply stream (and one-shot [`Reply::parse`]) |
 //! | `hostport.rs` | [`HostPort`] for PORT and [`PassiveReply`] for 227 |
 //! | `extaddr.rs` | [`ExtAddr`] for EPRT, [`ExtPassiveReply`] for 229, 522 protocol lists |
 //! | `features.rs` | [`Features`], the FEAT reply (RFC 2389) |
@@ -29,13 +29,13 @@ mod verb;
 
 pub use addr_error::AddrError;
 pub use command::{Arg, ArgError, Command, CommandError, RawCommand};
-pub use decoder::ReplyDecoder;
+pub use decoder::{ReplyDecoder, decode_all};
 pub use extaddr::{ExtAddr, ExtHost, ExtPassiveReply, NetProtocol, parse_522_protocols};
 pub use features::{FeatError, Feature, Features};
 pub use hostport::{HostPort, PassiveReply};
 pub use leniency::{Deviation, Deviations, Leniency, Parsed, RfcRef};
 pub use line::escape_bytes;
-pub use reply::{Reply, ReplyBuildError, ReplyError, ReplyLimits, ReplyOptions, decode_all};
+pub use reply::{Reply, ReplyBuildError, ReplyError, ReplyLimits, ReplyOptions};
 pub use reply_code::{ReplyClass, ReplyCode, ReplyFunction};
 pub use request::{EpsvArg, FormCode, ModeCode, Request, RequestError, StructureCode, TypeCode};
 pub use verb::{Arity, Verb};

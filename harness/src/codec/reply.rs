@@ -1,8 +1,9 @@
 //! Replies (RFC 959 §4.2): single-line `nnn text` and multi-line
 //! `nnn-first` … `nnn last`, whose inner lines may hold anything but the
-//! terminator.
+//! terminator. The value and its line grammar live here; turning a byte
+//! stream into replies (one-shot [`Reply::parse`] included) is `decoder.rs`,
+//! which depends on this file and not the other way round.
 
-use super::decoder::ReplyDecoder;
 use super::leniency::{Deviation, Deviations, Leniency, Parsed};
 use super::line::escape_bytes;
 use super::reply_code::ReplyCode;
@@ -185,22 +186,6 @@ impl Reply {
         out
     }
 
-    /// Parse exactly one reply, strictly.
-    pub fn parse(input: &[u8]) -> Result<Reply, ReplyError> {
-        Reply::parse_with(input, ReplyOptions::STRICT).map(|p| p.value)
-    }
-
-    /// Parse exactly one reply with the given options.
-    pub fn parse_with(input: &[u8], options: ReplyOptions) -> Result<Parsed<Reply>, ReplyError> {
-        let mut dec = ReplyDecoder::new(options);
-        dec.push(input);
-        let first = dec.next_reply()?.ok_or(ReplyError::Incomplete)?;
-        match dec.buffered() {
-            0 => Ok(first),
-            len => Err(ReplyError::TrailingData { len }),
-        }
-    }
-
     /// Append the encoded reply.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let digits = self.code.digits();
@@ -359,21 +344,6 @@ impl Assembler {
         let seen = std::mem::take(&mut self.seen);
         self.code = None;
         LineOutcome::Done(Parsed::new(Reply { code, lines }, seen))
-    }
-}
-
-/// Decode every reply in `input`: the replies decoded before the first error,
-/// and that error (`Incomplete` when the input stops inside a reply).
-pub fn decode_all(input: &[u8], options: ReplyOptions) -> (Vec<Parsed<Reply>>, Option<ReplyError>) {
-    let mut dec = ReplyDecoder::new(options);
-    dec.push(input);
-    let mut out = Vec::new();
-    loop {
-        match dec.next_reply() {
-            Ok(Some(r)) => out.push(r),
-            Ok(None) => return (out, dec.finish().err()),
-            Err(e) => return (out, Some(e)),
-        }
     }
 }
 

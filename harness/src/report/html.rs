@@ -5,7 +5,7 @@
 //! acceptable, received) and transcript.
 
 use super::Reporter;
-use crate::runner::{CaseResult, Report};
+use crate::events::{CaseResult, Report};
 use crate::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@
 //! snapshots stay readable.
 
 use super::Reporter;
-use crate::runner::{CaseResult, Event, Report};
+use crate::events::{CaseResult, Event, Report};
 use crate::verdict::Verdict;
 use std::io::{self, Write};
 
@@ -37,7 +37,7 @@ pub struct Human<W: Write> {
     out: W,
     total: usize,
     done: usize,
-    counts: crate::runner::Summary,
+    counts: crate::events::Summary,
     started: Option<std::time::Instant>,
     verbose: bool,
     rerun: String,

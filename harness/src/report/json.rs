@@ -4,7 +4,7 @@
 //! `docs/report.schema.json`, so it cannot drift from what is written.
 
 use super::Reporter;
-use crate::runner::Report;
+use crate::events::Report;
 use std::io::{self, Write};
 
 /// Writes the report as pretty JSON.
@@ -27,10 +27,7 @@ impl<W: Write> Reporter for Json<W> {
     }
 }
 
-/// Version of the report's shape, written as `"schema"`: bumped when a
-/// field is removed, renamed or changes meaning; adding a field does not
-/// bump it, so readers must ignore fields they do not know.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::events::SCHEMA_VERSION;
 
 /// The JSON Schema (draft 2020-12) of the report, pretty-printed.
 pub fn schema() -> String {

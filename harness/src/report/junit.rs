@@ -3,7 +3,7 @@
 //! `<skipped>`; a warning passes, with its findings in `system-out`.
 
 use super::Reporter;
-use crate::runner::{CaseResult, Report};
+use crate::events::{CaseResult, Report};
 use crate::verdict::Verdict;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::io::{self, Write};

@@ -2,7 +2,7 @@
 //! (`--report markdown=$GITHUB_STEP_SUMMARY`).
 
 use super::Reporter;
-use crate::runner::Report;
+use crate::events::Report;
 use crate::verdict::Verdict;
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -1,8 +1,8 @@
 //! Reporters consume runner [`Event`]s as they happen and the final
 //! [`Report`]. Formats: `human` (terminal), `json`, `junit` and `markdown`.
 //!
-//! [`Event`]: crate::runner::Event
-//! [`Report`]: crate::runner::Report
+//! [`Event`]: crate::events::Event
+//! [`Report`]: crate::events::Report
 
 pub mod html;
 mod human;
@@ -16,7 +16,7 @@ pub use json::Json;
 pub use junit::Junit;
 pub use markdown::Markdown;
 
-use crate::runner::{Event, Report};
+use crate::events::{Event, Report};
 use std::io;
 
 /// A consumer of runner events.

@@ -9,7 +9,7 @@ use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Transcrip
 use crate::fixtures;
 use crate::oracle::check_code;
 use crate::scenario::{
-    CodeSpec, DataMode, DataSource, DownloadCheck, Level, Mode, Pattern, Probe as ProbeAddr,
+    CodeSpec, DataMode, DataSource, DownloadCheck, Level, Mode, Pattern, BounceTarget as ProbeAddr,
     Scenario, Step, StepKind, substitute,
 };
 use crate::target::Target;
@@ -926,7 +926,7 @@ impl<'a> Exec<'a> {
                 }
             }
             StepKind::DataOpen => self.data_open(step).await,
-            StepKind::DataOpenProbe(p) => self.data_open_probe(step, *p).await,
+            StepKind::DataOpenBounce(p) => self.data_open_probe(step, *p).await,
             StepKind::DataAbandon => {
                 drop(self.take_data(step)?);
                 self.t.push(Direction::Note, "data: abandoned");

@@ -5,23 +5,22 @@
 //! | file | holds |
 //! |------|-------|
 //! | `plan.rs` | [`Case`] expansion, filters and pre-run verdicts |
-//! | `probe.rs` | [`Probe`]: FEAT, SYST, HELP and a write test before the cases |
+//! | `capabilities.rs` | the capabilities probe: FEAT, SYST, HELP and a write test before the cases |
 //! | `case.rs` | running one case, with the built-in oracles |
 //! | `cleanup.rs` | removing a case's scratch directory over the protocol |
 
+mod capabilities;
 mod case;
 mod cleanup;
 mod plan;
-mod probe;
 
 pub use plan::{Case, Filter, Selector, plan};
-pub use probe::Probe;
+pub use crate::events::{Capabilities, CaseResult, Event, RefOut, Report, Summary};
 
 use crate::driver::{Entry, Limits};
 use crate::scenario::Scenario;
 use crate::target::Target;
-use crate::verdict::{Finding, Verdict};
-use serde::{Deserialize, Serialize};
+use crate::verdict::Verdict;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
@@ -39,134 +38,6 @@ pub struct RunConfig {
     pub case_timeout: Duration,
     /// Which cases to run.
     pub filter: Filter,
-}
-
-/// A requirement as reported.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RefOut {
-    /// RFC number.
-    pub rfc: u16,
-    /// Section.
-    pub section: String,
-    /// MUST, SHOULD or MAY.
-    pub level: String,
-    /// Quoted text.
-    pub quote: String,
-}
-
-/// The result of one case.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CaseResult {
-    /// `scenario-id` or `scenario-id[mode]`.
-    pub id: String,
-    /// The scenario file.
-    pub scenario: String,
-    /// Title of the scenario.
-    pub title: String,
-    /// Data mode and family, e.g. `epsv-ipv6`, for data-bearing cases.
-    pub mode: Option<String>,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// What the scenario checks.
-    pub refs: Vec<RefOut>,
-    /// Catalogue rows the scenario covers.
-    pub covers: Vec<String>,
-    /// One line on why (empty for a clean pass).
-    pub message: String,
-    /// Every non-pass observation.
-    pub findings: Vec<Finding>,
-    /// Both directions of the control connection, data summarised.
-    pub transcript: Vec<Entry>,
-    /// Wall time.
-    pub duration_ms: u64,
-}
-
-/// Counts per verdict.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-pub struct Summary {
-    /// Passed.
-    pub pass: usize,
-    /// Failed a MUST.
-    pub fail: usize,
-    /// Deviated from a SHOULD.
-    pub warn: usize,
-    /// Optional feature missing.
-    pub unsupported: usize,
-    /// Not run.
-    pub skip: usize,
-    /// Harness-side trouble.
-    pub error: usize,
-}
-
-impl Summary {
-    /// Count one verdict.
-    pub fn add(&mut self, v: Verdict) {
-        *match v {
-            Verdict::Pass => &mut self.pass,
-            Verdict::Fail => &mut self.fail,
-            Verdict::Warn => &mut self.warn,
-            Verdict::Unsupported => &mut self.unsupported,
-            Verdict::Skip => &mut self.skip,
-            Verdict::Error => &mut self.error,
-        } += 1;
-    }
-
-    /// Count of one verdict.
-    pub fn get(&self, v: Verdict) -> usize {
-        match v {
-            Verdict::Pass => self.pass,
-            Verdict::Fail => self.fail,
-            Verdict::Warn => self.warn,
-            Verdict::Unsupported => self.unsupported,
-            Verdict::Skip => self.skip,
-            Verdict::Error => self.error,
-        }
-    }
-
-    /// All cases.
-    pub fn total(&self) -> usize {
-        Verdict::ALL.iter().map(|v| self.get(*v)).sum()
-    }
-}
-
-/// A whole run, ready to serialise (the JSON report is this value).
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Report {
-    /// JSON schema version; bumped on incompatible changes.
-    pub schema: u32,
-    /// ftpspec version.
-    pub ftpspec: String,
-    /// The target, password hidden.
-    pub target: String,
-    /// What the capability probe found.
-    pub probe: Probe,
-    /// Counts.
-    pub summary: Summary,
-    /// Wall time of the run.
-    pub duration_ms: u64,
-    /// Every case, in plan order.
-    pub cases: Vec<CaseResult>,
-}
-
-/// What happens during a run, in order, for reporters.
-#[derive(Clone, Debug)]
-pub enum Event {
-    /// The probe finished.
-    Probed(Probe),
-    /// Cases are about to run.
-    Started {
-        /// How many.
-        total: usize,
-    },
-    /// A case finished.
-    CaseFinished {
-        /// Its position in the plan.
-        index: usize,
-        /// Its result.
-        result: Box<CaseResult>,
-    },
 }
 
 /// Why a run could not happen at all.
@@ -223,7 +94,7 @@ pub async fn run(
 ) -> Result<Report, RunError> {
     let started = Instant::now();
     let run = run_id();
-    let probe = Probe::run(&config.target, &config.limits, &run).await?;
+    let probe = capabilities::probe(&config.target, &config.limits, &run).await?;
     on_event(&Event::Probed(probe.clone()));
     let cases = plan(&scenarios, &config.target, &probe, &config.filter);
     on_event(&Event::Started { total: cases.len() });
@@ -258,7 +129,7 @@ pub async fn run(
     }
     let cases: Vec<CaseResult> = results.into_iter().flatten().collect();
     Ok(Report {
-        schema: crate::report::json::SCHEMA_VERSION,
+        schema: crate::events::SCHEMA_VERSION,
         ftpspec: env!("CARGO_PKG_VERSION").to_owned(),
         target: config.target.name.clone(),
         probe,

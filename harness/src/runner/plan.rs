@@ -1,6 +1,6 @@
 //! Turning scenarios into cases.
 
-use super::probe::Probe;
+use crate::events::Capabilities;
 use crate::scenario::{Family, Mode, Need, Scenario};
 use crate::target::Target;
 use crate::verdict::Verdict;
@@ -76,7 +76,7 @@ pub struct Case {
     pub pre_verdict: Option<(Verdict, String)>,
 }
 
-fn pre_verdict(sc: &Scenario, target: &Target, probe: &Probe) -> Option<(Verdict, String)> {
+fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(Verdict, String)> {
     for need in &sc.needs {
         match need {
             Need::Write if !probe.writable => {
@@ -102,7 +102,7 @@ fn pre_verdict(sc: &Scenario, target: &Target, probe: &Probe) -> Option<(Verdict
 
 /// Expand and filter. Data-bearing scenarios run once per mode and family
 /// (PASV and PORT over IPv4 only); the others once, over the first family.
-pub fn plan(scenarios: &[Scenario], target: &Target, probe: &Probe, filter: &Filter) -> Vec<Case> {
+pub fn plan(scenarios: &[Scenario], target: &Target, probe: &Capabilities, filter: &Filter) -> Vec<Case> {
     let families = target.families();
     let mut out = Vec::new();
     for sc in scenarios {

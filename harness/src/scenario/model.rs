@@ -233,8 +233,8 @@ pub enum StepKind {
     /// Set up a data connection in the case's mode.
     DataOpen,
     /// Active modes only: send PORT/EPRT naming an address other than the
-    /// harness's own (see [`Probe`]); the reply is left for the next `expect`.
-    DataOpenProbe(Probe),
+    /// harness's own (see [`BounceTarget`]); the reply is left for the next `expect`.
+    DataOpenBounce(BounceTarget),
     /// Close the data connection without reading or writing.
     DataAbandon,
     /// The server must not open a data connection at all (active modes);
@@ -251,7 +251,7 @@ pub enum StepKind {
 
 /// A PORT/EPRT address the server should refuse (RFC 2577 §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Probe {
+pub enum BounceTarget {
     /// 127.0.0.2, where the harness listens to see whether the server connects.
     ThirdParty,
     /// The control connection's own address, port 1023.

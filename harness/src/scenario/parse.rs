@@ -314,8 +314,8 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                     .unwrap_or((rest, ""));
                 match (verb, arg) {
                     ("open", "") => StepKind::DataOpen,
-                    ("open", "third-party") => StepKind::DataOpenProbe(Probe::ThirdParty),
-                    ("open", "low-port") => StepKind::DataOpenProbe(Probe::LowPort),
+                    ("open", "third-party") => StepKind::DataOpenBounce(BounceTarget::ThirdParty),
+                    ("open", "low-port") => StepKind::DataOpenBounce(BounceTarget::LowPort),
                     ("none", "") => StepKind::DataNone,
                     ("abandon", "") => StepKind::DataAbandon,
                     ("refused", "") => StepKind::DataRefused,
@@ -389,11 +389,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let uses_data = sc
         .steps
         .iter()
-        .any(|s| matches!(s.kind, StepKind::DataOpen | StepKind::DataOpenProbe(_)));
+        .any(|s| matches!(s.kind, StepKind::DataOpen | StepKind::DataOpenBounce(_)));
     let probes = sc
         .steps
         .iter()
-        .any(|s| matches!(s.kind, StepKind::DataOpenProbe(_)));
+        .any(|s| matches!(s.kind, StepKind::DataOpenBounce(_)));
     if probes && sc.modes.iter().any(|m| !m.is_active()) {
         return Err(whole
             .err("`data open third-party|low-port` needs active modes only: `modes: port eprt`"));

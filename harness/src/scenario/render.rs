@@ -107,8 +107,8 @@ pub fn render(sc: &Scenario) -> String {
             StepKind::DataNone => writeln!(o, "data none"),
             StepKind::DataAbandon => writeln!(o, "data abandon"),
             StepKind::DataRefused => writeln!(o, "data refused"),
-            StepKind::DataOpenProbe(Probe::ThirdParty) => writeln!(o, "data open third-party"),
-            StepKind::DataOpenProbe(Probe::LowPort) => writeln!(o, "data open low-port"),
+            StepKind::DataOpenBounce(BounceTarget::ThirdParty) => writeln!(o, "data open third-party"),
+            StepKind::DataOpenBounce(BounceTarget::LowPort) => writeln!(o, "data open low-port"),
             StepKind::DataUpload(s) => writeln!(o, "data upload {}", source(s)),
             StepKind::DataDownload(c) => match c {
                 DownloadCheck::Any => writeln!(o, "data download"),

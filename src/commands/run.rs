@@ -4,7 +4,7 @@ use clap::Args;
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::embedded::Embedded;
 use ftpspec_harness::report::{Html, Human, Json, Junit, Markdown, Reporter, Style};
-use ftpspec_harness::runner::{self, Filter, Probe, RunConfig};
+use ftpspec_harness::runner::{self, Capabilities, Filter, RunConfig};
 use ftpspec_harness::scenario::{self, Scenario};
 use ftpspec_harness::target::Target;
 use std::io::{self, IsTerminal};
@@ -60,7 +60,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     color: Color,
     #[command(flatten)]
-    gate: crate::gate::GateArgs,
+    gate: super::gate::GateArgs,
     /// Show details and transcripts for every non-passing case, skips included.
     #[arg(long, short)]
     verbose: bool,
@@ -133,9 +133,9 @@ pub fn list(args: ListArgs) -> ExitCode {
         user: Some("user".into()),
         pass: String::new(),
     };
-    let probe = Probe {
+    let probe = Capabilities {
         writable: true,
-        ..Probe::default()
+        ..Capabilities::default()
     };
     let cases = runner::plan(&scenarios, &target, &probe, &filter);
     for c in &cases {
@@ -283,10 +283,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match crate::gate::apply(&args.gate, &report) {
-        crate::gate::Outcome::Pass => ExitCode::SUCCESS,
-        crate::gate::Outcome::Fail => ExitCode::FAILURE,
-        crate::gate::Outcome::Broken => ExitCode::from(USAGE),
+    match super::gate::apply(&args.gate, &report) {
+        super::gate::Outcome::Pass => ExitCode::SUCCESS,
+        super::gate::Outcome::Fail => ExitCode::FAILURE,
+        super::gate::Outcome::Broken => ExitCode::from(USAGE),
     }
 }
 

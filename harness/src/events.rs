@@ -1,0 +1,167 @@
+//! The interface between the runner and the reporters (as in nextest's
+//! `reporter/events.rs`): the [`Event`]s a run emits as it goes, and the
+//! values they carry, which together make the [`Report`] that `--report
+//! json` writes. The runner produces these and the reporters consume them;
+//! this module depends on neither.
+
+use crate::driver::Entry;
+use crate::verdict::{Finding, Verdict};
+use serde::{Deserialize, Serialize};
+
+/// Version of the report's shape, written as `"schema"`: bumped when a
+/// field is removed, renamed or changes meaning; adding a field does not
+/// bump it, so readers must ignore fields they do not know.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What the capabilities probe learned about the target before the cases ran.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Capabilities {
+    /// The greeting.
+    pub banner: String,
+    /// FEAT labels (upper case) with their parameters.
+    pub features: Vec<(String, String)>,
+    /// The SYST reply text.
+    pub system: Option<String>,
+    /// Whether HELP answered positively.
+    pub help: bool,
+    /// Whether the login may create directories.
+    pub writable: bool,
+}
+
+impl Capabilities {
+    /// Whether FEAT announced `name` (`REST STREAM` matches label and parameters).
+    pub fn has_feature(&self, name: &str) -> bool {
+        let (label, params) = name.split_once(' ').unwrap_or((name, ""));
+        self.features.iter().any(|(l, p)| {
+            l.eq_ignore_ascii_case(label) && (params.is_empty() || p.eq_ignore_ascii_case(params))
+        })
+    }
+}
+
+/// A requirement as reported.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RefOut {
+    /// RFC number.
+    pub rfc: u16,
+    /// Section.
+    pub section: String,
+    /// MUST, SHOULD or MAY.
+    pub level: String,
+    /// Quoted text.
+    pub quote: String,
+}
+
+/// The result of one case.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CaseResult {
+    /// `scenario-id` or `scenario-id[mode]`.
+    pub id: String,
+    /// The scenario file.
+    pub scenario: String,
+    /// Title of the scenario.
+    pub title: String,
+    /// Data mode and family, e.g. `epsv-ipv6`, for data-bearing cases.
+    pub mode: Option<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What the scenario checks.
+    pub refs: Vec<RefOut>,
+    /// Catalogue rows the scenario covers.
+    pub covers: Vec<String>,
+    /// One line on why (empty for a clean pass).
+    pub message: String,
+    /// Every non-pass observation.
+    pub findings: Vec<Finding>,
+    /// Both directions of the control connection, data summarised.
+    pub transcript: Vec<Entry>,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// Counts per verdict.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct Summary {
+    /// Passed.
+    pub pass: usize,
+    /// Failed a MUST.
+    pub fail: usize,
+    /// Deviated from a SHOULD.
+    pub warn: usize,
+    /// Optional feature missing.
+    pub unsupported: usize,
+    /// Not run.
+    pub skip: usize,
+    /// Harness-side trouble.
+    pub error: usize,
+}
+
+impl Summary {
+    /// Count one verdict.
+    pub fn add(&mut self, v: Verdict) {
+        *match v {
+            Verdict::Pass => &mut self.pass,
+            Verdict::Fail => &mut self.fail,
+            Verdict::Warn => &mut self.warn,
+            Verdict::Unsupported => &mut self.unsupported,
+            Verdict::Skip => &mut self.skip,
+            Verdict::Error => &mut self.error,
+        } += 1;
+    }
+
+    /// Count of one verdict.
+    pub fn get(&self, v: Verdict) -> usize {
+        match v {
+            Verdict::Pass => self.pass,
+            Verdict::Fail => self.fail,
+            Verdict::Warn => self.warn,
+            Verdict::Unsupported => self.unsupported,
+            Verdict::Skip => self.skip,
+            Verdict::Error => self.error,
+        }
+    }
+
+    /// All cases.
+    pub fn total(&self) -> usize {
+        Verdict::ALL.iter().map(|v| self.get(*v)).sum()
+    }
+}
+
+/// A whole run, ready to serialise (the JSON report is this value).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Report {
+    /// JSON schema version; bumped on incompatible changes.
+    pub schema: u32,
+    /// ftpspec version.
+    pub ftpspec: String,
+    /// The target, password hidden.
+    pub target: String,
+    /// What the capabilities probe found (the field keeps its schema-1 name).
+    pub probe: Capabilities,
+    /// Counts.
+    pub summary: Summary,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// Every case, in plan order.
+    pub cases: Vec<CaseResult>,
+}
+
+/// What happens during a run, in order, for reporters.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// The capabilities probe finished.
+    Probed(Capabilities),
+    /// Cases are about to run.
+    Started {
+        /// How many.
+        total: usize,
+    },
+    /// A case finished.
+    CaseFinished {
+        /// Its position in the plan.
+        index: usize,
+        /// Its result.
+        result: Box<CaseResult>,
+    },
+}
