@@ -15,7 +15,7 @@
 //! ratio recorded in FILE: a same-run ratio, so the machine's speed cancels.
 
 use ftpspec_harness::codec::{ExtPassiveReply, Leniency, Reply};
-use ftpspec_harness::driver::{Control, DataConn, Limits, Transcript};
+use ftpspec_harness::driver::{Control, Limits, Transcript};
 use ftpspec_harness::embedded::{self, Embedded};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -53,7 +53,8 @@ async fn ours(addr: SocketAddr) -> Result<usize, String> {
         .map_err(|e| e.to_string())?
         .value
         .port();
-    let data = DataConn::connect(c.peer().ip(), port, &limits, &mut t)
+    let data = c
+        .connect_passive(port, &mut t)
         .await
         .map_err(|e| e.to_string())?;
     c.send(format!("RETR {FILE}\r\n").as_bytes(), &mut t)

@@ -4,6 +4,7 @@
 
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::embedded::Embedded;
+use ftpspec_harness::oracle::Check;
 use ftpspec_harness::runner::{self, Filter, RunConfig};
 use ftpspec_harness::scenario::load_dir;
 use ftpspec_harness::verdict::Verdict;
@@ -81,7 +82,7 @@ async fn suite_against_embedded_libunftp() {
         missing
             .findings
             .iter()
-            .any(|f| f.check == "reply-code" && f.received == "550")
+            .any(|f| f.check == Check::ReplyCode && f.received == "550")
     );
     // Scratch directories were removed over the protocol.
     let left: Vec<_> = std::fs::read_dir(server.root())

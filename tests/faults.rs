@@ -6,6 +6,7 @@
 mod support;
 
 use ftpspec_harness::driver::Limits;
+use ftpspec_harness::oracle::Check;
 use ftpspec_harness::runner::{self, CaseResult, Filter, Report, RunConfig};
 use ftpspec_harness::scenario::load_dir;
 use ftpspec_harness::target::Target;
@@ -57,7 +58,7 @@ fn case<'a>(r: &'a Report, id: &str) -> &'a CaseResult {
     })
 }
 
-fn has_finding(c: &CaseResult, check: &str, verdict: Verdict) -> bool {
+fn has_finding(c: &CaseResult, check: Check, verdict: Verdict) -> bool {
     c.findings
         .iter()
         .any(|f| f.check == check && f.verdict == verdict)
@@ -101,7 +102,7 @@ async fn wrong_pasv_code_fails() {
         Verdict::Fail,
     )
     .await;
-    assert!(has_finding(&c, "data-setup", Verdict::Fail), "{c:#?}");
+    assert!(has_finding(&c, Check::DataSetup, Verdict::Fail), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,7 +113,14 @@ async fn malformed_229_fails() {
         Verdict::Fail,
     )
     .await;
-    assert!(has_finding(&c, "data-setup", Verdict::Fail), "{c:#?}");
+    // Judged by the passive-reply check, which quotes RFC 2428 §3.
+    assert!(has_finding(&c, Check::PassiveReply, Verdict::Fail), "{c:#?}");
+    assert!(
+        c.findings
+            .iter()
+            .any(|f| f.rfc.as_deref() == Some("RFC 2428 §3 MUST")),
+        "{c:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +141,7 @@ async fn missing_150_fails() {
     )
     .await;
     assert!(
-        has_finding(&c, "reply-code", Verdict::Fail),
+        has_finding(&c, Check::ReplyCode, Verdict::Fail),
         "226 as the first reply to LIST is outside §5.4: {c:#?}"
     );
 }
@@ -141,7 +149,7 @@ async fn missing_150_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicated_reply_fails() {
     let c = flips(Fault::DuplicatedReply, "basic.noop", Verdict::Fail).await;
-    assert!(has_finding(&c, "one-reply", Verdict::Fail), "{c:#?}");
+    assert!(has_finding(&c, Check::OneReply, Verdict::Fail), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,7 +160,7 @@ async fn corrupted_data_fails() {
         Verdict::Fail,
     )
     .await;
-    assert!(has_finding(&c, "data", Verdict::Fail), "{c:#?}");
+    assert!(has_finding(&c, Check::Data, Verdict::Fail), "{c:#?}");
     assert!(
         c.message.contains("first difference at offset 32768"),
         "{}",
@@ -168,7 +176,10 @@ async fn foreign_pasv_address_is_reported_and_never_followed() {
         Verdict::Warn,
     )
     .await;
-    assert!(has_finding(&c, "pasv-address", Verdict::Warn), "{c:#?}");
+    assert!(
+        has_finding(&c, Check::PassiveReply, Verdict::Warn),
+        "{c:#?}"
+    );
     let connects: Vec<&str> = c
         .transcript
         .iter()
@@ -213,13 +224,13 @@ async fn code_outside_the_table_is_reported() {
     // 226 to MKD: of a class §5.4 allows for MKD (2yz), so a warning from
     // the code oracle, plus the SHOULD step expecting the quoted 257.
     let c = flips(Fault::WrongCodeForCommand, "dirs.mkd-rmd", Verdict::Warn).await;
-    assert!(has_finding(&c, "reply-code", Verdict::Warn), "{c:#?}");
+    assert!(has_finding(&c, Check::ReplyCode, Verdict::Warn), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_close_after_quit_fails() {
     let c = flips(Fault::NoCloseAfterQuit, "basic.quit", Verdict::Fail).await;
-    assert!(has_finding(&c, "close", Verdict::Fail), "{c:#?}");
+    assert!(has_finding(&c, Check::Close, Verdict::Fail), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,8 +267,8 @@ async fn type_i_byte_exactness_is_built_in() {
     let f = c
         .findings
         .iter()
-        .find(|f| f.check == "data")
-        .expect("a data finding");
+        .find(|f| f.check == Check::ImageBytes)
+        .expect("an image-bytes finding");
     assert_eq!(f.rfc.as_deref(), Some("RFC 959 §3.1.1.3 MUST"));
     assert!(f.received.contains("first difference at offset"), "{f:?}");
 }
@@ -301,7 +312,7 @@ async fn third_party_port_is_observed_on_127_0_0_2() {
         assert!(
             c.findings
                 .iter()
-                .any(|f| f.check == "data" && f.received.contains("opened a data connection")),
+                .any(|f| f.check == Check::Data && f.received.contains("opened a data connection")),
             "{c:#?}"
         );
     }
@@ -335,7 +346,7 @@ async fn a_reply_lost_after_abor_fails_at_once() {
     // is answered first: a missing reply is seen, not a timeout guessed at.
     let id = "rfc959.abor-retr[pasv-ipv4]";
     let c = flips(Fault::SilentAbor, id, Verdict::Fail).await;
-    assert!(has_finding(&c, "one-reply", Verdict::Fail), "{c:#?}");
+    assert!(has_finding(&c, Check::OneReply, Verdict::Fail), "{c:#?}");
     assert!(c.message.contains("a reply is missing"), "{c:#?}");
     assert!(c.duration_ms < 4_000, "took {} ms: {c:#?}", c.duration_ms);
     // Against the conformant server the probe is never sent.
@@ -380,5 +391,5 @@ async fn no_scenario_passes_against_a_server_that_ignores_commands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unindented_feat_lines_fail() {
     let c = flips(Fault::UnindentedFeat, "basic.feat", Verdict::Fail).await;
-    assert!(has_finding(&c, "feat-format", Verdict::Fail), "{c:#?}");
+    assert!(has_finding(&c, Check::FeatFormat, Verdict::Fail), "{c:#?}");
 }

@@ -43,7 +43,7 @@ fn case(id: &str, verdict: Verdict, message: &str, findings: Vec<Finding>) -> Ca
 fn finding(verdict: Verdict, check: &'static str, received: &str) -> Finding {
     Finding {
         verdict,
-        check: check.into(),
+        check: check.parse().unwrap(),
         rfc: Some("RFC 959 §5.4 MUST".into()),
         required: "\"Each command is listed with its possible replies\"".into(),
         acceptable: "110, 226, 250, 425, 426, 451".into(),

@@ -3,6 +3,7 @@
 //! (unsupported), the case could not run (skip), or the harness had trouble
 //! (error).
 
+use crate::oracle::Check;
 use crate::scenario::Level;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -102,8 +103,8 @@ impl fmt::Display for Verdict {
 pub struct Finding {
     /// What it means for the case.
     pub verdict: Verdict,
-    /// Which check: `expect`, `reply-code`, `reply-syntax`, `one-reply`, `pasv-address`, `data`, `close`, `harness`.
-    pub check: String,
+    /// Which check produced it.
+    pub check: Check,
     /// The requirement, e.g. `RFC 959 §5.4 MUST`.
     pub rfc: Option<String>,
     /// The requirement's text.

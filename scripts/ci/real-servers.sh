@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run a command next to four real FTP servers, inside a private network namespace.
+# Run a command next to real FTP servers, inside a private network namespace.
 #
 #   scripts/ci/real-servers.sh <command...>
 #
@@ -8,23 +8,52 @@
 #   scripts/ci/real-servers.sh cargo test --offline --test real_servers -- --nocapture
 #   FTPSPEC_UPDATE_EXPECTATIONS=1 scripts/ci/real-servers.sh cargo test --offline --test real_servers -- --nocapture
 #
-# 1. Outside: makes sure ip/ss (iproute2), unshare/runuser (util-linux) and
-#    python3-venv are there (apt-get), then installs vsftpd and pyftpdlib with
-#    scripts/servers/*.sh install (idempotent; cached in $FTPSPEC_CACHE).
+# 1. Outside: makes sure ip/ss (iproute2), unshare/runuser (util-linux),
+#    python3-venv, openssl, and for the servers that need them gcc, make,
+#    libgnutls28-dev (LightFTP) and nodejs/npm (ftp-srv) are there (apt-get),
+#    installs the servers with scripts/servers/<server>.sh install
+#    (idempotent; cached in $FTPSPEC_CACHE) and makes the TLS certificates
+#    (lib.sh's ensure_certs, in $FTPSPEC_CERT_DIR, default $FTPSPEC_CACHE/certs).
 # 2. Re-executes itself under `unshare -n` (a fresh network namespace whose only
 #    interface is lo, brought up here), so PORT/EPRT can never reach anything
 #    but loopback. Needs root.
-# 3. Starts, each with a throwaway root:
-#      vsftpd          127.0.0.1:2121  passive 3100-3149
-#      vsftpd-ipv6     [::1]:2122      passive 3200-3249
-#      pyftpdlib       127.0.0.1:2221  passive 3300-3349
-#      pyftpdlib-ipv6  [::1]:2222      passive 3400-3449
-#    and writes a targets file of `name<TAB>url` lines (login ftpspec/ftpspec,
-#    e.g. `vsftpd<TAB>ftp://ftpspec:ftpspec@127.0.0.1:2121/`), exported as
-#    FTPSPEC_TARGETS.
+# 3. Starts, all at once, each with a throwaway root (the LIST below):
+#      plain                                    passive
+#      vsftpd             127.0.0.1:2121        3100-3149
+#      vsftpd-ipv6        [::1]:2122            3200-3249
+#      pyftpdlib          127.0.0.1:2221        3300-3349
+#      pyftpdlib-ipv6     [::1]:2222            3400-3449
+#      inetutils          127.0.0.1:2521        kernel's ephemeral ports (no option)
+#      inetutils-ipv6     [::1]:2522            kernel's ephemeral ports
+#      ftpsrv             127.0.0.1:2321        3500-3549
+#      ftpsrv-ipv6        [::1]:2322            3550-3599
+#      lightftp           127.0.0.1:2421        3600-3649   (LightFTP is IPv4 only)
+#      TLS (explicit = AUTH TLS; implicit = TLS from the first byte)
+#      vsftpd-tls                 127.0.0.1:2131  3650-3699
+#      vsftpd-tls-ipv6            [::1]:2132      3700-3749
+#      vsftpd-tls-implicit        127.0.0.1:2133  3750-3799
+#      vsftpd-tls-implicit-ipv6   [::1]:2134      3800-3849
+#      pyftpdlib-tls              127.0.0.1:2231  3850-3899   (no implicit TLS)
+#      pyftpdlib-tls-ipv6         [::1]:2232      3900-3949
+#      ftpsrv-tls                 127.0.0.1:2331  3950-3999
+#      ftpsrv-tls-ipv6            [::1]:2332      4000-4049
+#      ftpsrv-tls-implicit        127.0.0.1:2333  4050-4099
+#      ftpsrv-tls-implicit-ipv6   [::1]:2334      4100-4149
+#      lightftp-tls               127.0.0.1:2431  4150-4199   (no implicit TLS)
+#    (inetutils ftpd has no TLS at all.) The plain servers go to a targets file
+#    of `name<TAB>url` lines (login ftpspec/ftpspec, e.g.
+#    `vsftpd<TAB>ftp://ftpspec:ftpspec@127.0.0.1:2121/`), exported as
+#    FTPSPEC_TARGETS; the TLS ones to a second file of the same shape, exported
+#    as FTPSPEC_TLS_TARGETS, with `ftpes://...` URLs for explicit and
+#    `ftps://...` for implicit TLS; FTPSPEC_TLS_CA is the CA certificate
+#    (ca.pem) that signed the servers' certificate (for localhost, 127.0.0.1, ::1).
 # 4. Runs the command there (bounded by FTPSPEC_CI_TIMEOUT seconds, default
 #    1800), stops the servers and exits with the command's status (124 on timeout).
 #
+# FTPSPEC_SERVERS="vsftpd lightftp-tls ..." starts only the targets whose
+# server (vsftpd, pyftpdlib, inetutils, ftpsrv, lightftp) or whose target name
+# is in the list (default: all), e.g. FTPSPEC_SERVERS=lightftp for both
+# lightftp and lightftp-tls; only what they need is installed.
 # FTPSPEC_KEEP_WORK=1 keeps the work directory (server logs) for inspection;
 # FTPSPEC_SERVERS_DIR=<dir> uses another copy of scripts/servers.
 set -euo pipefail
@@ -35,12 +64,61 @@ SERVERS="${FTPSPEC_SERVERS_DIR:-$REPO/scripts/servers}"   # override to try patc
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 export FTPSPEC_CACHE="${FTPSPEC_CACHE:-$HOME/.cache/ftpspec}"
 CMD_TIMEOUT="${FTPSPEC_CI_TIMEOUT:-1800}"
+ALL_SERVERS="vsftpd pyftpdlib inetutils ftpsrv lightftp"
+SELECTED="${FTPSPEC_SERVERS:-$ALL_SERVERS}"
+
+# name                      server     family tls      port pasv-min ("-": no range)
+LIST='
+vsftpd                      vsftpd     ipv4   -        2121 3100
+vsftpd-ipv6                 vsftpd     ipv6   -        2122 3200
+pyftpdlib                   pyftpdlib  ipv4   -        2221 3300
+pyftpdlib-ipv6              pyftpdlib  ipv6   -        2222 3400
+inetutils                   inetutils  ipv4   -        2521 -
+inetutils-ipv6              inetutils  ipv6   -        2522 -
+ftpsrv                      ftpsrv     ipv4   -        2321 3500
+ftpsrv-ipv6                 ftpsrv     ipv6   -        2322 3550
+lightftp                    lightftp   ipv4   -        2421 3600
+vsftpd-tls                  vsftpd     ipv4   explicit 2131 3650
+vsftpd-tls-ipv6             vsftpd     ipv6   explicit 2132 3700
+vsftpd-tls-implicit         vsftpd     ipv4   implicit 2133 3750
+vsftpd-tls-implicit-ipv6    vsftpd     ipv6   implicit 2134 3800
+pyftpdlib-tls               pyftpdlib  ipv4   explicit 2231 3850
+pyftpdlib-tls-ipv6          pyftpdlib  ipv6   explicit 2232 3900
+ftpsrv-tls                  ftpsrv     ipv4   explicit 2331 3950
+ftpsrv-tls-ipv6             ftpsrv     ipv6   explicit 2332 4000
+ftpsrv-tls-implicit         ftpsrv     ipv4   implicit 2333 4050
+ftpsrv-tls-implicit-ipv6    ftpsrv     ipv6   implicit 2334 4100
+lightftp-tls                lightftp   ipv4   explicit 2431 4150
+'
+
+selected() { # name server -- true if FTPSPEC_SERVERS selects this target
+    case " $SELECTED " in *" $1 "*|*" $2 "*) return 0 ;; esac
+    return 1
+}
+
+selected_servers() { # the servers with at least one selected target
+    local name server rest out=" "
+    while read -r name server rest; do
+        [ -n "$name" ] || continue
+        selected "$name" "$server" && case "$out" in *" $server "*) ;; *) out+="$server " ;; esac
+    done <<<"$LIST"
+    echo "$out"
+}
 
 die() { echo "real-servers.sh: $*" >&2; exit 2; }
 log() { echo "real-servers.sh: $*" >&2; }
 
 [ $# -gt 0 ] || die "usage: $0 <command...>   (e.g. cargo test --offline --test real_servers)"
 [ "$(id -u)" = 0 ] || die "must run as root (vsftpd setup, unshare -n)"
+for s in $SELECTED; do
+    grep -qE "^$s |^[^ ]+ +$s " <<<"$LIST" || die "FTPSPEC_SERVERS: unknown server or target: $s"
+done
+SERVERS_USED="$(selected_servers)"
+uses() { case "$SERVERS_USED" in *" $1 "*) return 0 ;; esac; return 1; }
+# lib.sh: ensure_certs and CERT_DIR (it expects die and WAIT_SECS).
+WAIT_SECS="${FTPSPEC_WAIT_SECS:-10}"
+# shellcheck source=../servers/lib.sh
+. "$SERVERS/lib.sh"
 
 apt_updated=0
 apt_install() { # packages...
@@ -71,6 +149,15 @@ ensure_tools() {
     # vsftpd.sh needs useradd/usermod/chpasswd (passwd) and dpkg-deb (dpkg);
     # both are on every Debian, so just check.
     command -v useradd >/dev/null && command -v chpasswd >/dev/null || pkgs+=(passwd)
+    command -v openssl >/dev/null || pkgs+=(openssl)
+    if uses lightftp && [ ! -x "$FTPSPEC_CACHE/lightftp/d28c5e0/fftp" ]; then
+        command -v gcc >/dev/null || pkgs+=(gcc libc6-dev)
+        command -v make >/dev/null || pkgs+=(make)
+        [ -f /usr/include/gnutls/gnutls.h ] || pkgs+=(libgnutls28-dev)
+    fi
+    if uses ftpsrv && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+        pkgs+=(nodejs npm)
+    fi
     if [ ${#pkgs[@]} -gt 0 ]; then
         log "installing ${pkgs[*]}"
         apt_install "${pkgs[@]}"
@@ -80,12 +167,23 @@ ensure_tools() {
 if [ "${FTPSPEC_REAL_SERVERS_NETNS:-}" != 1 ]; then
     # ---- outside: tools, server installs, then into a private namespace ----
     ensure_tools
-    if [ -n "${CI:-}" ] && [ ! -x "$FTPSPEC_CACHE/vsftpd/rootfs/usr/sbin/vsftpd" ]; then
+    if [ -n "${CI:-}" ] && [ "$apt_updated" = 0 ] \
+        && { { uses vsftpd && [ ! -x "$FTPSPEC_CACHE/vsftpd/rootfs/usr/sbin/vsftpd" ]; } \
+            || { uses inetutils && [ ! -x "$FTPSPEC_CACHE/inetutils/rootfs/usr/sbin/ftpd" ]; }; }; then
         apt-get update -qq && apt_updated=1
     fi
-    # vsftpd.sh itself retries `apt-get download` once after `apt-get update`.
-    "$SERVERS/vsftpd.sh" install >/dev/null 2>&1 || "$SERVERS/vsftpd.sh" install
-    "$SERVERS/pyftpdlib.sh" install
+    # vsftpd.sh and inetutils.sh themselves retry `apt-get download` once after
+    # `apt-get update`.
+    if uses vsftpd; then
+        "$SERVERS/vsftpd.sh" install >/dev/null 2>&1 || "$SERVERS/vsftpd.sh" install
+    fi
+    if uses inetutils; then
+        "$SERVERS/inetutils.sh" install >/dev/null 2>&1 || "$SERVERS/inetutils.sh" install
+    fi
+    uses pyftpdlib && "$SERVERS/pyftpdlib.sh" install
+    uses ftpsrv && "$SERVERS/ftpsrv.sh" install
+    uses lightftp && "$SERVERS/lightftp.sh" install
+    ensure_certs "$CERT_DIR"
     FTPSPEC_REAL_SERVERS_NETNS=1 exec unshare -n "$SELF" "$@"
     die "unshare -n failed"
 fi
@@ -125,22 +223,48 @@ trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
 
 targets="$work/targets.tsv"
+tls_targets="$work/tls-targets.tsv"
 : >"$targets"
-# name  script  family  port  pasv-min
-while read -r name script family port pmin; do
+: >"$tls_targets"
+ensure_certs "$CERT_DIR"   # made outside already; this only checks them
+# Start every selected server at once (each start waits until its server
+# listens, up to FTPSPEC_WAIT_SECS), then check them in LIST order.
+names=() pids=()
+while read -r name server family tls port pmin; do
+    [ -n "$name" ] && selected "$name" "$server" || continue
     dir="$work/$name"
-    FTPSPEC_PASV_MIN="$pmin" FTPSPEC_PASV_MAX="$((pmin + 49))" \
-        "$SERVERS/$script.sh" start "$dir" "$port" "$family" >/dev/null
-    started+=("$script:$dir")
+    mkdir -p "$dir"
+    started+=("$server:$dir")
+    [ "$tls" = - ] && tls=
+    if [ "$pmin" = - ]; then pmax=-; else pmax=$((pmin + 49)); fi
+    (
+        [ "$pmin" = - ] || export FTPSPEC_PASV_MIN="$pmin" FTPSPEC_PASV_MAX="$pmax"
+        FTPSPEC_TLS="$tls" exec "$SERVERS/$server.sh" start "$dir" "$port" "$family"
+    ) >/dev/null 2>"$work/$name.start.log" &
+    names+=("$name") pids+=("$!")
+done <<<"$LIST"
+failed=()
+for k in "${!pids[@]}"; do
+    wait "${pids[$k]}" || failed+=("${names[$k]}")
+done
+for name in "${failed[@]}"; do
+    log "$name did not start:"
+    cat "$work/$name.start.log" >&2
+done
+[ ${#failed[@]} = 0 ] || die "servers did not start: ${failed[*]}"
+while read -r name server family tls port pmin; do
+    [ -n "$name" ] && selected "$name" "$server" || continue
     host=127.0.0.1; [ "$family" = ipv6 ] && host='[::1]'
-    printf '%s\tftp://ftpspec:ftpspec@%s:%s/\n' "$name" "$host" "$port" >>"$targets"
-done <<'LIST'
-vsftpd          vsftpd    ipv4 2121 3100
-vsftpd-ipv6     vsftpd    ipv6 2122 3200
-pyftpdlib       pyftpdlib ipv4 2221 3300
-pyftpdlib-ipv6  pyftpdlib ipv6 2222 3400
-LIST
+    case "$tls" in
+        -) printf '%s\tftp://ftpspec:ftpspec@%s:%s/\n' "$name" "$host" "$port" >>"$targets" ;;
+        explicit) printf '%s\tftpes://ftpspec:ftpspec@%s:%s/\n' "$name" "$host" "$port" >>"$tls_targets" ;;
+        implicit) printf '%s\tftps://ftpspec:ftpspec@%s:%s/\n' "$name" "$host" "$port" >>"$tls_targets" ;;
+    esac
+done <<<"$LIST"
+log "started: $(cut -f1 "$targets" "$tls_targets" | tr '\n' ' ')"
 export FTPSPEC_TARGETS="$targets"
+export FTPSPEC_TLS_TARGETS="$tls_targets"
+export FTPSPEC_TLS_CA="$CERT_DIR/ca.pem"
 
 rc=0
 timeout -k 10 "$CMD_TIMEOUT" "$@" &

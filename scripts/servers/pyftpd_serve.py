@@ -3,9 +3,12 @@
 
 usage: pyftpd_serve.py --root DIR --anon-root DIR --port N [--host 127.0.0.1|::1]
                        [--pasv-min N --pasv-max N] [--user ftpspec --password ftpspec]
+                       [--tls explicit --certfile PEM --keyfile PEM]
 
 User <user>/<password> gets full permissions ("elradfmwMT") on --root;
 anonymous gets read-only ("elr") on --anon-root.
+--tls explicit uses pyftpdlib's TLS_FTPHandler (needs pyOpenSSL): AUTH TLS,
+PBSZ, PROT; TLS is offered, not required, on control and data connections.
 """
 import argparse
 import logging
@@ -29,7 +32,12 @@ def main() -> int:
     ap.add_argument("--user", default="ftpspec")
     ap.add_argument("--password", default="ftpspec")
     ap.add_argument("--max-cons", type=int, default=64)
+    ap.add_argument("--tls", choices=("explicit",))
+    ap.add_argument("--certfile")
+    ap.add_argument("--keyfile")
     args = ap.parse_args()
+    if args.tls and not args.certfile:
+        ap.error("--tls needs --certfile (and --keyfile unless the key is in it)")
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
@@ -48,8 +56,20 @@ def main() -> int:
                 self.cmd_channel._dtp_connector = None
             return super().handle_connect()
 
-    class Handler(FTPHandler):
+    base = FTPHandler
+    if args.tls:
+        from pyftpdlib.handlers import TLS_FTPHandler  # ImportError without pyOpenSSL
+
+        base = TLS_FTPHandler
+
+    class Handler(base):
         active_dtp = FixedActiveDTP
+
+    if args.tls:
+        Handler.certfile = args.certfile
+        Handler.keyfile = args.keyfile or args.certfile
+        Handler.tls_control_required = False
+        Handler.tls_data_required = False
 
     Handler.authorizer = authorizer
     # Never let a client point the server's data connection at a non-local

@@ -6,16 +6,20 @@
 #   pyftpdlib.sh stop <dir>
 #
 # pyftpdlib comes from PyPI into a venv at $FTPSPEC_CACHE/venv (override the
-# version with FTPSPEC_PYFTPDLIB_VERSION, the interpreter with FTPSPEC_PYTHON).
+# version with FTPSPEC_PYFTPDLIB_VERSION, the interpreter with FTPSPEC_PYTHON),
+# with pyOpenSSL (FTPSPEC_PYOPENSSL_VERSION) for its TLS_FTPHandler.
 # Logins: ftpspec/ftpspec (perm elradfmwMT on <dir>/root), anonymous
 # (read-only, <dir>/anon). Passive ports: FTPSPEC_PASV_MIN..FTPSPEC_PASV_MAX
 # (default port+1000..port+1019).
+# TLS: FTPSPEC_TLS=explicit (AUTH TLS; clear sessions still allowed). pyftpdlib
+# has no implicit TLS. Certificates: lib.sh's ensure_certs in $FTPSPEC_CERT_DIR.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="${FTPSPEC_CACHE:-$HOME/.cache/ftpspec}/venv"
 PY="$VENV/bin/python"
 VERSION="${FTPSPEC_PYFTPDLIB_VERSION:-2.2.0}"
+PYOPENSSL_VERSION="${FTPSPEC_PYOPENSSL_VERSION:-25.3.0}"
 WAIT_SECS="${FTPSPEC_WAIT_SECS:-10}"
 
 die() { echo "pyftpdlib.sh: $*" >&2; exit 1; }
@@ -23,15 +27,19 @@ die() { echo "pyftpdlib.sh: $*" >&2; exit 1; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 installed() {
-    [ -x "$PY" ] && "$PY" -c 'import sys, pyftpdlib; sys.exit(pyftpdlib.__ver__ != sys.argv[1])' "$VERSION" 2>/dev/null
+    [ -x "$PY" ] && "$PY" -c '
+import sys, pyftpdlib, OpenSSL
+sys.exit(pyftpdlib.__ver__ != sys.argv[1] or OpenSSL.__version__ != sys.argv[2])
+' "$VERSION" "$PYOPENSSL_VERSION" 2>/dev/null
 }
 
 cmd_install() {
     installed && return 0
     local base="${FTPSPEC_PYTHON:-python3}"
     [ -x "$PY" ] || "$base" -m venv "$VENV"
-    "$PY" -m pip install --quiet --disable-pip-version-check "pyftpdlib==$VERSION"
-    installed || die "pyftpdlib $VERSION not importable from $VENV"
+    "$PY" -m pip install --quiet --disable-pip-version-check "pyftpdlib==$VERSION" \
+        "pyopenssl==$PYOPENSSL_VERSION"
+    installed || die "pyftpdlib $VERSION / pyOpenSSL $PYOPENSSL_VERSION not importable from $VENV"
 }
 
 cmd_start() {
@@ -42,7 +50,13 @@ cmd_start() {
         ipv6) addr=::1 ;;
         *) die "family must be ipv4 or ipv6, got: $family" ;;
     esac
+    tls_mode explicit
     installed || cmd_install
+    local tls_args=()
+    if [ -n "${FTPSPEC_TLS:-}" ]; then
+        ensure_certs "$CERT_DIR"
+        tls_args=(--tls "$FTPSPEC_TLS" --certfile "$CERT_DIR/server.pem" --keyfile "$CERT_DIR/server.key")
+    fi
     if [ -z "$dir" ]; then dir="$(mktemp -d /tmp/ftpspec-pyftpdlib.XXXXXX)"; fi
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
@@ -56,7 +70,7 @@ cmd_start() {
     local pmin="${FTPSPEC_PASV_MIN:-$((port + 1000))}" pmax="${FTPSPEC_PASV_MAX:-$((port + 1019))}"
     : >"$dir/pyftpdlib.log"
     setsid "$PY" "$HERE/pyftpd_serve.py" --root "$dir/root" --anon-root "$dir/anon" \
-        --host "$addr" --port "$port" --pasv-min "$pmin" --pasv-max "$pmax" \
+        --host "$addr" --port "$port" --pasv-min "$pmin" --pasv-max "$pmax" "${tls_args[@]}" \
         </dev/null >>"$dir/pyftpdlib.log" 2>&1 &
     local pid=$!
     echo "$pid" >"$dir/pyftpdlib.pid"

@@ -2,7 +2,7 @@
 # Install and run vsftpd on loopback for ftpspec tests.
 #
 #   vsftpd.sh install
-#   vsftpd.sh start <dir> <port> [ipv4|ipv6]   # prints nothing on success; dir may be "" -> mktemp
+#   vsftpd.sh start <dir> <port> [ipv4|ipv6]   # dir may be "" -> mktemp; prints dir
 #   vsftpd.sh stop <dir>
 #
 # The Debian package is never apt-get installed (it conflicts with other FTP
@@ -13,14 +13,14 @@
 # Logins: local user ftpspec/ftpspec (created if missing, lands in <dir>/root,
 # write enabled) and anonymous (read-only, <dir>/anon).
 # Passive ports: FTPSPEC_PASV_MIN..FTPSPEC_PASV_MAX (default port+1000..port+1019).
+# TLS: FTPSPEC_TLS=explicit (AUTH TLS on <port>, plain sessions still allowed)
+# or implicit (TLS from the first byte); certificates from lib.sh's
+# ensure_certs in $FTPSPEC_CERT_DIR (default $FTPSPEC_CACHE/certs).
 set -euo pipefail
 
 CACHE="${FTPSPEC_CACHE:-$HOME/.cache/ftpspec}/vsftpd"
 ROOTFS="$CACHE/rootfs"
 BIN="$ROOTFS/usr/sbin/vsftpd"
-FTP_USER="${FTPSPEC_USER:-ftpspec}"
-FTP_PASS="${FTPSPEC_PASS:-ftpspec}"
-ANON_USER="ftpspec-anon"   # uid that anonymous sessions run as (vsftpd's ftp_username)
 PAM_SERVICE="ftpspec-vsftpd"
 WAIT_SECS="${FTPSPEC_WAIT_SECS:-10}"
 
@@ -28,27 +28,8 @@ die() { echo "vsftpd.sh: $*" >&2; exit 1; }
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ensure_one_user() { # name home
-    if ! getent passwd "$1" >/dev/null; then
-        useradd --system --no-create-home --home-dir "$2" --shell /usr/sbin/nologin "$1"
-    fi
-    # vsftpd chdir()s to the account's home *before* applying local_root /
-    # anon_root and fails with "500 OOPS: cannot change directory" if it does
-    # not exist: so the home must be a real directory (not /nonexistent).
-    local home
-    home="$(getent passwd "$1" | cut -d: -f6)"
-    if [ ! -d "$home" ] && [ "$home" != "$2" ]; then
-        usermod --home "$2" "$1"
-        home="$2"
-    fi
-    mkdir -p "$home"
-}
-
 ensure_user() {
-    ensure_one_user "$FTP_USER" "/var/lib/$FTP_USER"
-    ensure_one_user "$ANON_USER" "/var/lib/$ANON_USER"
-    # (Re)set the password every time: cheap and keeps things idempotent.
-    echo "$FTP_USER:$FTP_PASS" | chpasswd
+    ensure_users   # lib.sh: ftpspec/ftpspec and ftpspec-anon, shared with inetutils.sh
     # Our own PAM service: plain pam_unix via common-*, no ftpusers/shells checks.
     if [ ! -f "/etc/pam.d/$PAM_SERVICE" ]; then
         cat >"/etc/pam.d/$PAM_SERVICE" <<'EOF'
@@ -89,10 +70,8 @@ libpath() {
 cmd_start() {
     local dir="${1:-}" port="${2:-}" family="${3:-ipv4}"
     [ -n "$port" ] || die "usage: start <dir> <port> [ipv4|ipv6]"
-    [ -x "$BIN" ] && [ -f "/etc/pam.d/$PAM_SERVICE" ] \
-        && [ -d "$(getent passwd "$FTP_USER" | cut -d: -f6)" ] \
-        && [ -d "$(getent passwd "$ANON_USER" | cut -d: -f6)" ] \
-        || cmd_install
+    tls_mode explicit implicit
+    [ -x "$BIN" ] && [ -f "/etc/pam.d/$PAM_SERVICE" ] && users_ok || cmd_install
     if [ -z "$dir" ]; then dir="$(mktemp -d /tmp/ftpspec-vsftpd.XXXXXX)" && chmod 755 "$dir"; fi
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
@@ -111,6 +90,25 @@ listen_address6=::1" ;;
         *) die "family must be ipv4 or ipv6, got: $family" ;;
     esac
     local pmin="${FTPSPEC_PASV_MIN:-$((port + 1000))}" pmax="${FTPSPEC_PASV_MAX:-$((port + 1019))}"
+
+    # TLS: both clear and TLS sessions are allowed on one server (no force_*),
+    # anonymous may use TLS too; data connections must resume the control
+    # connection's TLS session (require_ssl_reuse=YES, vsftpd's default).
+    local tls_lines="ssl_enable=NO"
+    if [ -n "${FTPSPEC_TLS:-}" ]; then
+        ensure_certs "$CERT_DIR"
+        tls_lines="ssl_enable=YES
+rsa_cert_file=$CERT_DIR/server.pem
+rsa_private_key_file=$CERT_DIR/server.key
+implicit_ssl=$([ "$FTPSPEC_TLS" = implicit ] && echo YES || echo NO)
+allow_anon_ssl=YES
+force_local_logins_ssl=NO
+force_local_data_ssl=NO
+force_anon_logins_ssl=NO
+force_anon_data_ssl=NO
+require_ssl_reuse=YES
+ssl_request_cert=NO"
+    fi
 
     # Layout: root/ (ftpspec's writable login dir), anon/ (anonymous, read-only),
     # empty/ (secure_chroot_dir: must exist, root-owned, not writable by others).
@@ -165,6 +163,8 @@ log_ftp_protocol=YES
 idle_session_timeout=120
 data_connection_timeout=60
 max_clients=50
+# TLS (FTPSPEC_TLS=${FTPSPEC_TLS:-})
+$tls_lines
 EOF
 
     # vsftpd reports start-up failures ("500 OOPS: ...") on fd 0 (its control

@@ -1,9 +1,10 @@
 //! The control connection.
 
+use super::data::DataConn;
 use super::transcript::{Direction, Transcript};
 use super::{DriverError, Limits, within};
 use crate::codec::{Leniency, Parsed, Reply, ReplyDecoder, ReplyOptions};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -58,6 +59,44 @@ impl Control {
     /// Our address: the only address active mode listens on.
     pub fn local(&self) -> SocketAddr {
         self.local
+    }
+
+    /// A passive data connection: connect to `port` on this connection's
+    /// peer. There is no way to name another host: a 227 naming one is
+    /// judged, never followed.
+    pub async fn connect_passive(
+        &self,
+        port: u16,
+        t: &mut Transcript,
+    ) -> Result<DataConn, DriverError> {
+        DataConn::connect(self.peer.ip(), port, &self.limits, t).await
+    }
+
+    /// An active data connection: listen on this connection's local
+    /// address, any port, accepting only the peer. The address to name in
+    /// PORT/EPRT comes back with it.
+    pub async fn listen_active(
+        &self,
+        t: &mut Transcript,
+    ) -> Result<(DataConn, SocketAddr), DriverError> {
+        DataConn::listen(SocketAddr::new(self.local.ip(), 0), self.peer.ip(), t).await
+    }
+
+    /// The host a bounce check names: 127.0.0.2 (only ever when this
+    /// connection is on 127.0.0.1, so nothing off the machine is named),
+    /// on `port`. The listener reports any connection, from anyone.
+    pub async fn listen_bounce_target(
+        &self,
+        port: u16,
+        t: &mut Transcript,
+    ) -> Result<(DataConn, SocketAddr), DriverError> {
+        if self.peer.ip() != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+            return Err(DriverError::Unsafe(
+                "a bounce target is named only when the control connection is on 127.0.0.1",
+            ));
+        }
+        let third = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), port);
+        DataConn::listen(third, self.peer.ip(), t).await
     }
 
     /// Send bytes as they are.

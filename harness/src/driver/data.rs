@@ -22,8 +22,11 @@ pub enum DataConn {
 }
 
 impl DataConn {
-    /// Connect to `port` on the control connection's peer.
-    pub async fn connect(
+    /// Connect to `port` on the control connection's peer: only through
+    /// [`Control::connect_passive`], which passes its own peer.
+    ///
+    /// [`Control::connect_passive`]: super::Control::connect_passive
+    pub(super) async fn connect(
         peer: IpAddr,
         port: u16,
         limits: &Limits,
@@ -40,13 +43,18 @@ impl DataConn {
         Ok(DataConn::Passive(s))
     }
 
-    /// Listen on `local` (the control connection's own address), any port.
-    pub async fn listen(
-        local: IpAddr,
+    /// Listen on `local`, any port (or `port`), accepting only `peer`:
+    /// only through [`Control::listen_active`] and
+    /// [`Control::listen_bounce_target`].
+    ///
+    /// [`Control::listen_active`]: super::Control::listen_active
+    /// [`Control::listen_bounce_target`]: super::Control::listen_bounce_target
+    pub(super) async fn listen(
+        local: SocketAddr,
         peer: IpAddr,
         t: &mut Transcript,
     ) -> Result<(DataConn, SocketAddr), DriverError> {
-        let listener = TcpListener::bind(SocketAddr::new(local, 0))
+        let listener = TcpListener::bind(local)
             .await
             .map_err(DriverError::io("listening"))?;
         let addr = listener
@@ -137,21 +145,25 @@ impl DataConn {
         t: &mut Transcript,
     ) -> Result<Vec<u8>, DriverError> {
         let mut out = Vec::new();
-        self.read_to_close(limits, t, Some(&mut out)).await?;
+        self.stream(limits, t, |chunk| out.extend_from_slice(chunk))
+            .await?;
         Ok(out)
     }
 
     /// Like [`DataConn::download`] but keeps only the count: for transfers
     /// nothing is compared with, so that memory stays flat however large.
     pub async fn drain(self, limits: &Limits, t: &mut Transcript) -> Result<u64, DriverError> {
-        self.read_to_close(limits, t, None).await
+        self.stream(limits, t, |_| {}).await
     }
 
-    async fn read_to_close(
+    /// Read until the server closes, at most [`Limits::max_transfer`]
+    /// bytes, handing each chunk to `sink` as it arrives (so that checks
+    /// run while the data streams, and memory stays flat); the byte count.
+    pub async fn stream(
         self,
         limits: &Limits,
         t: &mut Transcript,
-        mut keep: Option<&mut Vec<u8>>,
+        mut sink: impl FnMut(&[u8]),
     ) -> Result<u64, DriverError> {
         let mut s = self.into_stream(limits, t).await?;
         let mut total = 0u64;
@@ -170,9 +182,7 @@ impl DataConn {
                 return Err(DriverError::TransferTooLarge(limits.max_transfer));
             }
             total += n as u64;
-            if let Some(out) = keep.as_deref_mut() {
-                out.extend_from_slice(&buf[..n]);
-            }
+            sink(&buf[..n]);
         }
         t.push(Direction::Data, format!("data< {total} bytes received"));
         Ok(total)

@@ -5,17 +5,20 @@
 //! | file | holds |
 //! |------|-------|
 //! | `control.rs` | [`Control`], the control connection |
-//! | `data.rs` | [`DataConn`], passive and active data connections |
+//! | `login.rs` | the greeting and [`Login`]: how every part of ftpspec logs in |
+//! | `data.rs` | [`DataConn`], passive and active data connections, opened only through [`Control`] |
 //! | `transcript.rs` | [`Transcript`], both directions of a case, data summarised |
 //!
 //! [`ReplyLimits`]: crate::codec::ReplyLimits
 
 mod control;
 mod data;
+mod login;
 mod transcript;
 
 pub use control::Control;
 pub use data::DataConn;
+pub use login::Login;
 pub use transcript::{Direction, Entry, Transcript};
 
 use crate::codec::{ReplyError, ReplyLimits};
@@ -86,6 +89,10 @@ pub enum DriverError {
     /// A data transfer exceeded [`Limits::max_transfer`].
     #[error("data transfer exceeded {0} bytes")]
     TransferTooLarge(u64),
+    /// A data connection that would break the network-safety rule (only
+    /// the control connection's peer, only loopback for a bounce target).
+    #[error("refused for network safety: {0}")]
+    Unsafe(&'static str),
 }
 
 impl DriverError {

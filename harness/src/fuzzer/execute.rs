@@ -2,11 +2,12 @@
 //! (the only code that touches sockets), bounded in time and size, with the
 //! per-reply oracles applied as replies arrive.
 
-use super::oracles::{self, Hit, Oracle};
+use super::hit::{Hit, reportable};
 use super::safety::make_safe;
 use super::session::{Action, DOWNLOADS, DataKind, Session, UPLOADS, command_line, is_clean_line};
-use crate::codec::{ExtAddr, HostPort, Parsed, Reply};
+use crate::codec::{ExtAddr, HostPort, Parsed, Reply, Verb};
 use crate::driver::{Control, DataConn, DriverError, Limits, Transcript};
+use crate::oracle::{self, Exchange, Violation, port, sequence, syntax};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -121,25 +122,43 @@ struct Run<'a> {
     /// hold our end.
     armed: bool,
     sent: usize,
+    /// The verb of each exchange so far.
+    verbs_sent: Vec<String>,
 }
 
 impl Run<'_> {
-    fn hit(&mut self, oracle: Oracle, verb: &str, action: usize, detail: String) {
-        self.hits.push(Hit {
-            oracle,
-            verb: verb.to_owned(),
-            action,
-            detail,
-        });
+    /// Keep `v` if a fuzz run reports such violations ([`reportable`]).
+    fn hit(&mut self, v: Violation, verb: &str, action: usize) {
+        if reportable(&v) {
+            self.hits.push(Hit::new(v, verb, action));
+        }
     }
 
-    fn record(&mut self, action: usize, verb: &str, r: &Parsed<Reply>) {
+    /// Record a reply to action `action` and put it through the built-in
+    /// checks; the code table and FEAT's format only while replies can
+    /// still be matched to commands (`attributed`). A 227/229's port.
+    fn record(
+        &mut self,
+        action: usize,
+        verb: &str,
+        r: &Parsed<Reply>,
+        after_preliminary: bool,
+        attributed: bool,
+    ) -> Option<u16> {
         let code = r.value.code().get();
         self.path.push((verb.to_owned(), code));
         self.replies[action].push(code);
-        if let Some(why) = oracles::syntax(r) {
-            self.hit(Oracle::ReplySyntax, verb, action, why);
+        let command = Verb::new(verb);
+        let judged = oracle::judge_reply(&Exchange {
+            verb: attributed.then_some(&command),
+            after_preliminary,
+            reply: r,
+            peer: self.control.peer().ip(),
+        });
+        for v in judged.violations {
+            self.hit(v, verb, action);
         }
+        judged.passive_port
     }
 
     /// Read one reply, waiting at most `wait`.
@@ -152,13 +171,8 @@ impl Run<'_> {
 
     /// Map a read error to how the session ends.
     fn failed(&mut self, e: DriverError, action: usize, verb: &str, clean: bool) -> End {
-        if e.is_malformed_reply() {
-            self.hit(
-                Oracle::ReplySyntax,
-                verb,
-                action,
-                format!("reply stream broken: {e}"),
-            );
+        if let Some(v) = syntax::stream(&e) {
+            self.hit(v, verb, action);
             return End::Malformed(action);
         }
         match e {
@@ -174,6 +188,16 @@ impl Run<'_> {
     async fn exchange(&mut self, i: usize, verb: &str, bytes: &[u8]) -> Result<Option<Reply>, End> {
         let bytes = make_safe(bytes, self.ipv6).into_owned();
         let clean = is_clean_line(&bytes);
+        // While every reply so far was matched to its command, anything
+        // already waiting now was asked for by nobody (the previous command
+        // got two replies, say).
+        if self.in_sync && i > 0 {
+            if let Ok(Some(extra)) = self.control.unsolicited(&mut self.t) {
+                let prev = self.verbs_sent.last().cloned().unwrap_or_default();
+                self.hit(sequence::unsolicited(&extra.value), &prev, i - 1);
+            }
+        }
+        self.verbs_sent.push(verb.to_owned());
         self.sent += 1;
         if let Err(e) = self.control.send(&bytes, &mut self.t).await {
             return Err(self.failed(e, i, verb, clean));
@@ -199,18 +223,14 @@ impl Run<'_> {
                 Err(DriverError::Timeout(..)) if !clean => break,
                 Err(e) => return Err(self.failed(e, i, verb, clean)),
             };
-            self.record(i, verb, &r);
+            let attributed = clean && self.in_sync;
+            let passive_port = self.record(i, verb, &r, false, attributed);
             let code = r.value.code();
             if matches!(code.get(), 227 | 229) {
-                self.follow_passive(i, verb, &r.value).await;
+                self.follow_passive(passive_port).await;
             }
             if matches!(code.get(), 221 | 421 | 234) {
                 return Err(End::ServerEnded(i));
-            }
-            if clean && self.in_sync {
-                if let Some(why) = oracles::code(verb, &r.value, false) {
-                    self.hit(Oracle::ReplyCode, verb, i, why);
-                }
             }
             if code.is_preliminary() {
                 self.armed = false;
@@ -225,12 +245,8 @@ impl Run<'_> {
                     }
                     Err(e) => return Err(self.failed(e, i, verb, clean)),
                 };
-                self.record(i, verb, &r);
-                if clean && self.in_sync {
-                    if let Some(why) = oracles::code(verb, &r.value, true) {
-                        self.hit(Oracle::ReplyCode, verb, i, why);
-                    }
-                }
+                let attributed = clean && self.in_sync;
+                self.record(i, verb, &r, true, attributed);
                 if matches!(r.value.code().get(), 221 | 421) {
                     return Err(End::ServerEnded(i));
                 }
@@ -241,23 +257,15 @@ impl Run<'_> {
         Ok(last)
     }
 
-    /// A 227 or 229, to whatever command: the server now listens, and a
-    /// transfer would wait for us; connect at once (to the control peer
-    /// only, the driver's rule) so that no later command waits on it.
-    async fn follow_passive(&mut self, i: usize, verb: &str, r: &Reply) {
-        let peer = self.control.peer().ip();
-        let (port, why) = match r.code().get() {
-            227 => oracles::pasv(r, peer),
-            229 => oracles::epsv(r),
-            _ => return,
-        };
+    /// A 227 or 229 (judged already), to whatever command: the server now
+    /// listens, and a transfer would wait for us; connect at once (to the
+    /// control peer, the only host the driver connects to) so that no later
+    /// command waits on it.
+    async fn follow_passive(&mut self, port: Option<u16>) {
         self.armed = true;
         self.data = None;
-        if let Some(why) = why {
-            self.hit(Oracle::PassiveAddress, verb, i, why);
-        }
         if let Some(port) = port {
-            if let Ok(c) = DataConn::connect(peer, port, &self.cfg.limits, &mut self.t).await {
+            if let Ok(c) = self.control.connect_passive(port, &mut self.t).await {
                 self.data = Some(c);
             }
         }
@@ -274,7 +282,7 @@ impl Run<'_> {
         let mut limits = self.cfg.limits;
         limits.max_transfer = limits.max_transfer.min(1 << 20);
         if DOWNLOADS.contains(&verb) {
-            let _ = conn.download(&limits, &mut self.t).await;
+            let _ = conn.drain(&limits, &mut self.t).await;
         } else if UPLOADS.contains(&verb) {
             let _ = conn.upload(b"ftpspec fuzz\r\n", &limits, &mut self.t).await;
         }
@@ -283,7 +291,6 @@ impl Run<'_> {
 
     async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), End> {
         self.data = None;
-        let peer = self.control.peer();
         let local = self.control.local();
         match kind {
             DataKind::Pasv | DataKind::Epsv => {
@@ -296,8 +303,7 @@ impl Run<'_> {
                 if !local.ip().is_loopback() {
                     return Ok(());
                 }
-                let Ok((conn, addr)) = DataConn::listen(local.ip(), peer.ip(), &mut self.t).await
-                else {
+                let Ok((conn, addr)) = self.control.listen_active(&mut self.t).await else {
                     return Ok(());
                 };
                 let arg = match (kind, addr) {
@@ -331,13 +337,14 @@ impl Run<'_> {
             Action::Command { verb: v, arg } => {
                 let line = command_line(v, arg.as_deref());
                 let r = self.exchange(i, &verb, &line).await?;
-                let own = self.control.local().ip();
                 if let (Some(r), Some(arg)) = (r, arg) {
-                    if r.code().is_completion() && is_clean_line(&line) {
-                        if let Some(why) =
-                            oracles::risky_port(&verb, &make_safe(arg, self.ipv6), own)
-                        {
-                            self.hit(Oracle::PortAccepted, &verb, i, why);
+                    if is_clean_line(&line) {
+                        // The address as sent, after the safety rewrite.
+                        let sent = make_safe(arg, self.ipv6);
+                        if let Some(named) = named_address(&verb, &sent) {
+                            if let Some(v) = port::accepted(&verb, named, &r) {
+                                self.hit(v, &verb, i);
+                            }
                         }
                     }
                 }
@@ -358,37 +365,30 @@ impl Run<'_> {
     }
 }
 
+/// The address a PORT or EPRT argument names.
+fn named_address(verb: &str, arg: &[u8]) -> Option<SocketAddr> {
+    match verb {
+        "PORT" => HostPort::parse(arg).ok().map(|h| SocketAddr::V4(h.0)),
+        "EPRT" => ExtAddr::parse(arg).ok().and_then(|a| a.socket_addr()),
+        _ => None,
+    }
+}
+
 async fn login(c: &mut Control, cfg: &ExecConfig, t: &mut Transcript) -> Result<(), End> {
-    let greeting = match c.read_reply(t).await {
-        Ok(r) => r.value,
-        Err(e) => return Err(End::NoGreeting(e.to_string())),
-    };
-    let greeting = if greeting.code().get() == 120 {
-        match c.read_reply(t).await {
-            Ok(r) => r.value,
-            Err(e) => return Err(End::NoGreeting(e.to_string())),
-        }
-    } else {
-        greeting
-    };
-    if greeting.code().get() != 220 {
-        return Err(End::NoGreeting(greeting.to_string()));
+    let greeting = c
+        .greeting(t)
+        .await
+        .map_err(|e| End::NoGreeting(e.to_string()))?;
+    let last = &greeting[greeting.len() - 1].value;
+    if last.code().get() != 220 {
+        return Err(End::NoGreeting(last.to_string()));
     }
-    let refused = |r: Result<Reply, DriverError>| {
-        End::LoginFailed(match r {
-            Ok(r) => r.to_string(),
-            Err(e) => e.to_string(),
-        })
-    };
-    let r = c.ask(&format!("USER {}", cfg.user), t).await;
-    match &r {
-        Ok(r) if r.code().get() == 230 => return Ok(()),
-        Ok(r) if r.code().get() == 331 => {}
-        _ => return Err(refused(r)),
-    }
-    match c.ask(&format!("PASS {}", cfg.pass), t).await {
-        Ok(r) if r.code().get() == 230 => Ok(()),
-        other => Err(refused(other)),
+    match c.login(&cfg.user, &cfg.pass, t).await {
+        Ok(l) if l.logged_in => Ok(()),
+        Ok(l) => Err(End::LoginFailed(
+            l.last().map(|r| r.to_string()).unwrap_or_default(),
+        )),
+        Err(e) => Err(End::LoginFailed(e.to_string())),
     }
 }
 
@@ -430,6 +430,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         ipv6,
         armed: false,
         sent: 0,
+        verbs_sent: Vec::new(),
     };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {

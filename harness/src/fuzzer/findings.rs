@@ -1,9 +1,10 @@
 //! Findings as runnable scenario files: `ftpspec run --suite DIR` replays
 //! the minimised session and fails where the fuzzer saw the problem.
 
-use super::oracles::{Hit, Oracle};
+use super::hit::Hit;
 use super::safety::make_safe;
 use super::session::{Action, DataKind, Session, command_line, is_clean_line};
+use crate::oracle::{Check, Rule};
 use crate::scenario::{
     CodeAlt, CodeSpec, DataMode, DataSource, DownloadCheck, Level, Requirement, Scenario, Step,
     StepKind, render,
@@ -30,44 +31,13 @@ pub struct Finding {
     pub transcript: Vec<String>,
 }
 
-fn requirement(o: Oracle) -> Requirement {
-    let (rfc, section, level, quote) = match o {
-        Oracle::Crash | Oracle::Hang | Oracle::Closed => (
-            959,
-            "5.4",
-            Level::Must,
-            "As such, the user issues an FTP command and the server responds with a prompt primary reply.",
-        ),
-        Oracle::ReplySyntax => (
-            959,
-            "4.2",
-            Level::Must,
-            "An FTP reply consists of a three digit number (transmitted as three alphanumeric characters) followed by some text.",
-        ),
-        Oracle::ReplyCode => (
-            959,
-            "5.4",
-            Level::Must,
-            "Each command is listed with its possible replies",
-        ),
-        Oracle::PassiveAddress => (
-            959,
-            "4.1.2",
-            Level::Must,
-            "The response to this command includes the host and port address this server is listening on.",
-        ),
-        Oracle::PortAccepted => (
-            2577,
-            "3",
-            Level::Should,
-            "To avoid such bounce attacks, it is suggested that servers not open data connections to TCP ports less than 1024.",
-        ),
-    };
+/// The requirement a finding file cites: the rule of the check that fired.
+fn requirement(rule: &Rule) -> Requirement {
     Requirement {
-        rfc,
-        section: section.to_owned(),
-        level,
-        quote: quote.to_owned(),
+        rfc: rule.rfc,
+        section: rule.section.to_owned(),
+        level: rule.level,
+        quote: rule.quote.to_owned(),
     }
 }
 
@@ -84,7 +54,7 @@ pub fn file_name(hit: &Hit) -> String {
     } else {
         verb
     };
-    format!("{}-{verb}.ftpspec", hit.oracle)
+    format!("{}-{verb}.ftpspec", hit.check())
 }
 
 fn step(kind: StepKind) -> Step {
@@ -150,7 +120,7 @@ pub fn scenario(f: &Finding) -> Scenario {
                     break;
                 }
                 let verb = a.verb();
-                if is_hit && hit.oracle == Oracle::PortAccepted {
+                if is_hit && hit.check() == Check::PortAccepted {
                     steps.push(refused());
                 } else if codes.first().is_some_and(|c| *c < 200) && data_open {
                     // 1yz, then the data, then the final reply.
@@ -190,7 +160,7 @@ pub fn scenario(f: &Finding) -> Scenario {
             }
             Action::DataAbandon => {}
         }
-        if is_hit && hit.oracle != Oracle::PortAccepted {
+        if is_hit && hit.check() != Check::PortAccepted {
             break;
         }
     }
@@ -200,7 +170,7 @@ pub fn scenario(f: &Finding) -> Scenario {
         steps.push(step(StepKind::Send("NOOP".into())));
         steps.push(any());
     }
-    if matches!(hit.oracle, Oracle::Crash | Oracle::Hang | Oracle::Closed) {
+    if matches!(hit.check(), Check::Crash | Check::Hang | Check::Closed) {
         steps.push(step(StepKind::ExpectAlive));
     }
     let verb = if hit.verb.is_empty() {
@@ -211,8 +181,8 @@ pub fn scenario(f: &Finding) -> Scenario {
     let verb: String = verb.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let mut title = format!(
         "fuzz {}: {}",
-        hit.oracle,
-        hit.detail.replace(['\r', '\n'], " ")
+        hit.check(),
+        hit.detail().replace(['\r', '\n'], " ")
     );
     if title.len() > 160 {
         let mut cut = 157;
@@ -224,10 +194,10 @@ pub fn scenario(f: &Finding) -> Scenario {
     }
     Scenario {
         path: String::new(),
-        id: format!("fuzz.{}.{verb}", hit.oracle),
+        id: format!("fuzz.{}.{verb}", hit.check()),
         title,
-        refs: vec![requirement(hit.oracle)],
-        tags: vec!["fuzz".to_owned(), hit.oracle.as_str().to_owned()],
+        refs: vec![requirement(&hit.violation.rule)],
+        tags: vec!["fuzz".to_owned(), hit.check().as_str().to_owned()],
         covers: Vec::new(),
         needs: Vec::new(),
         modes: mode.into_iter().collect(),
@@ -243,7 +213,7 @@ pub fn text(f: &Finding) -> String {
         "# Found by `ftpspec fuzz` after {} sessions ({:.1}s): {}\n# Minimised from {} to {} actions. Replay: ftpspec run --suite <this directory> --target URL\n# Transcript of the minimised session:\n",
         f.after_sessions,
         f.after_secs,
-        f.hit.detail.replace(['\r', '\n'], " "),
+        f.hit.detail().replace(['\r', '\n'], " "),
         f.original_actions,
         f.session.actions.len()
     );
@@ -267,8 +237,10 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::{Reply, ReplyCode, Verb};
     use crate::fuzzer::generate::{Generator, Shape};
     use crate::fuzzer::rng::Rng;
+    use crate::oracle::{codes, fate, port};
     use crate::scenario::parse;
     use arbitrary::Unstructured;
 
@@ -281,20 +253,25 @@ mod tests {
         for n in 0..300 {
             let data = rng.bytes(4096);
             let session = g.session(&mut Unstructured::new(&data), &[]).unwrap();
-            let oracle = [
-                Oracle::Crash,
-                Oracle::Hang,
-                Oracle::Closed,
-                Oracle::ReplyCode,
-                Oracle::PortAccepted,
-            ][n % 5];
+            let detail = "a \"detail\"\r\nwith a line break";
+            let violation = match n % 5 {
+                0 => fate::crash("X", detail),
+                1 => fate::hang("X", std::time::Duration::from_secs(1)),
+                2 => fate::closed(detail),
+                3 => codes::reply_code(&Verb::MKD, ReplyCode::new(150).unwrap(), false).unwrap(),
+                _ => port::accepted(
+                    "PORT",
+                    "127.0.0.1:21".parse().unwrap(),
+                    &Reply::parse(b"200 ok\r\n").unwrap(),
+                )
+                .unwrap(),
+            };
             let f = Finding {
-                hit: Hit {
-                    oracle,
-                    verb: session.actions.last().unwrap().verb(),
-                    action: session.actions.len() - 1,
-                    detail: "a \"detail\"\r\nwith a line break".into(),
-                },
+                hit: Hit::new(
+                    violation,
+                    &session.actions.last().unwrap().verb(),
+                    session.actions.len() - 1,
+                ),
                 replies: session.actions.iter().map(|_| vec![150, 226]).collect(),
                 original_actions: session.actions.len(),
                 session,

@@ -218,7 +218,7 @@ fn details(o: &mut String, run: usize, c: &CaseResult) {
             let _ = write!(
                 o,
                 "<tr><td class=\"{v}\">{v}</td><td>{}{}</td><td>{} {}</td><td>{}</td><td><code>{}</code></td></tr>",
-                esc(&f.check),
+                esc(f.check.as_str()),
                 esc(&line),
                 esc(f.rfc.as_deref().unwrap_or("")),
                 esc(&f.required),

@@ -3,43 +3,41 @@
 //! feature gives `unsupported` and a read-only login gives `skip`.
 
 use super::RunError;
-use crate::events::Capabilities;
-use crate::codec::{Features, Leniency, ReplyCode};
+use crate::codec::{Features, Leniency};
 use crate::driver::{Control, Limits, Transcript};
+use crate::events::Capabilities;
 use crate::target::Target;
 
 /// Connect over the first family, log in, and probe.
-pub(crate) async fn probe(target: &Target, limits: &Limits, run_id: &str) -> Result<Capabilities, RunError> {
+pub(crate) async fn probe(
+    target: &Target,
+    limits: &Limits,
+    run_id: &str,
+) -> Result<Capabilities, RunError> {
     let addr = target.addrs[0];
     let unreachable = |e: String| RunError::Unreachable(format!("{addr}: {e}"));
     let mut t = Transcript::default();
     let mut c = Control::connect(addr, *limits)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let banner = c
-        .read_reply(&mut t)
+    let greeting = c
+        .greeting(&mut t)
         .await
-        .map_err(|e| unreachable(e.to_string()))?
-        .value;
+        .map_err(|e| unreachable(e.to_string()))?;
+    let banner = &greeting[greeting.len() - 1].value;
     let mut p = Capabilities {
         banner: banner.text(),
         ..Capabilities::default()
     };
-    let user = c
-        .ask(&format!("USER {}", target.login_name()), &mut t)
+    let login = c
+        .login(target.login_name(), &target.pass, &mut t)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let login = if user.code() == ReplyCode::NEED_PASSWORD {
-        c.ask(&format!("PASS {}", target.pass), &mut t)
-            .await
-            .map_err(|e| unreachable(e.to_string()))?
-    } else {
-        user
-    };
-    if !login.code().is_completion() {
+    if !login.logged_in {
         return Err(RunError::Unreachable(format!(
-            "login as {} failed: {login}",
-            target.login_name()
+            "login as {} failed: {}",
+            target.login_name(),
+            login.last().map(|r| r.to_string()).unwrap_or_default()
         )));
     }
     if let Ok(r) = c.ask("FEAT", &mut t).await {

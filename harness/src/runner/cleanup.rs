@@ -1,8 +1,8 @@
 //! Removing a case's scratch directory over the protocol, on a fresh
 //! connection (the case may have left its own in any state).
 
-use crate::codec::{ExtPassiveReply, Leniency, PassiveReply};
-use crate::driver::{Control, DataConn, Limits, Transcript};
+use crate::driver::{Control, Limits, Transcript};
+use crate::oracle::passive;
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,33 +21,25 @@ pub(super) async fn remove_dir(
         let mut c = Control::connect(addr, *limits)
             .await
             .map_err(|e| e.to_string())?;
-        c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
-        let r = c
-            .ask(&format!("USER {}", target.login_name()), &mut t)
+        c.greeting(&mut t).await.map_err(|e| e.to_string())?;
+        let login = c
+            .login(target.login_name(), &target.pass, &mut t)
             .await
             .map_err(|e| e.to_string())?;
-        if r.code().get() == 331 {
-            c.ask(&format!("PASS {}", target.pass), &mut t)
-                .await
-                .map_err(|e| e.to_string())?;
+        if !login.logged_in {
+            return Err(format!(
+                "login refused: {}",
+                login.last().map(|r| r.to_string()).unwrap_or_default()
+            ));
         }
         c.ask("TYPE I", &mut t).await.map_err(|e| e.to_string())?;
-        let peer = c.peer().ip();
-        let port = if peer.is_ipv4() {
-            let r = c.ask("PASV", &mut t).await.map_err(|e| e.to_string())?;
-            PassiveReply::from_reply(&r, Leniency::PERMISSIVE)
-                .map_err(|e| e.to_string())?
-                .value
-                .0
-                .port()
-        } else {
-            let r = c.ask("EPSV", &mut t).await.map_err(|e| e.to_string())?;
-            ExtPassiveReply::from_reply(&r, Leniency::PERMISSIVE)
-                .map_err(|e| e.to_string())?
-                .value
-                .port()
-        };
-        let conn = DataConn::connect(peer, port, limits, &mut t)
+        let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
+        let r = c.ask(cmd, &mut t).await.map_err(|e| e.to_string())?;
+        let port = passive::judge(&r, c.peer().ip())
+            .and_then(|p| p.port)
+            .ok_or_else(|| format!("{cmd}: no usable port in {r}"))?;
+        let conn = c
+            .connect_passive(port, &mut t)
             .await
             .map_err(|e| e.to_string())?;
         c.send(format!("NLST {dir}\r\n").as_bytes(), &mut t)

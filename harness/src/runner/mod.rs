@@ -14,8 +14,8 @@ mod case;
 mod cleanup;
 mod plan;
 
-pub use plan::{Case, Filter, Selector, plan};
 pub use crate::events::{Capabilities, CaseResult, Event, RefOut, Report, Summary};
+pub use plan::{Case, Filter, Selector, plan};
 
 use crate::driver::{Entry, Limits};
 use crate::scenario::Scenario;

@@ -102,7 +102,12 @@ fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(
 
 /// Expand and filter. Data-bearing scenarios run once per mode and family
 /// (PASV and PORT over IPv4 only); the others once, over the first family.
-pub fn plan(scenarios: &[Scenario], target: &Target, probe: &Capabilities, filter: &Filter) -> Vec<Case> {
+pub fn plan(
+    scenarios: &[Scenario],
+    target: &Target,
+    probe: &Capabilities,
+    filter: &Filter,
+) -> Vec<Case> {
     let families = target.families();
     let mut out = Vec::new();
     for sc in scenarios {

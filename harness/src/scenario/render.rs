@@ -107,7 +107,9 @@ pub fn render(sc: &Scenario) -> String {
             StepKind::DataNone => writeln!(o, "data none"),
             StepKind::DataAbandon => writeln!(o, "data abandon"),
             StepKind::DataRefused => writeln!(o, "data refused"),
-            StepKind::DataOpenBounce(BounceTarget::ThirdParty) => writeln!(o, "data open third-party"),
+            StepKind::DataOpenBounce(BounceTarget::ThirdParty) => {
+                writeln!(o, "data open third-party")
+            }
             StepKind::DataOpenBounce(BounceTarget::LowPort) => writeln!(o, "data open low-port"),
             StepKind::DataUpload(s) => writeln!(o, "data upload {}", source(s)),
             StepKind::DataDownload(c) => match c {

@@ -1,50 +1,26 @@
-//! Built-in oracles applied to every exchange, whatever the scenario says:
-//! the reply codes RFC 959 §5.4 allows for each command (extended with the
-//! replies RFC 2428, RFC 2389 and RFC 3659 define for their commands).
+//! Reply codes (RFC 959 §5.4): the codes the table allows for each command
+//! (extended with the replies RFC 2428, RFC 2389 and RFC 3659 define for
+//! their commands), and the greeting on a new connection.
 
-use crate::codec::{ReplyCode, Verb};
-use crate::verdict::{Finding, Verdict};
+use super::rule::{Check, Rule, Violation};
+use crate::codec::{Reply, ReplyCode, Verb};
 
-/// Catalogue rows (`scenarios/requirements.tsv`) the built-in checks
-/// verify on every exchange of every case, with the check's name.
-pub const BUILTIN_COVERS: &[(&str, &str)] = &[
-    ("R959-4.2-three-digit-code", "built-in: reply syntax"),
-    ("R959-4.2-single-line-format", "built-in: reply syntax"),
-    ("R959-4.2-multiline-format", "built-in: reply syntax"),
-    ("R959-4.2-multiline-pad", "built-in: reply syntax"),
-    (
-        "R959-4.2-1yz-at-most-one",
-        "built-in: RFC 959 §5.4 code table",
-    ),
-    (
-        "R959-5.4-connection-establishment",
-        "built-in: greeting check",
-    ),
-    (
-        "R959-3.1.1.3-store-contiguous",
-        "built-in: TYPE I byte-exact",
-    ),
-    ("R959-4.2.1-227-format", "built-in: 227 parser"),
-    ("R2428-3-epsv-229", "built-in: EPSV data setup"),
-    ("R2428-3-epsv-format", "built-in: 229 parser"),
-    ("R2428-3-epsv-blank-fields", "built-in: 229 parser"),
-    ("R2428-3-epsv-port-field", "built-in: 229 parser"),
-    ("R2389-3.2-feature-leading-space", "built-in: FEAT format"),
-    ("R959-4.2-1yz", "built-in: RFC 959 §5.4 code table"),
-    ("R959-4.2-2yz", "built-in: RFC 959 §5.4 code table"),
-    ("R959-4.2-3yz", "built-in: RFC 959 §5.4 code table"),
-    ("R959-4.2-4yz", "built-in: RFC 959 §5.4 code table"),
-    ("R959-4.2-5yz", "built-in: RFC 959 §5.4 code table"),
-    ("R959-4.2-no-new-codes", "built-in: RFC 959 §5.4 code table"),
-    ("R959-5.4-reply-table", "built-in: RFC 959 §5.4 code table"),
-    (
-        "R959-6-no-1yz-first-group",
-        "built-in: RFC 959 §5.4 code table",
-    ),
-    ("R959-4.2-no-nesting", "built-in: reply syntax"),
-    ("R959-4.2-multiline-offset", "built-in: reply syntax"),
-    ("R1123-4.1.2.11-correct-replies", "built-in: reply syntax"),
-];
+/// RFC 959 §5.4: the table is binding.
+pub const TABLE: Rule = Rule::must(
+    959,
+    "5.4",
+    "These must be strictly adhered to; a server may substitute text in the replies, but the meaning and action implied by the code numbers and by the specific command reply sequence cannot be altered.",
+);
+
+/// RFC 1123 §4.1.2.11: another code of the right class is allowed, if not advised.
+pub const DEFINED_CODES: Rule = Rule::should(
+    1123,
+    "4.1.2.11",
+    "A Server-FTP SHOULD use the reply codes defined in RFC-959 whenever they apply.",
+);
+
+/// Every rule this family enforces.
+pub const RULES: &[Rule] = &[TABLE, DEFINED_CODES];
 
 /// Replies allowed for a command: the first reply, and the replies allowed
 /// after a positive preliminary (1yz) reply.
@@ -182,9 +158,13 @@ fn list(codes: &[u16]) -> String {
         .join(", ")
 }
 
-/// Check the reply code to `verb` (first reply, or the reply after a 1yz).
-/// A code outside the table fails; one of a class the table allows warns.
-pub fn check_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Option<Finding> {
+/// Judge the code of a reply to `verb` (its first reply, or the reply
+/// after a 1yz). A code outside the table whose class the table allows at
+/// that point is a warning: RFC 1123 §4.1.2.11 lets a server "use a
+/// different reply code when needed, as long as the general rules of
+/// Section 4.2 are followed". A code of a class the table does not allow
+/// there changes the meaning of the reply, which §5.4 forbids.
+pub fn reply_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Option<Violation> {
     let table = allowed(verb)?;
     let set = if after_preliminary {
         table.after_preliminary
@@ -200,31 +180,39 @@ pub fn check_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Opti
         "as its reply"
     };
     let plausible = set.iter().any(|c| c / 100 == u16::from(code.first_digit()));
-    Some(Finding {
-        verdict: if plausible {
-            Verdict::Warn
-        } else {
-            Verdict::Fail
-        },
-        check: "reply-code".into(),
-        rfc: Some(format!("{} MUST", table.source)),
-        required: format!(
-            "\"Each command is listed with its possible replies\": {verb} {stage} may only get the codes listed{}",
-            if plausible {
-                " (this one is of a listed class, so it is plausible)"
-            } else {
-                ""
-            }
-        ),
-        acceptable: list(set),
-        received: code.to_string(),
-        line: None,
+    let rule = if plausible { DEFINED_CODES } else { TABLE };
+    Some(Violation::broken(
+        Check::ReplyCode,
+        rule,
+        format!("{verb} {stage}: {} ({})", list(set), table.source),
+        code.to_string(),
+    ))
+}
+
+/// The greeting on a new connection: RFC 959 §5.4, "Connection
+/// Establishment: 120 220, 220, 421". `replies` are what came before the
+/// first command: one reply, or a 120 and the one after it.
+pub fn greeting(replies: &[&Reply]) -> Option<Violation> {
+    let codes: Vec<u16> = replies.iter().map(|r| r.code().get()).collect();
+    let ok = matches!(codes.as_slice(), [220] | [421] | [120, 220] | [120, 421]);
+    (!ok).then(|| {
+        Violation::broken(
+            Check::Greeting,
+            TABLE,
+            "220, or 120 then 220, or 421 (RFC 959 §5.4, Connection Establishment)",
+            replies
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(" then "),
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::Verdict;
 
     fn code(n: u16) -> ReplyCode {
         ReplyCode::new(n).unwrap()
@@ -232,31 +220,31 @@ mod tests {
 
     #[test]
     fn table_decisions() {
-        assert!(check_code(&Verb::PASV, code(227), false).is_none());
+        assert!(reply_code(&Verb::PASV, code(227), false).is_none());
         // 200 is of 227's class: plausible, so a warning; the `data open`
         // step that needs a 227 still fails the case.
         assert_eq!(
-            check_code(&Verb::PASV, code(200), false).unwrap().verdict,
+            reply_code(&Verb::PASV, code(200), false).unwrap().verdict(),
             Verdict::Warn
         );
         assert_eq!(
-            check_code(&Verb::PASV, code(150), false).unwrap().verdict,
+            reply_code(&Verb::PASV, code(150), false).unwrap().verdict(),
             Verdict::Fail
         );
         assert_eq!(
-            check_code(&Verb::MKD, code(250), false).unwrap().verdict,
+            reply_code(&Verb::MKD, code(250), false).unwrap().verdict(),
             Verdict::Warn
         );
         assert_eq!(
-            check_code(&Verb::MKD, code(226), false).unwrap().verdict,
+            reply_code(&Verb::MKD, code(226), false).unwrap().verdict(),
             Verdict::Warn
         );
         assert_eq!(
-            check_code(&Verb::RETR, code(226), false).unwrap().verdict,
+            reply_code(&Verb::RETR, code(226), false).unwrap().verdict(),
             Verdict::Fail
         );
-        assert!(check_code(&Verb::RETR, code(226), true).is_none());
-        assert!(check_code(&Verb::RMD, code(250), false).is_none());
-        assert!(check_code(&Verb::new("XYZZ"), code(999), false).is_none());
+        assert!(reply_code(&Verb::RETR, code(226), true).is_none());
+        assert!(reply_code(&Verb::RMD, code(250), false).is_none());
+        assert!(reply_code(&Verb::new("XYZZ"), code(999), false).is_none());
     }
 }

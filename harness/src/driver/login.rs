@@ -1,0 +1,68 @@
+//! The greeting and the login: the one way every part of ftpspec (the
+//! capabilities probe, cleanup, cases, the fuzzer) logs in. Each exchange is
+//! returned, so that a case can put the replies through the same checks as
+//! any other.
+
+use super::DriverError;
+use super::control::Control;
+use super::transcript::Transcript;
+use crate::codec::{Parsed, Reply, ReplyCode, Verb};
+
+/// What a login attempt saw.
+#[derive(Debug)]
+pub struct Login {
+    /// Each command sent and its reply, in order (USER, then PASS if the
+    /// server asked for one).
+    pub exchanges: Vec<(Verb, Parsed<Reply>)>,
+    /// Whether the server accepted the login (a 2yz to the last command).
+    pub logged_in: bool,
+}
+
+impl Login {
+    /// The last reply.
+    pub fn last(&self) -> Option<&Reply> {
+        self.exchanges.last().map(|(_, r)| &r.value)
+    }
+}
+
+impl Control {
+    /// Read the greeting: one reply, or a 120 ("expected delay") and the
+    /// reply after it (RFC 959 §5.4, Connection Establishment).
+    pub async fn greeting(
+        &mut self,
+        t: &mut Transcript,
+    ) -> Result<Vec<Parsed<Reply>>, DriverError> {
+        let first = self.read_reply(t).await?;
+        if first.value.code().get() != 120 {
+            return Ok(vec![first]);
+        }
+        let second = self.read_reply(t).await?;
+        Ok(vec![first, second])
+    }
+
+    /// `USER user`, then `PASS pass` if the server answers 331.
+    pub async fn login(
+        &mut self,
+        user: &str,
+        pass: &str,
+        t: &mut Transcript,
+    ) -> Result<Login, DriverError> {
+        let mut exchanges = Vec::with_capacity(2);
+        self.send(format!("USER {user}\r\n").as_bytes(), t).await?;
+        let r = self.read_reply(t).await?;
+        let need_pass = r.value.code() == ReplyCode::NEED_PASSWORD;
+        exchanges.push((Verb::USER, r));
+        if need_pass {
+            self.send(format!("PASS {pass}\r\n").as_bytes(), t).await?;
+            let r = self.read_reply(t).await?;
+            exchanges.push((Verb::PASS, r));
+        }
+        let logged_in = exchanges
+            .last()
+            .is_some_and(|(_, r)| r.value.code().is_completion());
+        Ok(Login {
+            exchanges,
+            logged_in,
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! What a fuzz run is given and what it gives back: its configuration,
+//! the counters shown while it runs, the findings and the final report.
+
+use super::generate::Shape;
+use super::monitor::MonitorError;
+use crate::driver::Limits;
+use crate::target::Target;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a fuzz run is configured.
+#[derive(Clone, Debug)]
+pub struct FuzzConfig {
+    /// The server (its first address is used).
+    pub target: Target,
+    /// Seed of the session generator.
+    pub seed: u64,
+    /// Sessions at once. With one, a seed replays the same sessions.
+    pub jobs: usize,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Stop after this many sessions.
+    pub sessions: Option<u64>,
+    /// Where findings are written (nothing written without).
+    pub findings: Option<PathBuf>,
+    /// Shell command that starts the server; restarted after a crash.
+    pub target_cmd: Option<String>,
+    /// Most restarts of `target_cmd`.
+    pub max_restarts: usize,
+    /// Reply timeout (the hang threshold) and size bounds.
+    pub limits: Limits,
+    /// Session shape.
+    pub shape: Shape,
+    /// Most re-runs spent minimising one finding.
+    pub minimise_budget: usize,
+    /// Stop once this many findings are recorded.
+    pub max_findings: Option<usize>,
+    /// Longest time spent minimising one finding.
+    pub minimise_time: Duration,
+}
+
+impl FuzzConfig {
+    /// Defaults for `target`: one job, 60 seconds, reply timeout 5 s (longer than the deliberate delay servers put on a failed login: pyftpdlib waits 3 s).
+    pub fn new(target: Target) -> FuzzConfig {
+        FuzzConfig {
+            target,
+            seed: 0,
+            jobs: 1,
+            duration: Some(Duration::from_secs(60)),
+            sessions: None,
+            findings: None,
+            target_cmd: None,
+            max_restarts: 100,
+            limits: Limits {
+                step_timeout: Duration::from_secs(5),
+                max_transfer: 1 << 20,
+                ..Limits::default()
+            },
+            shape: Shape::default(),
+            minimise_budget: 60,
+            max_findings: None,
+            minimise_time: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Counters, as shown while a run goes on.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Progress {
+    /// Sessions run (minimisation re-runs not included).
+    pub sessions: u64,
+    /// Commands (and raw writes) sent after login in those sessions.
+    pub commands: u64,
+    /// Seconds since the start.
+    pub elapsed_secs: f64,
+    /// Corpus entries.
+    pub corpus: usize,
+    /// Distinct (code, command, code) transitions.
+    pub transitions: usize,
+    /// Distinct reply codes.
+    pub codes: usize,
+    /// Findings so far (deduplicated).
+    pub findings: usize,
+    /// Harness-side trouble: connections refused or logins failing while
+    /// the server was up, a finding that did not reproduce.
+    pub harness_errors: u64,
+    /// Sessions whose oracle hit did not reproduce on a re-run.
+    pub flaky: u64,
+    /// Restarts of `--target-cmd`.
+    pub restarts: usize,
+    /// Sessions disturbed by a restart of the server (another job crashed
+    /// it): neither findings nor errors are taken from them.
+    pub collateral: u64,
+    /// The first few harness errors, to say what they were.
+    pub error_messages: Vec<String>,
+}
+
+impl Progress {
+    /// Sessions per second.
+    pub fn rate(&self) -> f64 {
+        if self.elapsed_secs > 0.0 {
+            self.sessions as f64 / self.elapsed_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A finding as reported.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FindingOut {
+    /// Oracle name.
+    pub oracle: &'static str,
+    /// Command.
+    pub verb: String,
+    /// What was seen.
+    pub detail: String,
+    /// Sessions run when it was found.
+    pub after_sessions: u64,
+    /// Seconds into the run.
+    pub after_secs: f64,
+    /// Actions in the minimised session (and before minimisation).
+    pub actions: (usize, usize),
+    /// The scenario file written, if any.
+    pub file: Option<PathBuf>,
+    /// The scenario text.
+    #[serde(skip)]
+    pub scenario: String,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FuzzReport {
+    /// Final counters.
+    pub progress: Progress,
+    /// Findings in the order found.
+    pub findings: Vec<FindingOut>,
+    /// Why the run stopped before its bound, if it did.
+    pub stopped: Option<String>,
+}
+
+/// Why a run could not start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum FuzzError {
+    /// The target has no address.
+    #[error("the target has no address")]
+    NoAddress,
+    /// `--target-cmd` failed.
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
+    /// Nothing answers at the target.
+    #[error("target unreachable: {0}")]
+    Unreachable(String),
+    /// The login the URL names is refused: sessions would test nothing.
+    #[error("login refused: {0}")]
+    Login(String),
+    /// Neither a duration nor a session count: runs must be bounded.
+    #[error("a fuzz run needs a bound: a duration or a session count")]
+    Unbounded,
+}

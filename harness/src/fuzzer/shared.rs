@@ -1,0 +1,192 @@
+//! The state a run's workers share: coverage, corpus, counters and
+//! findings behind one lock; the gate that lets triage re-run sessions
+//! alone; the monitor of `--target-cmd`; and the judgement of how a
+//! session ended (crash, hang, closed) with a liveness probe.
+
+use super::config::{FindingOut, FuzzConfig, Progress};
+use super::execute::{End, ExecConfig, Execution, Liveness, liveness};
+use super::feedback::{Corpus, Coverage};
+use super::hit::Hit;
+use super::monitor::Monitor;
+use crate::oracle::{Check, fate};
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Instant;
+use tokio::sync::RwLock;
+
+/// What the workers share, behind a lock.
+pub(super) struct State {
+    pub coverage: Coverage,
+    pub corpus: Corpus,
+    pub progress: Progress,
+    /// Keys already reported or being minimised.
+    pub claimed: HashSet<(Check, String)>,
+    pub findings: Vec<FindingOut>,
+    pub stopped: Option<String>,
+}
+
+/// Everything a run's workers share.
+pub(super) struct Shared {
+    pub cfg: FuzzConfig,
+    pub exec: ExecConfig,
+    pub state: Mutex<State>,
+    /// Sessions hold it shared; re-running and minimising a finding (which
+    /// may restart the server) hold it alone.
+    pub gate: RwLock<()>,
+    pub monitor: tokio::sync::Mutex<Option<Monitor>>,
+    pub started: Instant,
+    /// Restarts so far. A session during which the server was restarted
+    /// (another job crashed it) saw resets that are nobody's finding.
+    pub epoch: std::sync::atomic::AtomicU64,
+}
+
+impl Shared {
+    pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A poisoned lock means a worker panicked; the counters are still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn done(&self) -> bool {
+        let s = self.state();
+        s.stopped.is_some()
+            || self.cfg.max_findings.is_some_and(|n| s.findings.len() >= n)
+            || self.cfg.sessions.is_some_and(|n| s.progress.sessions >= n)
+            || self
+                .cfg
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+    }
+
+    /// Whether a session that started at restart `epoch` was disturbed by
+    /// a crash another job caused (it did not see the server down itself).
+    pub async fn disturbed(&self, epoch: u64, down: bool) -> bool {
+        if epoch != self.epoch.load(std::sync::atomic::Ordering::SeqCst) {
+            return true;
+        }
+        self.cfg.jobs > 1
+            && !down
+            && self
+                .monitor
+                .lock()
+                .await
+                .as_mut()
+                .is_some_and(|m| m.exited().is_some())
+    }
+
+    pub fn harness_error(&self, what: String) {
+        let mut s = self.state();
+        s.progress.harness_errors += 1;
+        if s.progress.error_messages.len() < 10 {
+            s.progress.error_messages.push(what);
+        }
+    }
+
+    pub fn snapshot(&self) -> Progress {
+        let s = self.state();
+        let mut p = s.progress.clone();
+        p.elapsed_secs = self.started.elapsed().as_secs_f64();
+        p.corpus = s.corpus.len();
+        p.transitions = s.coverage.transitions();
+        p.codes = s.coverage.codes();
+        p.findings = s.findings.len();
+        p
+    }
+
+    /// Whether the server is down, and why (the monitor's word first).
+    pub async fn down(&self) -> Option<String> {
+        if let Some(m) = self.monitor.lock().await.as_mut() {
+            if let Some(status) = m.exited() {
+                return Some(format!("the target process exited ({status})"));
+            }
+        }
+        match liveness(self.exec.addr, self.exec.limits).await {
+            Liveness::Up => None,
+            Liveness::Refused(e) => Some(format!("a new connection is refused ({e})")),
+            Liveness::Mute(e) => Some(format!("a new connection gets no greeting ({e})")),
+        }
+    }
+
+    /// Bring the server back if it is down. False if it cannot be.
+    pub async fn ensure_up(&self) -> bool {
+        if self.down().await.is_none() {
+            return true;
+        }
+        let mut m = self.monitor.lock().await;
+        match m.as_mut() {
+            Some(m) => match m.restart().await {
+                Ok(()) => {
+                    self.state().progress.restarts = m.restarts;
+                    self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    true
+                }
+                Err(e) => {
+                    self.state().stopped = Some(e.to_string());
+                    false
+                }
+            },
+            None => false,
+        }
+    }
+
+    /// Oracle hits of one execution: the per-reply ones, plus crash, hang
+    /// and closed-without-reply judged by a liveness probe.
+    pub async fn judge(&self, exec: &Execution) -> (Vec<Hit>, bool) {
+        let mut hits = exec.hits.clone();
+        let verb_at = |i: usize| exec.path_verb(i);
+        let probe = match &exec.end {
+            End::Closed { action, .. } | End::Silent(action) | End::HungUp(action) => Some(*action),
+            End::Malformed(action) | End::ServerEnded(action) => Some(*action),
+            // A normal end costs no probe; only the monitor is asked.
+            End::Done => {
+                let exited = match self.monitor.lock().await.as_mut() {
+                    Some(m) => m.exited().is_some(),
+                    None => false,
+                };
+                exited.then_some(usize::MAX)
+            }
+            _ => None,
+        };
+        let Some(action) = probe else {
+            return (hits, false);
+        };
+        let down = self.down().await;
+        let action_ix = if action == usize::MAX {
+            exec.replies.len().saturating_sub(1)
+        } else {
+            action
+        };
+        let verb = verb_at(action_ix);
+        let command = exec.sent(action_ix);
+        match (down, &exec.end) {
+            (Some(why), _) => {
+                hits.push(Hit::new(fate::crash(&command, &why), &verb, action_ix));
+                (hits, true)
+            }
+            (None, End::Silent(_)) => {
+                let v = fate::hang(&command, self.exec.limits.step_timeout);
+                hits.push(Hit::new(v, &verb, action_ix));
+                (hits, false)
+            }
+            (None, End::Closed { clean: true, .. }) => {
+                hits.push(Hit::new(fate::closed(&command), &verb, action_ix));
+                (hits, false)
+            }
+            _ => (hits, false),
+        }
+    }
+}
+
+impl Execution {
+    /// The verb of action `i`, from the transcript-free record.
+    pub(super) fn path_verb(&self, i: usize) -> String {
+        self.verbs.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The bytes of action `i`, quoted.
+    pub(super) fn sent(&self, i: usize) -> String {
+        self.shown
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| "the last command".into())
+    }
+}

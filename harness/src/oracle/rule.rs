@@ -1,0 +1,290 @@
+//! The vocabulary every check shares: the [`Rule`] it enforces (an RFC
+//! sentence quoted word for word, with its section and level), the
+//! [`Check`] id reports, baselines and fuzz findings use, and the
+//! [`Violation`] a check returns.
+
+use crate::scenario::Level;
+use crate::verdict::{Finding, Verdict};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One requirement sentence, quoted word for word from its RFC (the test
+/// `tests/rfc_quotes.rs` finds every quote in the RFC texts under `rfc/`).
+///
+/// The level is the force the RFC itself gives the sentence: RFC 2119
+/// keywords where the RFC says it uses them (RFC 1123, 2389, 2428, 3659,
+/// 4217, … capitalised only), and RFC 959's own wording ("must", "will",
+/// "is defined to", "shall" for MUST; "should", "recommended", "suggested"
+/// for SHOULD) as `scenarios/README.md` explains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    /// RFC number.
+    pub rfc: u16,
+    /// Section, e.g. `4.2`.
+    pub section: &'static str,
+    /// The force of the sentence.
+    pub level: Level,
+    /// The sentence, verbatim (whitespace aside).
+    pub quote: &'static str,
+}
+
+impl Rule {
+    /// A MUST (or MUST NOT) sentence.
+    pub const fn must(rfc: u16, section: &'static str, quote: &'static str) -> Rule {
+        Rule {
+            rfc,
+            section,
+            level: Level::Must,
+            quote,
+        }
+    }
+
+    /// A SHOULD (or SHOULD NOT) sentence.
+    pub const fn should(rfc: u16, section: &'static str, quote: &'static str) -> Rule {
+        Rule {
+            rfc,
+            section,
+            level: Level::Should,
+            quote,
+        }
+    }
+
+    /// `RFC 959 §4.2 MUST`.
+    pub fn citation(&self) -> String {
+        format!("RFC {} §{} {}", self.rfc, self.section, self.level)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: \"{}\"", self.citation(), self.quote)
+    }
+}
+
+/// What produced a finding: one id space for JSON reports, baselines and
+/// fuzz findings. Built-in checks (the [`crate::oracle`] families) first,
+/// then the scenario steps' own checks, then the harness.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// Reply grammar (RFC 959 §4.2): [`crate::oracle::syntax`].
+    ReplySyntax,
+    /// The reply codes allowed for a command (RFC 959 §5.4): [`crate::oracle::codes`].
+    ReplyCode,
+    /// The greeting on a new connection (RFC 959 §5.4, Connection Establishment).
+    Greeting,
+    /// One reply per command, none unasked for, none skipped: [`crate::oracle::sequence`].
+    OneReply,
+    /// A 227 or 229 and the address it names: [`crate::oracle::passive`].
+    PassiveReply,
+    /// The FEAT reply's format (RFC 2389 §3.2): [`crate::oracle::feat`].
+    FeatFormat,
+    /// A file stored in TYPE I comes back byte for byte: [`crate::oracle::image`].
+    ImageBytes,
+    /// PORT/EPRT to a privileged port accepted or connected to: [`crate::oracle::port`].
+    PortAccepted,
+    /// The server stopped accepting connections after a command: [`crate::oracle::fate`].
+    Crash,
+    /// No reply to a well-formed command within the timeout: [`crate::oracle::fate`].
+    Hang,
+    /// The connection closed instead of a reply: [`crate::oracle::fate`].
+    Closed,
+    /// A scenario's `expect` step.
+    Expect,
+    /// A scenario's data step (download content, data that must not flow).
+    Data,
+    /// A scenario's `data open`: setting up the data connection.
+    DataSetup,
+    /// A scenario's `expect close`.
+    Close,
+    /// Trouble on the harness's side.
+    Harness,
+}
+
+impl Check {
+    /// Every check id.
+    pub const ALL: [Check; 16] = [
+        Check::ReplySyntax,
+        Check::ReplyCode,
+        Check::Greeting,
+        Check::OneReply,
+        Check::PassiveReply,
+        Check::FeatFormat,
+        Check::ImageBytes,
+        Check::PortAccepted,
+        Check::Crash,
+        Check::Hang,
+        Check::Closed,
+        Check::Expect,
+        Check::Data,
+        Check::DataSetup,
+        Check::Close,
+        Check::Harness,
+    ];
+
+    /// The id as written in reports: `reply-code`, `passive-reply`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::ReplySyntax => "reply-syntax",
+            Check::ReplyCode => "reply-code",
+            Check::Greeting => "greeting",
+            Check::OneReply => "one-reply",
+            Check::PassiveReply => "passive-reply",
+            Check::FeatFormat => "feat-format",
+            Check::ImageBytes => "image-bytes",
+            Check::PortAccepted => "port-accepted",
+            Check::Crash => "crash",
+            Check::Hang => "hang",
+            Check::Closed => "closed",
+            Check::Expect => "expect",
+            Check::Data => "data",
+            Check::DataSetup => "data-setup",
+            Check::Close => "close",
+            Check::Harness => "harness",
+        }
+    }
+}
+
+impl std::str::FromStr for Check {
+    type Err = String;
+
+    /// The check named `s` (as [`Check::as_str`] writes it).
+    fn from_str(s: &str) -> Result<Check, String> {
+        Check::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown check {s:?}"))
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How sure a check is that what it saw breaks its rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Certainty {
+    /// The bytes break the sentence: the verdict is the sentence's level.
+    Broken,
+    /// It may break the sentence, but a conformant server could have sent
+    /// it too (a 227 naming an address that may be another of the
+    /// server's own): a warning at most, saying why it cannot be told.
+    Suspected,
+}
+
+/// What a check found: the rule, and what the server did instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which check.
+    pub check: Check,
+    /// The sentence it enforces.
+    pub rule: Rule,
+    /// Sure or suspected.
+    pub certainty: Certainty,
+    /// What would have passed.
+    pub acceptable: String,
+    /// What the server sent or did.
+    pub received: String,
+}
+
+impl Violation {
+    /// A violation the bytes prove.
+    pub fn broken(
+        check: Check,
+        rule: Rule,
+        acceptable: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            check,
+            rule,
+            certainty: Certainty::Broken,
+            acceptable: acceptable.into(),
+            received: received.into(),
+        }
+    }
+
+    /// A violation a conformant server might also show (a warning at most).
+    pub fn suspected(
+        check: Check,
+        rule: Rule,
+        acceptable: impl Into<String>,
+        received: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            certainty: Certainty::Suspected,
+            ..Violation::broken(check, rule, acceptable, received)
+        }
+    }
+
+    /// The verdict: the level of the sentence quoted (MUST fails, SHOULD
+    /// warns), and never more than a warning when only suspected.
+    pub fn verdict(&self) -> Verdict {
+        match (self.rule.level, self.certainty) {
+            (Level::Must, Certainty::Broken) => Verdict::Fail,
+            (Level::May, _) => Verdict::Pass,
+            _ => Verdict::Warn,
+        }
+    }
+
+    /// The report's form, at scenario line `line` if any.
+    pub fn finding(&self, line: Option<usize>) -> Finding {
+        Finding {
+            verdict: self.verdict(),
+            check: self.check,
+            rfc: Some(self.rule.citation()),
+            required: format!("\"{}\"", self.rule.quote),
+            acceptable: self.acceptable.clone(),
+            received: self.received.clone(),
+            line,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_follows_the_level_of_the_quoted_sentence() {
+        let must = Rule::must(959, "4.2", "x");
+        let should = Rule::should(959, "4.2", "x");
+        let v = |r, c| Violation {
+            check: Check::ReplySyntax,
+            rule: r,
+            certainty: c,
+            acceptable: String::new(),
+            received: String::new(),
+        };
+        assert_eq!(v(must, Certainty::Broken).verdict(), Verdict::Fail);
+        assert_eq!(v(must, Certainty::Suspected).verdict(), Verdict::Warn);
+        assert_eq!(v(should, Certainty::Broken).verdict(), Verdict::Warn);
+        assert_eq!(v(should, Certainty::Suspected).verdict(), Verdict::Warn);
+        assert_eq!(must.citation(), "RFC 959 §4.2 MUST");
+    }
+
+    #[test]
+    fn check_ids_serialise_as_their_names() {
+        for c in Check::ALL {
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+            assert_eq!(c.as_str().parse::<Check>(), Ok(c));
+        }
+    }
+}

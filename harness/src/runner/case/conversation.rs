@@ -1,0 +1,373 @@
+//! The control connection of a case as a conversation: commands go out,
+//! replies are matched to them first in, first out (an ABOR's reply comes
+//! after the aborted transfer's), and every reply goes through the built-in
+//! checks of [`crate::oracle`]. A reply owed after ABOR that is late gets
+//! one NOOP sent as the overdue-reply probe, to tell a late reply from a
+//! lost one.
+
+use super::Stop;
+use crate::codec::{Command, Leniency, Parsed, Reply, Verb};
+use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Login, Transcript};
+use crate::oracle::{self, Exchange, Violation, image::ImageTracker, sequence, syntax};
+use crate::verdict::{Finding, Verdict};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The overdue-reply probe ([`Limits::overdue_probe`]): at most one per case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OverdueProbe {
+    Unused,
+    /// The NOOP is sent and its reply not yet read.
+    Pending,
+    Done,
+}
+
+/// Commands whose replies never include 200, so that a 200 while only
+/// these are awaited can only be the probe's NOOP being answered.
+const NO_200: [Verb; 8] = [
+    Verb::ABOR,
+    Verb::RETR,
+    Verb::STOR,
+    Verb::STOU,
+    Verb::APPE,
+    Verb::LIST,
+    Verb::NLST,
+    Verb::MLSD,
+];
+
+/// A reply, judged.
+#[derive(Debug)]
+pub(super) struct Answer {
+    /// The reply.
+    pub reply: Reply,
+    /// For a 227 or 229: the port to connect to, if it names a usable one.
+    pub passive_port: Option<u16>,
+}
+
+/// Skip leading Telnet commands (`IAC IP`, `IAC DM`, as sent before ABOR)
+/// to find the FTP command they precede.
+fn strip_telnet(mut bytes: &[u8]) -> &[u8] {
+    while let [0xff, _, rest @ ..] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+/// A case's control connection, its transcript and its findings.
+pub(super) struct Conversation {
+    control: Control,
+    limits: Limits,
+    /// Both directions, and the harness's notes.
+    pub t: Transcript,
+    /// Every non-pass observation so far.
+    pub findings: Vec<Finding>,
+    /// The command whose reply comes next, and whether a 1yz was already seen.
+    awaiting: VecDeque<(Verb, bool)>,
+    overdue: OverdueProbe,
+    /// The last line sent, as shown in findings.
+    last_sent: String,
+    /// What TYPE is in force and what was stored in TYPE I.
+    pub image: ImageTracker,
+}
+
+impl Conversation {
+    pub fn new(control: Control, limits: Limits, t: Transcript) -> Conversation {
+        Conversation {
+            control,
+            limits,
+            t,
+            findings: Vec::new(),
+            awaiting: VecDeque::new(),
+            overdue: OverdueProbe::Unused,
+            last_sent: String::new(),
+            image: ImageTracker::default(),
+        }
+    }
+
+    /// The control connection (for its addresses and data connections).
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// A passive data connection to `port` on the control connection's peer.
+    pub async fn connect_passive(&mut self, port: u16) -> Result<DataConn, DriverError> {
+        self.control.connect_passive(port, &mut self.t).await
+    }
+
+    /// An active data connection on the control connection's local address.
+    pub async fn listen_active(&mut self) -> Result<(DataConn, SocketAddr), DriverError> {
+        self.control.listen_active(&mut self.t).await
+    }
+
+    /// A bounce target on 127.0.0.2 (see [`Control::listen_bounce_target`]).
+    pub async fn listen_bounce_target(
+        &mut self,
+        port: u16,
+    ) -> Result<(DataConn, SocketAddr), DriverError> {
+        self.control.listen_bounce_target(port, &mut self.t).await
+    }
+
+    /// Record a finding, with a note in the transcript.
+    pub fn record(&mut self, f: Finding) {
+        self.t.push(
+            Direction::Note,
+            format!("{}: {}: received {}", f.verdict, f.check, f.received),
+        );
+        self.findings.push(f);
+    }
+
+    /// Record a violation found at scenario line `line`.
+    pub fn find(&mut self, v: &Violation, line: Option<usize>) {
+        self.record(v.finding(line));
+    }
+
+    /// Turn a driver error while reading into the case's end: a reply the
+    /// grammar rejects fails (with its finding), anything else is the
+    /// harness unable to go on (silence and closing are judged by the step
+    /// that expected a reply, see [`Stop::silence`]).
+    pub fn read_failed(&mut self, e: DriverError, line: Option<usize>) -> Stop {
+        if let Some(v) = syntax::stream(&e) {
+            self.find(&v, line);
+            return Stop::new(Verdict::Fail, format!("unreadable reply: {e}"));
+        }
+        Stop::driver(e)
+    }
+
+    /// The last line sent, escaped, for messages.
+    pub fn last_sent(&self) -> &str {
+        &self.last_sent
+    }
+
+    /// Send a line as it is, after checking that nothing unsolicited arrived.
+    pub async fn send(&mut self, bytes: &[u8], line: Option<usize>) -> Result<(), Stop> {
+        if self.awaiting.is_empty() {
+            match self.control.unsolicited(&mut self.t) {
+                Ok(Some(r)) => self.find(&sequence::unsolicited(&r.value), line),
+                Ok(None) => {}
+                Err(e) => return Err(self.read_failed(e, line)),
+            }
+        }
+        let cmd = Command::parse_with(strip_telnet(bytes), Leniency::PERMISSIVE)
+            .ok()
+            .map(|p| p.value);
+        if let Some(c) = &cmd {
+            self.image.sent(c);
+        }
+        self.last_sent = crate::codec::escape_bytes(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
+        match self.control.send(bytes, &mut self.t).await {
+            Ok(()) => {}
+            // The server already hung up: the next read reports it.
+            Err(DriverError::Closed) => {
+                self.t.push(
+                    Direction::Note,
+                    "send: the server had closed the connection",
+                );
+            }
+            Err(e) => return Err(Stop::driver(e)),
+        }
+        // An unparsable line still gets a reply; keep the queue aligned.
+        let verb = cmd.map_or_else(|| Verb::new(""), |c| c.verb().clone());
+        self.awaiting.push_back((verb, false));
+        Ok(())
+    }
+
+    /// Send a command line; CRLF is added.
+    pub async fn send_text(&mut self, text: &str, line: Option<usize>) -> Result<(), Stop> {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.extend_from_slice(b"\r\n");
+        self.send(&bytes, line).await
+    }
+
+    /// Whether a reply now awaited may be probed for: it is owed after an
+    /// ABOR, no data connection is being read (`data_open`), and no awaited
+    /// command could itself be answered 200.
+    fn may_probe(&self, data_open: bool) -> bool {
+        self.overdue == OverdueProbe::Unused
+            && !data_open
+            && self.awaiting.iter().any(|(v, _)| *v == Verb::ABOR)
+            && self.awaiting.iter().all(|(v, _)| NO_200.contains(v))
+    }
+
+    /// Read the next reply; past [`Limits::overdue_probe`] with a reply owed
+    /// after ABOR, send one NOOP first and keep waiting.
+    async fn read_next(
+        &mut self,
+        data_open: bool,
+        line: Option<usize>,
+    ) -> Result<Parsed<Reply>, Stop> {
+        if self.may_probe(data_open) {
+            let wait = self.limits.overdue_probe;
+            let early = self.control.read_reply_within(wait, &mut self.t).await;
+            match early {
+                Err(e) => return Err(self.read_failed(e, line)),
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) if self.control.between_replies() => {
+                    self.t.push(
+                        Direction::Note,
+                        format!(
+                            "probe: no reply after ABOR within {wait:?}; NOOP sent to tell a late reply from a lost one"
+                        ),
+                    );
+                    if let Err(e) = self.control.send(b"NOOP\r\n", &mut self.t).await {
+                        return Err(Stop::driver(e));
+                    }
+                    self.overdue = OverdueProbe::Pending;
+                }
+                Ok(None) => {}
+            }
+        }
+        match self.control.read_reply(&mut self.t).await {
+            Ok(r) => Ok(r),
+            Err(e) => Err(self.read_failed(e, line)),
+        }
+    }
+
+    /// A 200 while the probe's NOOP and older replies are awaited: the NOOP
+    /// was answered first, so an older reply was skipped.
+    fn probe_overtaken(&mut self, reply: &Reply, line: Option<usize>) -> Result<(), Stop> {
+        if self.overdue != OverdueProbe::Pending || reply.code().get() != 200 {
+            return Ok(());
+        }
+        let owed: Vec<Verb> = self.awaiting.iter().map(|(v, _)| v.clone()).collect();
+        self.find(
+            &sequence::skipped(&owed, reply, self.limits.overdue_probe),
+            line,
+        );
+        let owed: Vec<String> = owed.iter().map(|v| v.to_string()).collect();
+        Err(Stop::new(
+            Verdict::Fail,
+            format!(
+                "line {}: a reply is missing: {} still owed a reply when the probe NOOP got {}",
+                line.unwrap_or_default(),
+                owed.join(" and "),
+                reply.code()
+            ),
+        ))
+    }
+
+    /// Once every owed reply is in, read the probe NOOP's own reply.
+    async fn settle_probe(&mut self, line: Option<usize>) -> Result<(), Stop> {
+        if self.overdue != OverdueProbe::Pending || !self.awaiting.is_empty() {
+            return Ok(());
+        }
+        self.overdue = OverdueProbe::Done;
+        let r = match self.control.read_reply(&mut self.t).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.read_failed(e, line)),
+        };
+        self.t.push(
+            Direction::Note,
+            format!(
+                "probe: the late reply came; NOOP answered {}",
+                r.value.code()
+            ),
+        );
+        Ok(())
+    }
+
+    /// Put one reply to `verb` through the built-in checks.
+    fn judge(
+        &mut self,
+        verb: Option<&Verb>,
+        after_preliminary: bool,
+        reply: &Parsed<Reply>,
+        line: Option<usize>,
+    ) -> Option<u16> {
+        let j = oracle::judge_reply(&Exchange {
+            verb,
+            after_preliminary,
+            reply,
+            peer: self.control.peer().ip(),
+        });
+        for v in &j.violations {
+            self.find(v, line);
+        }
+        self.image.replied(reply.value.code());
+        j.passive_port
+    }
+
+    /// The next reply, matched to the command it answers and judged.
+    /// `data_open`: a data connection is set up and not yet used (the
+    /// overdue-reply probe stays away from transfers).
+    pub async fn reply(&mut self, data_open: bool, line: Option<usize>) -> Result<Answer, Stop> {
+        let parsed = self.read_next(data_open, line).await?;
+        self.probe_overtaken(&parsed.value, line)?;
+        let front = self.awaiting.pop_front();
+        let passive_port = self.judge(
+            front.as_ref().map(|(v, _)| v),
+            front.as_ref().is_some_and(|(_, after)| *after),
+            &parsed,
+            line,
+        );
+        if let Some((verb, after)) = front {
+            if parsed.value.code().is_preliminary() && !after {
+                self.awaiting.push_front((verb, true));
+            }
+        }
+        self.settle_probe(line).await?;
+        Ok(Answer {
+            reply: parsed.value,
+            passive_port,
+        })
+    }
+
+    /// The greeting, judged as the connection's first reply.
+    pub async fn greeting(&mut self) -> Result<Vec<Reply>, Stop> {
+        let replies = match self.control.greeting(&mut self.t).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.read_failed(e, None)),
+        };
+        for r in &replies {
+            self.judge(None, false, r, None);
+        }
+        let replies: Vec<Reply> = replies.into_iter().map(|r| r.value).collect();
+        if let Some(v) = oracle::codes::greeting(&replies.iter().collect::<Vec<_>>()) {
+            self.find(&v, None);
+        }
+        Ok(replies)
+    }
+
+    /// Log in through [`Control::login`], judging each reply.
+    pub async fn login(&mut self, user: &str, pass: &str) -> Result<Login, Stop> {
+        let login = match self.control.login(user, pass, &mut self.t).await {
+            Ok(l) => l,
+            Err(e) => return Err(self.read_failed(e, None)),
+        };
+        for (verb, r) in &login.exchanges {
+            self.judge(Some(verb), false, r, None);
+        }
+        Ok(login)
+    }
+
+    /// Wait at most `limit` for the server to close the connection; replies
+    /// that come first are unasked for. Whether it closed.
+    pub async fn wait_close(&mut self, limit: Duration, line: Option<usize>) -> Result<bool, Stop> {
+        let (closed, extra) = match self.control.wait_close(limit, &mut self.t).await {
+            Ok(x) => x,
+            Err(e) => return Err(self.read_failed(e, line)),
+        };
+        for r in extra {
+            self.find(&sequence::unsolicited(&r), line);
+        }
+        Ok(closed)
+    }
+
+    /// After the last step: anything still unread that no command asked for.
+    pub fn check_leftover(&mut self) {
+        if let Ok(Some(r)) = self.control.unsolicited(&mut self.t) {
+            if self.awaiting.is_empty() {
+                self.find(&sequence::unsolicited(&r.value), None);
+            }
+        }
+    }
+
+    /// Say goodbye without waiting for the reply.
+    pub async fn quit(&mut self) {
+        let _ = tokio::time::timeout(
+            Duration::from_millis(200),
+            self.control.send(b"QUIT\r\n", &mut self.t),
+        )
+        .await;
+    }
+}

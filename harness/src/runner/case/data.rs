@@ -1,0 +1,231 @@
+//! Data connections in a case: `data open` in the case's mode (PASV and
+//! EPSV connect to the control connection's peer, PORT and EPRT listen on
+//! its local address), the bounce targets, the negative checks (`data
+//! none`, `data refused`) and uploads.
+
+use super::Stop;
+use super::steps::Exec;
+use crate::codec::{ExtAddr, HostPort, ReplyCode};
+use crate::driver::DataConn;
+use crate::fixtures;
+use crate::oracle::Check;
+use crate::scenario::{BounceTarget, DataMode, DataSource, Mode, Step};
+use crate::verdict::Verdict;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// The bytes a data source stands for.
+pub(super) fn source_bytes(src: &DataSource) -> Arc<Vec<u8>> {
+    match src {
+        DataSource::Text(b) => Arc::new(b.clone()),
+        DataSource::Fixture(n) => fixtures::shared(n).unwrap_or_default(),
+    }
+}
+
+/// The PORT or EPRT line naming `addr`, as `mode` needs.
+fn active_command(mode: DataMode, addr: SocketAddr) -> Result<String, Stop> {
+    match (mode, addr.ip()) {
+        (DataMode::Port, IpAddr::V4(ip)) => Ok(format!("PORT {}", HostPort::new(ip, addr.port()))),
+        (DataMode::Eprt, _) => Ok(format!("EPRT {}", ExtAddr::from_socket(addr))),
+        _ => Err(Stop::new(
+            Verdict::Error,
+            "PORT needs an IPv4 address; use EPRT over IPv6",
+        )),
+    }
+}
+
+impl Exec<'_> {
+    fn mode(&self) -> Result<Mode, Stop> {
+        self.spec
+            .mode
+            .ok_or_else(|| Stop::new(Verdict::Error, "data open in a case without a mode"))
+    }
+
+    pub(super) fn take_data(&mut self, step: &Step) -> Result<DataConn, Stop> {
+        self.data.take().ok_or_else(|| {
+            Stop::new(
+                Verdict::Error,
+                format!(
+                    "{}:{}: no data connection is open (add `data open` before the transfer command)",
+                    self.spec.scenario.path, step.line
+                ),
+            )
+        })
+    }
+
+    /// `data open`: set up a data connection in the case's mode.
+    pub(super) async fn data_open(&mut self, step: &Step) -> Result<(), Stop> {
+        let mode = self.mode()?;
+        match mode.data {
+            DataMode::Pasv | DataMode::Epsv => self.open_passive(step, mode.data).await,
+            DataMode::Port | DataMode::Eprt => self.open_active(step, mode.data).await,
+        }
+    }
+
+    /// A refusal of EPSV/EPRT with 500 or 502: RFC 2428 is optional.
+    fn unimplemented(mode: DataMode, cmd: &str, code: ReplyCode, reply: &str) -> Option<Stop> {
+        let optional = matches!(mode, DataMode::Epsv | DataMode::Eprt);
+        (optional && matches!(code.get(), 500 | 502)).then(|| {
+            Stop::new(
+                Verdict::Unsupported,
+                format!("the server does not implement {cmd} (RFC 2428 is optional): {reply}"),
+            )
+        })
+    }
+
+    async fn open_passive(&mut self, step: &Step, mode: DataMode) -> Result<(), Stop> {
+        let line = Some(step.line);
+        let (cmd, want) = if mode == DataMode::Pasv {
+            ("PASV", 227)
+        } else {
+            ("EPSV", 229)
+        };
+        self.conv.send_text(cmd, line).await?;
+        let answer = self.reply(line).await?;
+        let reply = answer.reply;
+        if let Some(stop) = Self::unimplemented(mode, cmd, reply.code(), &reply.to_string()) {
+            return Err(stop);
+        }
+        if reply.code().get() != want {
+            self.mismatch(
+                step,
+                Check::DataSetup,
+                format!("{want} to {cmd}"),
+                reply.to_string(),
+            )?;
+            return Err(Stop::new(
+                Verdict::for_level(step.level),
+                format!("{cmd} refused"),
+            ));
+        }
+        // The passive check has judged the reply (a malformed one, or port
+        // 0, is already a finding).
+        let Some(port) = answer.passive_port else {
+            return Err(Stop::new(
+                Verdict::Fail,
+                format!(
+                    "line {}: the {want} names no usable port: {reply}",
+                    step.line
+                ),
+            ));
+        };
+        let conn = self.conv.connect_passive(port).await.map_err(|e| {
+            Stop::new(
+                Verdict::Fail,
+                format!("the server's {cmd} port {port} did not accept a connection: {e}"),
+            )
+        })?;
+        self.data = Some(conn);
+        Ok(())
+    }
+
+    async fn open_active(&mut self, step: &Step, mode: DataMode) -> Result<(), Stop> {
+        let line = Some(step.line);
+        let (conn, addr) = self.conv.listen_active().await.map_err(Stop::driver)?;
+        let text = active_command(mode, addr)?;
+        let cmd = if mode == DataMode::Port {
+            "PORT"
+        } else {
+            "EPRT"
+        };
+        self.conv.send_text(&text, line).await?;
+        let reply = self.reply(line).await?.reply;
+        if let Some(stop) = Self::unimplemented(mode, cmd, reply.code(), &reply.to_string()) {
+            return Err(stop);
+        }
+        if reply.code() != ReplyCode::COMMAND_OK {
+            self.mismatch(
+                step,
+                Check::DataSetup,
+                format!("200 to {cmd}"),
+                reply.to_string(),
+            )?;
+            return Err(Stop::new(
+                Verdict::for_level(step.level),
+                format!("{cmd} refused"),
+            ));
+        }
+        self.data = Some(conn);
+        Ok(())
+    }
+
+    /// `data open third-party|low-port`: send PORT/EPRT naming an address
+    /// the server should refuse; its reply is left for the next `expect`.
+    pub(super) async fn data_open_bounce(
+        &mut self,
+        step: &Step,
+        target: BounceTarget,
+    ) -> Result<(), Stop> {
+        let mode = self.mode()?;
+        let addr = match target {
+            BounceTarget::ThirdParty => {
+                let (conn, addr) = self.conv.listen_bounce_target(0).await.map_err(|e| {
+                    Stop::new(
+                        Verdict::Skip,
+                        format!("the third-party check cannot run here: {e}"),
+                    )
+                })?;
+                self.data = Some(conn);
+                addr
+            }
+            BounceTarget::LowPort => SocketAddr::new(self.conv.control().local().ip(), 1023),
+        };
+        if !mode.data.is_active() {
+            return Err(Stop::new(
+                Verdict::Error,
+                "third-party and low-port checks need PORT or EPRT",
+            ));
+        }
+        let text = active_command(mode.data, addr)?;
+        self.conv.send_text(&text, Some(step.line)).await
+    }
+
+    /// The verdict of a negative data check: `seen` is what the server did
+    /// on the data connection when it should have done nothing.
+    fn nothing_seen(
+        &mut self,
+        step: &Step,
+        seen: Option<String>,
+        acceptable: &str,
+    ) -> Result<(), Stop> {
+        match seen {
+            None => Ok(()),
+            Some(seen) => self.mismatch(step, Check::Data, acceptable.into(), seen),
+        }
+    }
+
+    /// `data refused`: the server must not connect at all (active modes);
+    /// in passive modes no bytes may flow.
+    pub(super) async fn data_refused(&mut self, step: &Step) -> Result<(), Stop> {
+        let Some(conn) = self.data.take() else {
+            // Nothing listening: nothing the server could have reached.
+            return Ok(());
+        };
+        let seen = conn
+            .expect_no_connection(&self.spec.limits, &mut self.conv.t)
+            .await
+            .map_err(Stop::driver)?;
+        self.nothing_seen(step, seen, "no data connection at all")
+    }
+
+    /// `data none`: no bytes on the data connection for the quiet period.
+    pub(super) async fn data_none(&mut self, step: &Step) -> Result<(), Stop> {
+        let conn = self.take_data(step)?;
+        let seen = conn
+            .expect_unused(&self.spec.limits, &mut self.conv.t)
+            .await
+            .map_err(Stop::driver)?;
+        self.nothing_seen(step, seen, "no use of the data connection")
+    }
+
+    /// `data upload SOURCE`.
+    pub(super) async fn data_upload(&mut self, step: &Step, src: &DataSource) -> Result<(), Stop> {
+        let conn = self.take_data(step)?;
+        let bytes = source_bytes(src);
+        conn.upload(&bytes, &self.spec.limits, &mut self.conv.t)
+            .await
+            .map_err(Stop::driver)?;
+        self.conv.image.uploaded(bytes);
+        Ok(())
+    }
+}

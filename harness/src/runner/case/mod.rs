@@ -1,0 +1,211 @@
+//! Running one case: connect, greeting, login, scratch directory, the
+//! scenario's steps, goodbye.
+//!
+//! | file | holds |
+//! |------|-------|
+//! | `conversation.rs` | the control connection: the reply queue, the built-in checks on every reply, the overdue-reply probe |
+//! | `steps.rs` | the step interpreter: `send`, `expect …`, `data …`, and how a failed step is cited |
+//! | `data.rs` | data connections: set-up in the case's mode, bounce targets, negative checks, uploads |
+//! | `download.rs` | downloads, checked as they stream |
+
+mod conversation;
+mod data;
+mod download;
+mod steps;
+
+use crate::driver::{Control, Direction, DriverError, Limits, Transcript};
+use crate::scenario::{Mode, Scenario};
+use crate::target::Target;
+use crate::verdict::{Finding, Verdict};
+use conversation::Conversation;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+use steps::Exec;
+
+/// How the server fell silent, when that is why a case stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Silence {
+    /// It closed the control connection.
+    Closed,
+    /// Nothing came within this long.
+    Timeout(Duration),
+}
+
+/// Why a case stopped early.
+#[derive(Debug)]
+pub(crate) struct Stop {
+    pub verdict: Verdict,
+    pub message: String,
+    /// Set when the stop is the server closing or not answering, so that a
+    /// step for which that is the finding (`expect any`) can judge it.
+    pub silence: Option<Silence>,
+}
+
+impl Stop {
+    fn new(verdict: Verdict, message: impl Into<String>) -> Stop {
+        Stop {
+            verdict,
+            message: message.into(),
+            silence: None,
+        }
+    }
+
+    /// A driver error the case cannot go on after: harness trouble, unless
+    /// a step judges the silence it stands for.
+    fn driver(e: DriverError) -> Stop {
+        let silence = match &e {
+            DriverError::Closed => Some(Silence::Closed),
+            DriverError::Timeout(d, _) => Some(Silence::Timeout(*d)),
+            _ => None,
+        };
+        Stop {
+            silence,
+            ..Stop::new(Verdict::Error, e.to_string())
+        }
+    }
+}
+
+/// What a case produced.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub verdict: Verdict,
+    pub message: String,
+    pub findings: Vec<Finding>,
+    pub transcript: Transcript,
+}
+
+/// What a case runs against.
+pub(crate) struct CaseSpec<'a> {
+    pub scenario: &'a Scenario,
+    pub mode: Option<Mode>,
+    pub addr: SocketAddr,
+    pub target: &'a Target,
+    pub limits: Limits,
+    pub dir: Option<String>,
+}
+
+/// Greeting, login and scratch directory, before the scenario's steps.
+async fn setup(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(), Stop> {
+    let greeting = conv.greeting().await?;
+    let last = greeting.last().map(|r| r.code().get());
+    match last {
+        Some(220) => {}
+        Some(421) => {
+            return Err(Stop::new(
+                Verdict::Error,
+                format!(
+                    "the server is not available: {}",
+                    greeting[greeting.len() - 1]
+                ),
+            ));
+        }
+        _ => {
+            let shown: Vec<String> = greeting.iter().map(|r| r.to_string()).collect();
+            return Err(Stop::new(
+                Verdict::Fail,
+                format!("unexpected greeting {}", shown.join(" then ")),
+            ));
+        }
+    }
+    if !spec.scenario.login {
+        return Ok(());
+    }
+    let target = spec.target;
+    let login = conv.login(target.login_name(), &target.pass).await?;
+    if !login.logged_in {
+        return Err(Stop::new(
+            Verdict::Error,
+            format!(
+                "login as {} failed: {}",
+                target.login_name(),
+                login.last().map(|r| r.to_string()).unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(dir) = &spec.dir {
+        conv.send_text(&format!("MKD {dir}"), None).await?;
+        let r = conv.reply(false, None).await?.reply;
+        if !r.code().is_completion() {
+            return Err(Stop::new(
+                Verdict::Error,
+                format!("could not create the scratch directory {dir}: {r}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The variables every case starts with.
+fn variables(spec: &CaseSpec<'_>) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    vars.insert("user".to_owned(), spec.target.login_name().to_owned());
+    vars.insert("pass".to_owned(), spec.target.pass.clone());
+    vars.insert("host".to_owned(), spec.addr.ip().to_string());
+    vars.insert(
+        "dir".to_owned(),
+        spec.dir.clone().unwrap_or_else(|| ".".into()),
+    );
+    vars
+}
+
+/// Run one case: connect, set up, run the steps, say goodbye.
+pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
+    let mut t = Transcript::default();
+    t.push(Direction::Note, format!("connecting to {}", spec.addr));
+    let control = match Control::connect(spec.addr, spec.limits).await {
+        Ok(c) => c,
+        Err(e) => {
+            t.push(Direction::Note, e.to_string());
+            return Outcome {
+                verdict: Verdict::Error,
+                message: format!("cannot connect to {}: {e}", spec.addr),
+                findings: Vec::new(),
+                transcript: t,
+            };
+        }
+    };
+    let mut conv = Conversation::new(control, spec.limits, t);
+    let mut stop = setup(spec, &mut conv).await.err();
+    let mut exec = Exec::new(spec, conv, variables(spec));
+    if stop.is_none() {
+        for step in &spec.scenario.steps {
+            if let Err(s) = exec.step(step).await {
+                stop = Some(s);
+                break;
+            }
+        }
+    }
+    let mut conv = exec.into_conversation();
+    if stop.is_none() {
+        conv.check_leftover();
+    }
+    conv.quit().await;
+    let worst = conv
+        .findings
+        .iter()
+        .fold(Verdict::Pass, |v, f| v.worst(f.verdict));
+    let (verdict, message) = match stop {
+        Some(s) => (s.verdict.worst(worst), s.message),
+        None => {
+            let msg = conv
+                .findings
+                .iter()
+                .find(|f| f.verdict == worst)
+                .map(|f| {
+                    format!(
+                        "{}: expected {}, received {}",
+                        f.check, f.acceptable, f.received
+                    )
+                })
+                .unwrap_or_default();
+            (worst, msg)
+        }
+    };
+    Outcome {
+        verdict,
+        message,
+        findings: conv.findings,
+        transcript: conv.t,
+    }
+}
