@@ -1,0 +1,162 @@
+//! Every sentence ftpspec quotes is in its RFC, word for word: the rules of
+//! the built-in checks (`harness/src/oracle/`), the requirement catalogue
+//! (`scenarios/requirements.tsv`) and every scenario's `ref:` lines. The
+//! RFC texts are in `rfc/` (RFCs may be copied in full; see `rfc/README.md`).
+//!
+//! Matching ignores what the RFC layout adds: page footers and headers,
+//! line breaks and runs of spaces, and the `\` that continues a line in a
+//! format example. A quote may join passages with `...` (or `…`): each
+//! must then be there, word for word.
+
+use ftpspec_harness::catalogue;
+use ftpspec_harness::oracle;
+use ftpspec_harness::scenario::load_dir;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Collapse whitespace, and join words an RFC broke with a hyphen at a line end.
+fn squash(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // A lone `\` continues a format example over two lines.
+    for word in text.split_whitespace().filter(|w| *w != "\\") {
+        // "server-" + "PI" and "server-PI" both become "server-PI".
+        if !out.is_empty() && !out.ends_with('-') {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The running text of an RFC: no page footers or headers, no form feeds,
+/// no line-continuation backslashes.
+fn running_text(raw: &str, rfc: u16) -> String {
+    let mut lines = Vec::new();
+    let mut after_footer = false;
+    let mut after_header = false;
+    for line in raw.lines() {
+        let line = line.trim_start_matches('\u{c}').trim_end();
+        if line.contains("[Page ") && line.ends_with(']') {
+            after_footer = true;
+            continue;
+        }
+        if after_footer {
+            if line.is_empty() {
+                continue;
+            }
+            let header = line.starts_with("RFC") && line.len() > 60;
+            after_footer = false;
+            if header {
+                after_header = true;
+                continue;
+            }
+        }
+        if after_header {
+            after_header = false;
+            // RFC 959 repeats its title under every page header.
+            if rfc == 959 && line == "File Transfer Protocol" {
+                continue;
+            }
+        }
+        lines.push(line);
+    }
+    squash(&lines.join("\n"))
+}
+
+fn rfcs() -> BTreeMap<u16, String> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(root().join("rfc")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(n) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("rfc"))
+            .and_then(|n| n.strip_suffix(".txt"))
+            .and_then(|n| n.parse::<u16>().ok())
+        else {
+            continue;
+        };
+        let raw = std::fs::read_to_string(&path).unwrap();
+        out.insert(n, running_text(&raw, n));
+    }
+    out
+}
+
+/// Whether `quote` is in `text`. A quote may join passages from several
+/// places with `...` (RFC 1123's summary table entry, then the sentence it
+/// summarises): each passage must then be there, word for word.
+fn quoted_in(quote: &str, text: &str) -> bool {
+    quote
+        .split('…')
+        .flat_map(|p| p.split("..."))
+        .map(squash)
+        .filter(|f| !f.is_empty())
+        .all(|f| text.contains(&f))
+}
+
+/// `(where, rfc, quote)` that are not in their RFC.
+fn missing(quotes: Vec<(String, u16, String)>) -> Vec<String> {
+    let rfcs = rfcs();
+    quotes
+        .into_iter()
+        .filter_map(|(at, rfc, quote)| match rfcs.get(&rfc) {
+            None => Some(format!("{at}: RFC {rfc} is not in rfc/")),
+            Some(text) if !quoted_in(&quote, text) => Some(format!("{at}: RFC {rfc}: {quote}")),
+            Some(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn normalisation() {
+    let raw = "   first line of a sentence that goes\n   on.\n\nX & Y                Standards Track                     [Page 2]\n\u{c}\nRFC 2389             Feature negotiation mechanism           August 1998\n\n   after the break, server-\n   PI.  \\\n   cont\n";
+    let t = running_text(raw, 2389);
+    assert!(quoted_in("first line of a sentence that goes on.", &t), "{t}");
+    assert!(quoted_in("goes on. after the break", &t), "{t}");
+    assert!(quoted_in("server-PI.", &t), "{t}");
+    assert!(quoted_in("PI. cont", &t), "{t}");
+    assert!(quoted_in("first ... after the break", &t), "{t}");
+    assert!(!quoted_in("first ... not there", &t), "{t}");
+    assert!(!t.contains("Page") && !t.contains("August"), "{t}");
+}
+
+#[test]
+fn built_in_check_rules_are_verbatim() {
+    let quotes = oracle::rules()
+        .into_iter()
+        .map(|r| (r.citation(), r.rfc, r.quote.to_owned()))
+        .collect();
+    let bad = missing(quotes);
+    assert!(bad.is_empty(), "not found verbatim:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn catalogue_rows_are_verbatim() {
+    let text = std::fs::read_to_string(root().join("scenarios/requirements.tsv")).unwrap();
+    let rows = catalogue::parse(&text).unwrap();
+    let quotes = rows
+        .into_iter()
+        .map(|r| (r.id, r.rfc, r.quote))
+        .collect();
+    let bad = missing(quotes);
+    assert!(bad.is_empty(), "{} rows not found verbatim:\n{}", bad.len(), bad.join("\n"));
+}
+
+#[test]
+fn scenario_refs_are_verbatim() {
+    let scenarios = load_dir(&root().join("scenarios")).unwrap();
+    let quotes = scenarios
+        .iter()
+        .flat_map(|s| {
+            s.refs
+                .iter()
+                .map(|r| (s.path.clone(), r.rfc, r.quote.clone()))
+        })
+        .collect();
+    let bad = missing(quotes);
+    assert!(bad.is_empty(), "{} refs not found verbatim:\n{}", bad.len(), bad.join("\n"));
+}
