@@ -114,7 +114,10 @@ async fn malformed_229_fails() {
     )
     .await;
     // Judged by the passive-reply check, which quotes RFC 2428 §3.
-    assert!(has_finding(&c, Check::PassiveReply, Verdict::Fail), "{c:#?}");
+    assert!(
+        has_finding(&c, Check::PassiveReply, Verdict::Fail),
+        "{c:#?}"
+    );
     assert!(
         c.findings
             .iter()

@@ -115,7 +115,10 @@ fn missing(quotes: Vec<(String, u16, String)>) -> Vec<String> {
 fn normalisation() {
     let raw = "   first line of a sentence that goes\n   on.\n\nX & Y                Standards Track                     [Page 2]\n\u{c}\nRFC 2389             Feature negotiation mechanism           August 1998\n\n   after the break, server-\n   PI.  \\\n   cont\n";
     let t = running_text(raw, 2389);
-    assert!(quoted_in("first line of a sentence that goes on.", &t), "{t}");
+    assert!(
+        quoted_in("first line of a sentence that goes on.", &t),
+        "{t}"
+    );
     assert!(quoted_in("goes on. after the break", &t), "{t}");
     assert!(quoted_in("server-PI.", &t), "{t}");
     assert!(quoted_in("PI. cont", &t), "{t}");
@@ -138,12 +141,14 @@ fn built_in_check_rules_are_verbatim() {
 fn catalogue_rows_are_verbatim() {
     let text = std::fs::read_to_string(root().join("scenarios/requirements.tsv")).unwrap();
     let rows = catalogue::parse(&text).unwrap();
-    let quotes = rows
-        .into_iter()
-        .map(|r| (r.id, r.rfc, r.quote))
-        .collect();
+    let quotes = rows.into_iter().map(|r| (r.id, r.rfc, r.quote)).collect();
     let bad = missing(quotes);
-    assert!(bad.is_empty(), "{} rows not found verbatim:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} rows not found verbatim:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -158,5 +163,10 @@ fn scenario_refs_are_verbatim() {
         })
         .collect();
     let bad = missing(quotes);
-    assert!(bad.is_empty(), "{} refs not found verbatim:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} refs not found verbatim:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }

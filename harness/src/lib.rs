@@ -10,16 +10,21 @@
 //! | [`fixtures`] | generated file contents scenarios upload and compare | no |
 //! | [`fuzz_bodies`] | cargo-fuzz target bodies with their oracles, shared by `fuzz/` and the tests | no |
 //! | `target` | the server under test, from an `ftp://` URL | resolves names |
-//! | `driver` | control and data connections, bounded in size and time | **yes, only here** |
-//! | `oracle` | built-in checks applied to every reply (RFC 959 §5.4 codes) | no |
+//! | `driver` | control and data connections, bounded in size and time; the login | **yes, only here** |
+//! | `oracle` | every built-in check, one file per family, each under the RFC sentence it enforces | no |
 //! | `verdict` | pass / fail / warn / unsupported / skip / error, and findings | no |
-//! | `runner` | probe, case expansion, parallel execution, events | via `driver` |
-//! | `report` | reporters consuming runner events (human, JSON, JUnit, Markdown, HTML) | no |
+//! | `runner` | capabilities probe, case expansion, parallel execution; `runner/case/` runs one case | via `driver` |
+//! | `events` | what the runner emits and reporters consume: events, case results, the report | no |
+//! | `report` | reporters: human, JSON, JUnit, Markdown, HTML | no |
 //! | `baseline` | known failures with reasons, and the CI gate against them | no |
 //! | `snapshot` | normalised transcripts kept as files, and their diffs | files only |
-//! | `suite` | the library API: load scenarios, run against a target, get a [`runner::Report`] | via `runner` |
-//! | `fuzzer` | the live stateful fuzzer behind `ftpspec fuzz` | via `driver` |
+//! | `suite` | the library API: load scenarios, run against a target, get a [`events::Report`] | via `runner` |
+//! | `fuzzer` | the live stateful fuzzer behind `ftpspec fuzz` (calls the same `oracle` checks) | via `driver` |
 //! | `embedded` | libunftp in-process on loopback, the default target | serves |
+//!
+//! Dependencies point one way: `codec` ← `driver` ← `oracle` ← `runner` and
+//! `fuzzer`; `runner` → `events` ← `report`. No module depends on one that
+//! depends on it.
 //!
 //! The codec is strict by default: every departure from the RFC grammar it
 //! can tolerate is a named [`codec::Deviation`], enabled through

@@ -3,7 +3,6 @@
 //! (unsupported), the case could not run (skip), or the harness had trouble
 //! (error).
 
-use crate::oracle::Check;
 use crate::scenario::Level;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -98,6 +97,120 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// What produced a finding: one id space for JSON reports, baselines and
+/// fuzz findings. Built-in checks (the `oracle` families) first,
+/// then the scenario steps' own checks, then the harness.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// Reply grammar (RFC 959 §4.2): `oracle::syntax`.
+    ReplySyntax,
+    /// The reply codes allowed for a command (RFC 959 §5.4): `oracle::codes`.
+    ReplyCode,
+    /// The greeting on a new connection (RFC 959 §5.4, Connection Establishment).
+    Greeting,
+    /// One reply per command, none unasked for, none skipped: `oracle::sequence`.
+    OneReply,
+    /// A 227 or 229 and the address it names: `oracle::passive`.
+    PassiveReply,
+    /// The FEAT reply's format (RFC 2389 §3.2): `oracle::feat`.
+    FeatFormat,
+    /// A file stored in TYPE I comes back byte for byte: `oracle::image`.
+    ImageBytes,
+    /// PORT/EPRT to a privileged port accepted or connected to: `oracle::port`.
+    PortAccepted,
+    /// The server stopped accepting connections after a command: `oracle::fate`.
+    Crash,
+    /// No reply to a well-formed command within the timeout: `oracle::fate`.
+    Hang,
+    /// The connection closed instead of a reply: `oracle::fate`.
+    Closed,
+    /// A scenario's `expect` step.
+    Expect,
+    /// A scenario's data step (download content, data that must not flow).
+    Data,
+    /// A scenario's `data open`: setting up the data connection.
+    DataSetup,
+    /// A scenario's `expect close`.
+    Close,
+    /// Trouble on the harness's side.
+    Harness,
+}
+
+impl Check {
+    /// Every check id.
+    pub const ALL: [Check; 16] = [
+        Check::ReplySyntax,
+        Check::ReplyCode,
+        Check::Greeting,
+        Check::OneReply,
+        Check::PassiveReply,
+        Check::FeatFormat,
+        Check::ImageBytes,
+        Check::PortAccepted,
+        Check::Crash,
+        Check::Hang,
+        Check::Closed,
+        Check::Expect,
+        Check::Data,
+        Check::DataSetup,
+        Check::Close,
+        Check::Harness,
+    ];
+
+    /// The id as written in reports: `reply-code`, `passive-reply`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::ReplySyntax => "reply-syntax",
+            Check::ReplyCode => "reply-code",
+            Check::Greeting => "greeting",
+            Check::OneReply => "one-reply",
+            Check::PassiveReply => "passive-reply",
+            Check::FeatFormat => "feat-format",
+            Check::ImageBytes => "image-bytes",
+            Check::PortAccepted => "port-accepted",
+            Check::Crash => "crash",
+            Check::Hang => "hang",
+            Check::Closed => "closed",
+            Check::Expect => "expect",
+            Check::Data => "data",
+            Check::DataSetup => "data-setup",
+            Check::Close => "close",
+            Check::Harness => "harness",
+        }
+    }
+}
+
+impl std::str::FromStr for Check {
+    type Err = String;
+
+    /// The check named `s` (as [`Check::as_str`] writes it).
+    fn from_str(s: &str) -> Result<Check, String> {
+        Check::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown check {s:?}"))
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One observation that is not a plain pass.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
@@ -115,4 +228,20 @@ pub struct Finding {
     pub received: String,
     /// Scenario line of the step, if any.
     pub line: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_ids_serialise_as_their_names() {
+        for c in Check::ALL {
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+            assert_eq!(c.as_str().parse::<Check>(), Ok(c));
+        }
+    }
 }

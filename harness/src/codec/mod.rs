@@ -11,17 +11,21 @@
 //! | `reply.rs` | [`Reply`], single and multi-line (RFC 959 §4.2), and its line grammar |
 //! | `decoder.rs` | [`ReplyDecoder`], decoding a reply stream (and one-shot [`Reply::parse`]) |
 //! | `hostport.rs` | [`HostPort`] for PORT and [`PassiveReply`] for 227 |
-//! | `extaddr.rs` | [`ExtAddr`] for EPRT, [`ExtPassiveReply`] for 229, 522 protocol lists |
+//! | `extaddr.rs` | [`ExtAddr`] for EPRT |
+//! | `extpassive.rs` | [`ExtPassiveReply`] for 229 |
+//! | `protocols522.rs` | [`parse_522_protocols`]: a 522's protocol list |
 //! | `features.rs` | [`Features`], the FEAT reply (RFC 2389) |
 
 mod addr_error;
 mod command;
 mod decoder;
 mod extaddr;
+mod extpassive;
 mod features;
 mod hostport;
 mod leniency;
 mod line;
+mod protocols522;
 mod reply;
 mod reply_code;
 mod request;
@@ -30,11 +34,13 @@ mod verb;
 pub use addr_error::AddrError;
 pub use command::{Arg, ArgError, Command, CommandError, RawCommand};
 pub use decoder::{ReplyDecoder, decode_all};
-pub use extaddr::{ExtAddr, ExtHost, ExtPassiveReply, NetProtocol, parse_522_protocols};
+pub use extaddr::{ExtAddr, ExtHost, NetProtocol};
+pub use extpassive::ExtPassiveReply;
 pub use features::{FeatError, Feature, Features};
 pub use hostport::{HostPort, PassiveReply};
 pub use leniency::{Deviation, Deviations, Leniency, Parsed, RfcRef};
 pub use line::escape_bytes;
+pub use protocols522::parse_522_protocols;
 pub use reply::{Reply, ReplyBuildError, ReplyError, ReplyLimits, ReplyOptions};
 pub use reply_code::{ReplyClass, ReplyCode, ReplyFunction};
 pub use request::{EpsvArg, FormCode, ModeCode, Request, RequestError, StructureCode, TypeCode};

@@ -2,8 +2,9 @@
 //! (extended with the replies RFC 2428, RFC 2389 and RFC 3659 define for
 //! their commands), and the greeting on a new connection.
 
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::{Reply, ReplyCode, Verb};
+use crate::verdict::Check;
 
 /// RFC 959 §5.4: the table is binding.
 pub const TABLE: Rule = Rule::must(

@@ -5,8 +5,9 @@
 //! Telling these apart needs a second connection (is the server still
 //! greeting?), which the caller makes; the judgement is here.
 
-use super::rule::{Check, Violation};
+use super::rule::Violation;
 use super::sequence::AT_LEAST_ONE;
+use crate::verdict::Check;
 use std::time::Duration;
 
 /// The server closed the control connection without replying to `command`

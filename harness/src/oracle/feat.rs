@@ -1,8 +1,9 @@
 //! The FEAT reply (RFC 2389 §3.2): a 211 feature listing has one feature
 //! per line, each line indented by exactly one space.
 
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::{Features, Leniency, Reply};
+use crate::verdict::Check;
 
 /// RFC 2389 §3.2: the lines after the first are precisely defined.
 pub const SYNTAX: Rule = Rule::must(

@@ -3,8 +3,9 @@
 //! [`ImageTracker`] follows what a session sent and stored; a
 //! [`Comparison`] checks a download against the stored bytes as it streams.
 
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::{Command, ReplyCode, Verb};
+use crate::verdict::Check;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

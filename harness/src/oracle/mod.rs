@@ -29,9 +29,10 @@ mod rule;
 pub mod sequence;
 pub mod syntax;
 
+pub use crate::verdict::Check;
 pub use codes::allowed;
 pub use passive::Passive;
-pub use rule::{Certainty, Check, Rule, Violation};
+pub use rule::{Certainty, Rule, Violation};
 
 use crate::codec::{Parsed, Reply, Verb};
 use std::net::IpAddr;

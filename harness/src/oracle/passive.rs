@@ -3,8 +3,9 @@
 //! to. The address a 227 names is judged but never used: data connections
 //! go to the control connection's peer (`Control::connect_passive`).
 
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::{Deviation, ExtPassiveReply, Leniency, PassiveReply, Reply};
+use crate::verdict::Check;
 use std::net::IpAddr;
 
 /// RFC 959 §4.1.2, PASV: what a 227 carries.

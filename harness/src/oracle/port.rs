@@ -7,8 +7,9 @@
 //! Naming a host other than the client's own is not in itself a fault:
 //! RFC 959 §5.2 provides for transfers between two servers ("proxy FTP").
 
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::Reply;
+use crate::verdict::Check;
 use std::net::SocketAddr;
 
 /// RFC 2577 §3: the reply to a PORT naming a port below 1024.

@@ -1,11 +1,10 @@
 //! The vocabulary every check shares: the [`Rule`] it enforces (an RFC
 //! sentence quoted word for word, with its section and level), the
-//! [`Check`] id reports, baselines and fuzz findings use, and the
-//! [`Violation`] a check returns.
+//! [`Violation`] a check returns. The [`Check`] ids live with the
+//! findings in [`crate::verdict`].
 
 use crate::scenario::Level;
-use crate::verdict::{Finding, Verdict};
-use serde::{Deserialize, Serialize};
+use crate::verdict::{Check, Finding, Verdict};
 use std::fmt;
 
 /// One requirement sentence, quoted word for word from its RFC (the test
@@ -58,120 +57,6 @@ impl Rule {
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: \"{}\"", self.citation(), self.quote)
-    }
-}
-
-/// What produced a finding: one id space for JSON reports, baselines and
-/// fuzz findings. Built-in checks (the [`crate::oracle`] families) first,
-/// then the scenario steps' own checks, then the harness.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Check {
-    /// Reply grammar (RFC 959 §4.2): [`crate::oracle::syntax`].
-    ReplySyntax,
-    /// The reply codes allowed for a command (RFC 959 §5.4): [`crate::oracle::codes`].
-    ReplyCode,
-    /// The greeting on a new connection (RFC 959 §5.4, Connection Establishment).
-    Greeting,
-    /// One reply per command, none unasked for, none skipped: [`crate::oracle::sequence`].
-    OneReply,
-    /// A 227 or 229 and the address it names: [`crate::oracle::passive`].
-    PassiveReply,
-    /// The FEAT reply's format (RFC 2389 §3.2): [`crate::oracle::feat`].
-    FeatFormat,
-    /// A file stored in TYPE I comes back byte for byte: [`crate::oracle::image`].
-    ImageBytes,
-    /// PORT/EPRT to a privileged port accepted or connected to: [`crate::oracle::port`].
-    PortAccepted,
-    /// The server stopped accepting connections after a command: [`crate::oracle::fate`].
-    Crash,
-    /// No reply to a well-formed command within the timeout: [`crate::oracle::fate`].
-    Hang,
-    /// The connection closed instead of a reply: [`crate::oracle::fate`].
-    Closed,
-    /// A scenario's `expect` step.
-    Expect,
-    /// A scenario's data step (download content, data that must not flow).
-    Data,
-    /// A scenario's `data open`: setting up the data connection.
-    DataSetup,
-    /// A scenario's `expect close`.
-    Close,
-    /// Trouble on the harness's side.
-    Harness,
-}
-
-impl Check {
-    /// Every check id.
-    pub const ALL: [Check; 16] = [
-        Check::ReplySyntax,
-        Check::ReplyCode,
-        Check::Greeting,
-        Check::OneReply,
-        Check::PassiveReply,
-        Check::FeatFormat,
-        Check::ImageBytes,
-        Check::PortAccepted,
-        Check::Crash,
-        Check::Hang,
-        Check::Closed,
-        Check::Expect,
-        Check::Data,
-        Check::DataSetup,
-        Check::Close,
-        Check::Harness,
-    ];
-
-    /// The id as written in reports: `reply-code`, `passive-reply`, ….
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Check::ReplySyntax => "reply-syntax",
-            Check::ReplyCode => "reply-code",
-            Check::Greeting => "greeting",
-            Check::OneReply => "one-reply",
-            Check::PassiveReply => "passive-reply",
-            Check::FeatFormat => "feat-format",
-            Check::ImageBytes => "image-bytes",
-            Check::PortAccepted => "port-accepted",
-            Check::Crash => "crash",
-            Check::Hang => "hang",
-            Check::Closed => "closed",
-            Check::Expect => "expect",
-            Check::Data => "data",
-            Check::DataSetup => "data-setup",
-            Check::Close => "close",
-            Check::Harness => "harness",
-        }
-    }
-}
-
-impl std::str::FromStr for Check {
-    type Err = String;
-
-    /// The check named `s` (as [`Check::as_str`] writes it).
-    fn from_str(s: &str) -> Result<Check, String> {
-        Check::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown check {s:?}"))
-    }
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -275,16 +160,5 @@ mod tests {
         assert_eq!(v(should, Certainty::Broken).verdict(), Verdict::Warn);
         assert_eq!(v(should, Certainty::Suspected).verdict(), Verdict::Warn);
         assert_eq!(must.citation(), "RFC 959 §4.2 MUST");
-    }
-
-    #[test]
-    fn check_ids_serialise_as_their_names() {
-        for c in Check::ALL {
-            assert_eq!(
-                serde_json::to_string(&c).unwrap(),
-                format!("\"{}\"", c.as_str())
-            );
-            assert_eq!(c.as_str().parse::<Check>(), Ok(c));
-        }
     }
 }

@@ -2,8 +2,9 @@
 //! in order, and nothing comes that no command asked for.
 
 use super::codes::TABLE;
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::{Reply, Verb};
+use crate::verdict::Check;
 use std::time::Duration;
 
 /// RFC 959 §4.2: no command goes unanswered.

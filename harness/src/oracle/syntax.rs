@@ -2,9 +2,10 @@
 //! reply, a first digit outside 1–5, and a reply stream it could not read
 //! at all.
 
-use super::rule::{Check, Rule, Violation};
+use super::rule::{Rule, Violation};
 use crate::codec::{Deviation, Parsed, Reply};
 use crate::driver::DriverError;
+use crate::verdict::Check;
 
 /// RFC 1123 §4.1.2.11: the one sentence every malformed reply breaks.
 pub const FORMAT: Rule = Rule::must(

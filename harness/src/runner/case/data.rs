@@ -73,6 +73,26 @@ impl Exec<'_> {
         })
     }
 
+    /// `cmd` did not get the `want` a data connection needs: the step's
+    /// finding, and the end of the case (a transfer cannot follow).
+    fn setup_refused(
+        &mut self,
+        step: &Step,
+        cmd: &str,
+        want: u16,
+        reply: &crate::codec::Reply,
+    ) -> Stop {
+        if let Err(stop) = self.mismatch(
+            step,
+            Check::DataSetup,
+            format!("{want} to {cmd}"),
+            reply.to_string(),
+        ) {
+            return stop;
+        }
+        Stop::new(Verdict::for_level(step.level), format!("{cmd} refused"))
+    }
+
     async fn open_passive(&mut self, step: &Step, mode: DataMode) -> Result<(), Stop> {
         let line = Some(step.line);
         let (cmd, want) = if mode == DataMode::Pasv {
@@ -87,16 +107,7 @@ impl Exec<'_> {
             return Err(stop);
         }
         if reply.code().get() != want {
-            self.mismatch(
-                step,
-                Check::DataSetup,
-                format!("{want} to {cmd}"),
-                reply.to_string(),
-            )?;
-            return Err(Stop::new(
-                Verdict::for_level(step.level),
-                format!("{cmd} refused"),
-            ));
+            return Err(self.setup_refused(step, cmd, want, &reply));
         }
         // The passive check has judged the reply (a malformed one, or port
         // 0, is already a finding).
@@ -134,16 +145,7 @@ impl Exec<'_> {
             return Err(stop);
         }
         if reply.code() != ReplyCode::COMMAND_OK {
-            self.mismatch(
-                step,
-                Check::DataSetup,
-                format!("200 to {cmd}"),
-                reply.to_string(),
-            )?;
-            return Err(Stop::new(
-                Verdict::for_level(step.level),
-                format!("{cmd} refused"),
-            ));
+            return Err(self.setup_refused(step, cmd, 200, &reply));
         }
         self.data = Some(conn);
         Ok(())
