@@ -1,6 +1,6 @@
 //! Self-test of the scripted FTP server fixture, over raw tokio sockets.
 
-#[path = "support/scripted_server.rs"]
+#[path = "support/scripted_server/mod.rs"]
 mod scripted_server;
 
 use scripted_server::{Fault, ScriptedServer};

@@ -1,0 +1,91 @@
+//! Reading command lines from the control connection, bounded in length
+//! and idle time, Telnet commands removed.
+
+use super::{IDLE, MAX_LINE, SILENT_MAX};
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::time::timeout;
+
+/// Drop Telnet commands (RFC 854) from a command line: `IAC IAC` is a literal
+/// 0xFF, `IAC WILL/WONT/DO/DONT x` and `IAC x` (e.g. IP, DM before ABOR) go.
+pub(super) fn strip_telnet(line: &[u8]) -> Vec<u8> {
+    const IAC: u8 = 0xFF;
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] != IAC {
+            out.push(line[i]);
+            i += 1;
+            continue;
+        }
+        match line.get(i + 1) {
+            Some(&IAC) => {
+                out.push(IAC);
+                i += 2;
+            }
+            Some(0xFB..=0xFE) => i += 3,
+            _ => i += 2,
+        }
+    }
+    // A Telnet Synch leaves a bare DM (0xF2) in the stream before the command.
+    while out.first() == Some(&0xF2) {
+        out.remove(0);
+    }
+    out
+}
+
+pub(super) enum Line {
+    Text(String),
+    TooLong,
+    Idle,
+    Eof,
+}
+
+pub(super) struct LineReader {
+    pub(super) r: OwnedReadHalf,
+    pub(super) buf: Vec<u8>,
+}
+
+impl LineReader {
+    /// The next line (CRLF or bare LF terminated), bounded by `MAX_LINE` and `IDLE`.
+    pub(super) async fn next(&mut self) -> Line {
+        let mut tmp = [0u8; 4096];
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buf.drain(..=i).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if line.len() > MAX_LINE {
+                    return Line::TooLong;
+                }
+                let line = strip_telnet(&line);
+                return Line::Text(String::from_utf8_lossy(&line).into_owned());
+            }
+            if self.buf.len() > MAX_LINE {
+                return Line::TooLong;
+            }
+            match timeout(IDLE, self.r.read(&mut tmp)).await {
+                Err(_) => return Line::Idle,
+                Ok(Ok(0)) | Ok(Err(_)) => return Line::Eof,
+                Ok(Ok(n)) => self.buf.extend_from_slice(&tmp[..n]),
+            }
+        }
+    }
+
+    /// Read and discard input until EOF, idleness, or `SILENT_MAX`.
+    pub(super) async fn drain(&mut self) {
+        self.buf.clear();
+        let r = &mut self.r;
+        let _ = timeout(SILENT_MAX, async move {
+            let mut tmp = [0u8; 4096];
+            while let Ok(Ok(n)) = timeout(IDLE, r.read(&mut tmp)).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}

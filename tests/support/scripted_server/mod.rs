@@ -1,0 +1,222 @@
+//! A scripted FTP server: a fault-injection fixture for integration tests.
+//!
+//! With [`Fault::None`] it is a small RFC 959 (plus RFC 2428, RFC 2389,
+//! RFC 3659 SIZE/MDTM) conformant server over an in-memory file system shared
+//! by every connection of one [`ScriptedServer`]. Each other [`Fault`] breaks
+//! exactly one behaviour, so a client under test can be shown to notice it.
+//!
+//! Safety and boundedness: the server never panics on input, every loop is
+//! bounded (by a count, a size cap or a timeout), idle control connections end
+//! after 30 s, and in active mode (PORT/EPRT) it only ever connects to
+//! loopback addresses.
+
+#![allow(dead_code)]
+
+mod fs;
+mod lines;
+mod session;
+mod transfer;
+
+use fs::{MemFs, parent, resolve};
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// The user name the server accepts.
+pub const USER: &str = "ftpspec";
+/// The password the server accepts.
+pub const PASS: &str = "ftpspec";
+
+/// Longest command line accepted (without its CRLF); longer gets 500 and a close.
+pub(super) const MAX_LINE: usize = 8 * 1024;
+/// Control connections silent this long are closed (with a 421).
+pub(super) const IDLE: Duration = Duration::from_secs(30);
+/// How long a passive listener waits for the client, or an active connect takes.
+pub(super) const DATA_CONNECT: Duration = Duration::from_secs(5);
+/// Bound on each single read or write once a connection is established.
+pub(super) const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest file STOR/APPE/STOU accept.
+pub(super) const MAX_FILE: usize = 64 * 1024 * 1024;
+/// `Fault::EndlessLine` chunk size and total cap.
+pub(super) const ENDLESS_CHUNK: usize = 64 * 1024;
+pub(super) const ENDLESS_MAX: usize = 64 * 1024 * 1024;
+/// How long a silent session (`Silence`, `NoCloseAfterQuit`) is kept open at most.
+pub(super) const SILENT_MAX: Duration = Duration::from_secs(120);
+/// Concurrent sessions per server; more are refused (closed at once).
+pub(super) const MAX_SESSIONS: usize = 256;
+/// Fixed modification time reported by MDTM.
+pub(super) const MDTM: &str = "20260101000000";
+
+/// The one behaviour a [`ScriptedServer`] gets wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A conformant server.
+    None,
+    /// PASV answered with `200 Entering Passive Mode (h1,h2,h3,h4,p1,p2).` instead of 227.
+    WrongPasvCode,
+    /// EPSV answered `229 Entering Extended Passive Mode (|1|port|)` (wrong shape).
+    Malformed229,
+    /// Multi-line replies (FEAT, HELP, STAT) end with `nnn-End`-style lines:
+    /// the terminating `nnn ` line never comes.
+    BadMultilineEnd,
+    /// RETR/STOR/APPE/STOU/LIST/NLST: no 1yz preliminary reply, only the final 226.
+    Missing150,
+    /// Every reply to NOOP and PWD is sent twice (in one write).
+    DuplicatedReply,
+    /// RETR sends the file with its middle byte XOR 0xFF.
+    CorruptData,
+    /// 227 names 10.0.0.1 (the listener is on the real address); 229 unaffected.
+    ForeignPasvAddress,
+    /// After login, SYST is answered `215 ` followed by endless `A` bytes, no CRLF.
+    EndlessLine,
+    /// After login, NOOP is never answered; the session then reads and
+    /// ignores all further input without replying (connection kept open).
+    Silence,
+    /// MKD answered `226 made it` (the directory is still created).
+    WrongCodeForCommand,
+    /// QUIT answered 221 but the connection is left open (input ignored).
+    NoCloseAfterQuit,
+    /// PORT/EPRT naming a loopback address other than the client's is
+    /// accepted and connected to (the conformant server refuses it, as
+    /// RFC 2577 §3 advises).
+    AcceptThirdPartyPort,
+    /// FEAT lists its features without the leading space (RFC 2389 §3.2).
+    UnindentedFeat,
+    /// After login, every command is answered `502 Command not implemented`.
+    All502,
+    /// After login, every command is answered `200 OK`.
+    All200,
+    /// ABOR is never answered; the session goes on and later commands are.
+    SilentAbor,
+}
+
+impl Fault {
+    /// Every fault, `None` first.
+    pub const ALL: [Fault; 17] = [
+        Fault::None,
+        Fault::WrongPasvCode,
+        Fault::Malformed229,
+        Fault::BadMultilineEnd,
+        Fault::Missing150,
+        Fault::DuplicatedReply,
+        Fault::CorruptData,
+        Fault::ForeignPasvAddress,
+        Fault::EndlessLine,
+        Fault::Silence,
+        Fault::WrongCodeForCommand,
+        Fault::NoCloseAfterQuit,
+        Fault::AcceptThirdPartyPort,
+        Fault::UnindentedFeat,
+        Fault::All502,
+        Fault::All200,
+        Fault::SilentAbor,
+    ];
+}
+
+/// A running scripted server. Dropping it stops accepting and ends its sessions.
+pub struct ScriptedServer {
+    /// Where the control connection listens.
+    pub addr: SocketAddr,
+    /// The injected fault.
+    pub fault: Fault,
+    fs: Arc<Mutex<MemFs>>,
+    task: JoinHandle<()>,
+}
+
+impl ScriptedServer {
+    /// Start on 127.0.0.1, an ephemeral port. Panics if that cannot be bound.
+    pub async fn start(fault: Fault) -> ScriptedServer {
+        Self::start_on(IpAddr::V4(Ipv4Addr::LOCALHOST), fault).await
+    }
+
+    /// Start on `ip`, an ephemeral port. Panics if that cannot be bound.
+    pub async fn start_on(ip: IpAddr, fault: Fault) -> ScriptedServer {
+        match Self::try_start_on(ip, fault).await {
+            Ok(s) => s,
+            Err(e) => panic!("scripted server: cannot bind {ip}: {e}"),
+        }
+    }
+
+    /// Start on `ip`, an ephemeral port; an error if it cannot be bound
+    /// (e.g. `::1` on a host without IPv6).
+    pub async fn try_start_on(ip: IpAddr, fault: Fault) -> io::Result<ScriptedServer> {
+        let listener = TcpListener::bind(SocketAddr::new(ip, 0)).await?;
+        let addr = listener.local_addr()?;
+        let fs = Arc::new(Mutex::new(MemFs::new()));
+        let task = tokio::spawn(accept_loop(listener, fault, fs.clone()));
+        Ok(ScriptedServer {
+            addr,
+            fault,
+            fs,
+            task,
+        })
+    }
+
+    /// `ftp://ftpspec:ftpspec@127.0.0.1:PORT/` (`[::1]` for IPv6).
+    pub fn url(&self) -> String {
+        format!("ftp://{USER}:{PASS}@{}/", self.addr)
+    }
+
+    /// Create (or replace) the file at absolute `path`, creating parent directories.
+    pub fn put_file(&self, path: &str, data: &[u8]) {
+        let p = resolve("/", path);
+        let mut fs = lock(&self.fs);
+        fs.mkdir_all(&parent(&p));
+        fs.dirs.remove(&p);
+        fs.files.insert(p, data.to_vec());
+    }
+
+    /// Create the directory at absolute `path` and its parents.
+    pub fn mkdir(&self, path: &str) {
+        lock(&self.fs).mkdir_all(&resolve("/", path));
+    }
+
+    /// The contents of the file at absolute `path`.
+    pub fn file(&self, path: &str) -> Option<Vec<u8>> {
+        lock(&self.fs).files.get(&resolve("/", path)).cloned()
+    }
+
+    /// Whether absolute `path` is a directory.
+    pub fn is_dir(&self, path: &str) -> bool {
+        lock(&self.fs).dirs.contains(&resolve("/", path))
+    }
+
+    /// Every file path, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut v: Vec<String> = lock(&self.fs).files.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        // Dropping the accept task drops its JoinSet, which aborts every session.
+        self.task.abort();
+    }
+}
+
+fn lock(fs: &Mutex<MemFs>) -> MutexGuard<'_, MemFs> {
+    fs.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn accept_loop(listener: TcpListener, fault: Fault, fs: Arc<Mutex<MemFs>>) {
+    let mut sessions = JoinSet::new();
+    loop {
+        while sessions.try_join_next().is_some() {}
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                if sessions.len() < MAX_SESSIONS {
+                    sessions.spawn(session::session(stream, fault, fs.clone()));
+                }
+            }
+            // E.g. out of file descriptors: back off instead of spinning.
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
