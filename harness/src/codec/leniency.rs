@@ -50,16 +50,6 @@ macro_rules! deviations {
                 }
             }
 
-            /// The level of the sentence departed from: `MUST` or `SHOULD`.
-            /// (The 227 variants depart from an example that RFC 1123
-            /// §4.1.2.6 says is "not well standardized": SHOULD.)
-            pub fn level(self) -> &'static str {
-                match self {
-                    Deviation::HostPortUnparenthesized | Deviation::HostPortSpaces | Deviation::LeadingZeros => "SHOULD",
-                    _ => "MUST",
-                }
-            }
-
             /// Stable identifier, e.g. `bare-lf`, used in reports and options.
             pub fn name(self) -> &'static str {
                 match self {
