@@ -85,10 +85,11 @@ deviations! {
     CodeWithoutText = 4, 959, "4.2",
         "A reply is defined to contain the 3-digit code, followed by Space <SP>, followed by one line of text",
         "reply code not followed by a space and text";
-    /// An inner line of a multi-line reply that begins with a digit, not padded.
+    /// An inner line of a multi-line reply that begins with another reply
+    /// code and a space (or ends there): a client could take it for the end.
     UnpaddedInnerNumber = 5, 959, "4.2",
         "If an intermediary line begins with a 3-digit number, the Server must pad the front to avoid confusion.",
-        "inner line of a multi-line reply begins with digits (not padded)";
+        "inner line of a multi-line reply begins with another code and a space (could pass for the last line; not padded)";
     /// A 227 reply whose host-port is not inside parentheses.
     HostPortUnparenthesized = 6, 959, "4.2.2",
         "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).",
@@ -113,10 +114,6 @@ deviations! {
     NotUtf8 = 11, 2640, "2.2",
         "the UTF-8 encoding ... is used for pathnames",
         "text is not valid UTF-8";
-    /// An inner line of a multi-line reply that repeats the code with a hyphen (`211-text`).
-    InnerLineRepeatsCode = 12, 959, "4.2",
-        "If an intermediary line begins with a 3-digit number, the Server must pad the front to avoid confusion.",
-        "inner line of a multi-line reply repeats the code with a hyphen";
     /// A FEAT feature line not indented by exactly one space.
     FeatLineIndent = 13, 2389, "3.2",
         "Each line in the feature-listing begins with a single space.",

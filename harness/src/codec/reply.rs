@@ -303,6 +303,15 @@ impl Assembler {
                 }
             }
             Some(code) => {
+                // RFC 959 §4.2: "The user-process then simply needs to search
+                // for the second occurrence of the same reply code, followed
+                // by <SP> (Space), at the beginning of a line". Only that
+                // ends the reply; `nnn-text` continuation lines, common
+                // practice, are inner lines like any other. The padding rule
+                // ("If an intermediary line begins with a 3-digit number, the
+                // Server must pad the front to avoid confusion") is about the
+                // confusion: an inner line starting with another code and a
+                // space (or nothing), which a client could take for the end.
                 if lead == Some(code) {
                     match line.get(3) {
                         Some(b' ') => return Ok(self.finish(code, &line[4..])),
@@ -314,18 +323,9 @@ impl Assembler {
                             )?;
                             return Ok(self.finish(code, b""));
                         }
-                        Some(b'-') => leniency.tolerate(
-                            Deviation::InnerLineRepeatsCode,
-                            &mut self.seen,
-                            ReplyError::Disallowed,
-                        )?,
-                        Some(_) => leniency.tolerate(
-                            Deviation::UnpaddedInnerNumber,
-                            &mut self.seen,
-                            ReplyError::Disallowed,
-                        )?,
+                        Some(_) => {}
                     }
-                } else if lead.is_some() {
+                } else if lead.is_some() && matches!(line.get(3), None | Some(b' ')) {
                     leniency.tolerate(
                         Deviation::UnpaddedInnerNumber,
                         &mut self.seen,
@@ -373,23 +373,37 @@ mod tests {
     }
 
     #[test]
-    fn unpadded_inner_lines_are_deviations() {
-        let input = b"211-Features:\r\n211-MDTM\r\n234 x\r\n211 End\r\n";
-        assert_eq!(
-            strict(input),
-            Err(ReplyError::Disallowed(Deviation::InnerLineRepeatsCode))
-        );
-        let p = Reply::parse_with(
-            input,
-            ReplyOptions {
-                leniency: Leniency::PERMISSIVE,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert!(p.deviations.contains(Deviation::InnerLineRepeatsCode));
-        assert!(p.deviations.contains(Deviation::UnpaddedInnerNumber));
-        assert_eq!(p.value.lines().len(), 4);
+    fn continuation_lines_with_the_code_are_inner_lines() {
+        // The style of many servers: every line but the last `211-`.
+        let input = b"211-Features:\r\n211-MDTM\r\n211-2026-01-01 x\r\n211 End\r\n";
+        let r = strict(input).unwrap();
+        assert_eq!(r.lines().len(), 4);
+        assert_eq!(r.lines().nth(1).unwrap(), b"211-MDTM");
+    }
+
+    #[test]
+    fn an_inner_line_that_could_pass_for_the_end_is_a_deviation() {
+        for input in [
+            &b"211-Features:\r\n234 x\r\n211 End\r\n"[..],
+            b"211-Features:\r\n234\r\n211 End\r\n",
+        ] {
+            assert_eq!(
+                strict(input),
+                Err(ReplyError::Disallowed(Deviation::UnpaddedInnerNumber))
+            );
+            let p = Reply::parse_with(
+                input,
+                ReplyOptions {
+                    leniency: Leniency::PERMISSIVE,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(p.deviations.contains(Deviation::UnpaddedInnerNumber));
+            assert_eq!(p.value.lines().len(), 3);
+        }
+        // Digits not followed by a space cannot pass for the end: no deviation.
+        assert!(strict(b"211-a\r\n2026-11-25 b\r\n214-c\r\n211 End\r\n").is_ok());
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub const RULES: &[Rule] = &[FORMAT, LINE, PAD, LAST_LINE, FIRST_DIGIT];
 fn rule_for(d: Deviation) -> Option<Rule> {
     match d {
         Deviation::BareLf | Deviation::CodeWithoutText => Some(LINE),
-        Deviation::UnpaddedInnerNumber | Deviation::InnerLineRepeatsCode => Some(PAD),
+        Deviation::UnpaddedInnerNumber => Some(PAD),
         _ => None,
     }
 }
@@ -135,6 +135,11 @@ mod tests {
         assert_eq!(v[0].verdict(), Verdict::Fail);
         let v = reply(&parse(b"600 odd\r\n"));
         assert_eq!(v[0].rule, FIRST_DIGIT);
+    }
+
+    #[test]
+    fn continuation_lines_repeating_the_code_pass() {
+        assert!(reply(&parse(b"220-Welcome\r\n220-to the server\r\n220 ready\r\n")).is_empty());
     }
 
     #[test]
