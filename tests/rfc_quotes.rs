@@ -170,3 +170,75 @@ fn scenario_refs_are_verbatim() {
         bad.join("\n")
     );
 }
+
+/// RFCs that give force only to capitalised keywords: RFC 1123 §1.3.2, and
+/// those that cite BCP 14 (RFC 2389 §2, 2428 §1, 3659 §2, 4217 §2, 2640 §1,
+/// 7151 §2). RFC 959, 2228 and 2577 use their own plain words.
+const KEYWORD_RFCS: [u16; 7] = [1123, 2389, 2428, 3659, 4217, 2640, 7151];
+
+/// The capitalised keywords of each level.
+fn keywords(level: &str) -> &'static [&'static str] {
+    match level {
+        "MUST" | "MUST-NOT" => &["MUST", "SHALL", "REQUIRED"],
+        "SHOULD" | "SHOULD-NOT" => &["SHOULD", "RECOMMENDED"],
+        _ => &["MAY", "OPTIONAL"],
+    }
+}
+
+/// RFC 1123 §4.1.5's summary table gives each feature a level by column:
+/// its entries ("Support commands: ... USER") carry no keyword of their own.
+fn is_1123_summary_entry(quote: &str) -> bool {
+    quote.starts_with("Support ")
+}
+
+/// Whether a quote carries a capitalised keyword of `level`.
+fn has_keyword(level: &str, quote: &str) -> bool {
+    keywords(level).iter().any(|k| {
+        quote
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w == *k)
+    })
+}
+
+/// `(where, rfc, level, quote)` whose level the quote's own keywords do not bear out.
+fn level_mismatches(rows: Vec<(String, u16, String, String)>) -> Vec<String> {
+    rows.into_iter()
+        .filter(|(_, rfc, level, quote)| {
+            KEYWORD_RFCS.contains(rfc)
+                && !(*rfc == 1123 && is_1123_summary_entry(quote))
+                && !has_keyword(level, quote)
+        })
+        .map(|(at, rfc, level, quote)| format!("{at}: RFC {rfc} {level}: {quote}"))
+        .collect()
+}
+
+/// In the RFCs that use capitalised keywords, a MUST row or ref quotes a
+/// MUST (or SHALL, REQUIRED), a SHOULD one a SHOULD (or RECOMMENDED), a MAY
+/// one a MAY (or OPTIONAL): a lower-case "must" has no keyword force there
+/// (RFC 3659 §2: "capitalized imperative words like MUST, SHOULD"), and
+/// ftpspec weighs such a sentence as a SHOULD (scenarios/README.md).
+#[test]
+fn levels_follow_each_rfcs_keyword_rule() {
+    let text = std::fs::read_to_string(root().join("scenarios/requirements.tsv")).unwrap();
+    let mut rows: Vec<(String, u16, String, String)> = catalogue::parse(&text)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.untestable.is_none())
+        .map(|r| (r.id, r.rfc, r.level, r.quote))
+        .collect();
+    for s in load_dir(&root().join("scenarios")).unwrap() {
+        for r in &s.refs {
+            rows.push((s.path.clone(), r.rfc, r.level.to_string(), r.quote.clone()));
+        }
+    }
+    for r in oracle::rules() {
+        rows.push((r.citation(), r.rfc, r.level.to_string(), r.quote.to_owned()));
+    }
+    let bad = level_mismatches(rows);
+    assert!(
+        bad.is_empty(),
+        "{} levels not borne out by the quote's keywords:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

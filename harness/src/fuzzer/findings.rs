@@ -41,6 +41,18 @@ fn requirement(rule: &Rule) -> Requirement {
     }
 }
 
+/// The requirements a finding file cites: the rule of the check that
+/// fired, and, for its MUST-level `expect any`/`expect alive` steps when
+/// that rule is not a MUST, RFC 959 §4.2's "at least one reply".
+fn refs(rule: &Rule, steps: &[Step]) -> Vec<Requirement> {
+    let mut out = vec![requirement(rule)];
+    let must_steps = steps.iter().any(|s| s.level == Level::Must);
+    if must_steps && rule.level != Level::Must {
+        out.push(requirement(&crate::oracle::sequence::AT_LEAST_ONE));
+    }
+    out
+}
+
 /// The file name for a finding: `<oracle>-<verb>.ftpspec`.
 pub fn file_name(hit: &Hit) -> String {
     let verb: String = hit
@@ -61,6 +73,7 @@ fn step(kind: StepKind) -> Step {
     Step {
         line: 0,
         level: Level::Must,
+        cites: None,
         kind,
     }
 }
@@ -73,6 +86,7 @@ fn refused() -> Step {
     Step {
         line: 0,
         level: Level::Should,
+        cites: None,
         kind: StepKind::Expect {
             codes: CodeSpec(vec![CodeAlt::Class(4), CodeAlt::Class(5)]),
             pattern: None,
@@ -196,12 +210,13 @@ pub fn scenario(f: &Finding) -> Scenario {
         path: String::new(),
         id: format!("fuzz.{}.{verb}", hit.check()),
         title,
-        refs: vec![requirement(&hit.violation.rule)],
+        refs: refs(&hit.violation.rule, &steps),
         tags: vec!["fuzz".to_owned(), hit.check().as_str().to_owned()],
         covers: Vec::new(),
         needs: Vec::new(),
         modes: mode.into_iter().collect(),
         login: true,
+        family: None,
         steps,
     }
 }

@@ -32,7 +32,7 @@ pub mod syntax;
 pub use crate::verdict::Check;
 pub use codes::allowed;
 pub use passive::Passive;
-pub use rule::{Certainty, Rule, Violation};
+pub use rule::{Certainty, Rule, SUSPECTED, Violation};
 
 use crate::codec::{Parsed, Reply, Verb};
 use std::net::IpAddr;

@@ -71,6 +71,11 @@ pub enum Certainty {
     Suspected,
 }
 
+/// What a finding that quotes a MUST but is only a warning adds to the
+/// quote: the text leaves room for a conformant server to do this.
+pub const SUSPECTED: &str =
+    " (suspected only: the RFC text leaves room for doubt here, so a warning)";
+
 /// What a check found: the rule, and what the server did instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -132,7 +137,10 @@ impl Violation {
             verdict: self.verdict(),
             check: self.check,
             rfc: Some(self.rule.citation()),
-            required: format!("\"{}\"", self.rule.quote),
+            required: match self.certainty {
+                Certainty::Broken => format!("\"{}\"", self.rule.quote),
+                Certainty::Suspected => format!("\"{}\"{SUSPECTED}", self.rule.quote),
+            },
             acceptable: self.acceptable.clone(),
             received: self.received.clone(),
             line,

@@ -102,6 +102,8 @@ fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(
 
 /// Expand and filter. Data-bearing scenarios run once per mode and family
 /// (PASV and PORT over IPv4 only); the others once, over the first family.
+/// A scenario with `family:` runs over that family only; on a target
+/// without it, its case is a skip that says so.
 pub fn plan(
     scenarios: &[Scenario],
     target: &Target,
@@ -113,21 +115,39 @@ pub fn plan(
     for sc in scenarios {
         let sc_arc = Arc::new(sc.clone());
         let pre = pre_verdict(sc, target, probe);
+        let wanted: Vec<Family> = match sc.family {
+            Some(f) => vec![f],
+            None => families.clone(),
+        };
         let mut push = |id: String, mode: Option<Mode>, family: Family| {
-            if filter.selects(&id, sc) {
-                if let Some(addr) = target.addr(family) {
-                    out.push(Case {
-                        id,
-                        scenario: sc_arc.clone(),
-                        mode,
-                        addr,
-                        pre_verdict: pre.clone(),
-                    });
-                }
+            if !filter.selects(&id, sc) {
+                return;
             }
+            let (addr, pre) = match target.addr(family) {
+                Some(addr) => (addr, pre.clone()),
+                // Only for `family:` scenarios: name the first address so
+                // that the case is listed, as a skip.
+                None => (
+                    target.addrs[0],
+                    Some((
+                        Verdict::Skip,
+                        format!(
+                            "the scenario needs an {} control connection; the target has none",
+                            family.as_str()
+                        ),
+                    )),
+                ),
+            };
+            out.push(Case {
+                id,
+                scenario: sc_arc.clone(),
+                mode,
+                addr,
+                pre_verdict: pre,
+            });
         };
         if sc.is_data_bearing() {
-            for &family in &families {
+            for &family in wanted.iter().filter(|f| target.addr(**f).is_some()) {
                 for &data in &sc.modes {
                     if data.supports(family) {
                         let mode = Mode { data, family };
@@ -135,7 +155,7 @@ pub fn plan(
                     }
                 }
             }
-        } else if let Some(&family) = families.first() {
+        } else if let Some(&family) = wanted.first() {
             push(sc.id.clone(), None, family);
         }
     }

@@ -201,6 +201,12 @@ pub enum DownloadCheck {
     Sha256(String),
     /// The text matches a pattern (variables substituted first).
     Match(String),
+    /// Each pattern matches at least one line (CRLF or LF ends a line):
+    /// the listing as a set of lines, in whatever order the server sends.
+    Lines(Vec<String>),
+    /// Every line matches one of the patterns (nothing else was sent;
+    /// no lines at all passes).
+    Only(Vec<String>),
 }
 
 /// What a step does.
@@ -220,6 +226,20 @@ pub enum StepKind {
         /// first; the codes apply to the reply after it.
         after_preliminary: bool,
     },
+    /// Judge the last reply an `expect` read again, at this step's own
+    /// level (a reply whose code one step requires at MUST level and whose
+    /// exact code and text another asks for at SHOULD level).
+    Check {
+        /// Accepted codes.
+        codes: CodeSpec,
+        /// Pattern template for the reply text.
+        pattern: Option<String>,
+    },
+    /// The greeting of a new connection (RFC 959 §5.4, Connection
+    /// Establishment): the first step of a `login: no` scenario, which is
+    /// then the one case judging the greeting (every other case only
+    /// reads it).
+    ExpectGreeting,
     /// Expect the server to close the control connection.
     ExpectClose,
     /// Expect one reply with any code (after at most one 1yz); the server
@@ -265,6 +285,9 @@ pub struct Step {
     pub line: usize,
     /// A failing `should` step gives a warning; a `may` step, "unsupported".
     pub level: Level,
+    /// Which `ref:` a failing step quotes (1-based, `must:2`); by default the
+    /// first `ref:` of the step's level. Either way of the step's level.
+    pub cites: Option<usize>,
     /// What it does.
     pub kind: StepKind,
 }
@@ -290,6 +313,9 @@ pub struct Scenario {
     pub modes: Vec<DataMode>,
     /// Whether the runner logs in before the steps (default yes).
     pub login: bool,
+    /// The control connection's family the steps assume (`family:`), e.g.
+    /// IPv4 for an EPRT naming `|1|{host}|`; `None`: any.
+    pub family: Option<Family>,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -303,6 +329,29 @@ impl Scenario {
     /// Whether the scenario needs a scratch directory.
     pub fn needs_write(&self) -> bool {
         self.needs.contains(&Need::Write)
+    }
+
+    /// Whether this scenario is the one that judges the greeting.
+    pub fn judges_greeting(&self) -> bool {
+        self.steps
+            .first()
+            .is_some_and(|s| s.kind == StepKind::ExpectGreeting)
+    }
+
+    /// Whether a failing `step` is only a suspected breach: a `should:N`
+    /// step citing a MUST, where the RFC text leaves room for doubt (the
+    /// finding is then a warning that says so).
+    pub fn suspects(&self, step: &Step) -> bool {
+        step.level == Level::Should && self.cited_by(step).is_some_and(|r| r.level == Level::Must)
+    }
+
+    /// The requirement a failing `step` quotes: its `must:N` choice, or the
+    /// first `ref:` of its level.
+    pub fn cited_by(&self, step: &Step) -> Option<&Requirement> {
+        match step.cites {
+            Some(n) => self.refs.get(n.checked_sub(1)?),
+            None => self.refs.iter().find(|r| r.level == step.level),
+        }
     }
 }
 

@@ -136,6 +136,101 @@ fn captures_of(pattern: &str) -> Vec<String> {
     out
 }
 
+/// The level words a step may start with.
+const LEVELS: [(&str, Level); 3] = [
+    ("must", Level::Must),
+    ("should", Level::Should),
+    ("may", Level::May),
+];
+
+/// `CODES [~ "PATTERN"]`, as `expect` and `check` take them.
+fn parse_expectation(
+    ctx: &Ctx,
+    rest: &str,
+    known: &mut BTreeSet<String>,
+) -> Result<(CodeSpec, Option<String>), ScenarioError> {
+    let (codes, pat) = match rest.split_once('~') {
+        Some((c, p)) => (c.trim(), Some(p.trim())),
+        None => (rest, None),
+    };
+    if codes.is_empty() {
+        return Err(
+            ctx.err("expect needs reply codes, e.g. `expect 230` or `expect 2xx ~ \"pattern\"`")
+        );
+    }
+    let codes = parse_codes(ctx, codes)?;
+    let pattern = match pat {
+        None => None,
+        Some(p) => {
+            let text = unquote(p).map_err(|e| ctx.err(format!("pattern: {e}")))?;
+            let text = String::from_utf8(text).map_err(|_| ctx.err("pattern must be UTF-8"))?;
+            check_vars(ctx, &text, known)?;
+            Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
+            known.extend(captures_of(&text));
+            Some(text)
+        }
+    };
+    Ok((codes, pattern))
+}
+
+/// The rules that tie steps to each other and to the `ref:` lines: a step
+/// that fails quotes a requirement of its own level (a `should` step never
+/// quotes a MUST, nor a `must` step a SHOULD); `expect greeting` comes
+/// first, without a login; `check` re-judges a reply an `expect` read.
+fn validate_steps(sc: &Scenario, file: &str) -> Result<(), ScenarioError> {
+    let at = |line: usize| Ctx { file, line };
+    let mut read_a_reply = false;
+    for (i, step) in sc.steps.iter().enumerate() {
+        let ctx = at(step.line);
+        if let Some(n) = step.cites {
+            let r = sc.refs.get(n - 1).ok_or_else(|| {
+                ctx.err(format!(
+                    "cites ref {n}, but the scenario has {} ref: line(s)",
+                    sc.refs.len()
+                ))
+            })?;
+            // A `should:N` step may cite a MUST where the text leaves room
+            // for doubt: a suspected breach, a warning (Scenario::suspects).
+            let suspected = step.level == Level::Should && r.level == Level::Must;
+            if r.level != step.level && !suspected {
+                return Err(ctx.err(format!(
+                    "a {} step cites ref {n}, a {} requirement: a step quotes a sentence of its own level (or, `should:N` only, a MUST it merely suspects is broken)",
+                    step.level.as_str().to_ascii_lowercase(),
+                    r.level
+                )));
+            }
+        } else if judges(&step.kind) && step.level != Level::May && sc.cited_by(step).is_none() {
+            return Err(ctx.err(format!(
+                "a {} step needs a {} ref: to quote when it fails (add one, give the step the level of the sentence it checks, or write should:N for a MUST whose breach the text leaves in doubt)",
+                step.level.as_str().to_ascii_lowercase(),
+                step.level
+            )));
+        }
+        match &step.kind {
+            StepKind::ExpectGreeting if i > 0 || sc.login => {
+                return Err(
+                    ctx.err("`expect greeting` must be the first step of a `login: no` scenario")
+                );
+            }
+            StepKind::Check { .. } if !read_a_reply => {
+                return Err(ctx
+                    .err("`check` judges the last reply an `expect` read: put an `expect` first"));
+            }
+            StepKind::Expect { .. } => read_a_reply = true,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether a failing step of this kind produces a finding that quotes a requirement.
+fn judges(kind: &StepKind) -> bool {
+    !matches!(
+        kind,
+        StepKind::Send(_) | StepKind::Raw(_) | StepKind::DataAbandon | StepKind::DataOpenBounce(_)
+    )
+}
+
 /// Parse one scenario file's text. `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let mut sc = Scenario {
@@ -148,6 +243,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         needs: Vec::new(),
         modes: Vec::new(),
         login: true,
+        family: None,
         steps: Vec::new(),
     };
     let mut known: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
@@ -158,10 +254,9 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if let Some((key, value)) = line
-            .split_once(':')
-            .filter(|(k, _)| !k.contains(' ') && !k.is_empty())
-        {
+        if let Some((key, value)) = line.split_once(':').filter(|(k, _)| {
+            !k.contains(' ') && !k.is_empty() && !LEVELS.iter().any(|(w, _)| w == k)
+        }) {
             if in_steps {
                 return Err(ctx.err(format!(
                     "metadata `{key}:` after the first step; put it at the top"
@@ -243,20 +338,45 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                         _ => return Err(ctx.err("login: takes yes or no")),
                     }
                 }
+                "family" => {
+                    sc.family = Some(match value {
+                        "ipv4" => Family::V4,
+                        "ipv6" => Family::V6,
+                        _ => return Err(ctx.err("family: takes ipv4 or ipv6")),
+                    })
+                }
                 _ => {
                     return Err(ctx.err(format!(
-                        "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes or login"
+                        "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes, login or family"
                     )));
                 }
             }
             continue;
         }
         in_steps = true;
-        let (level, body) = match line.split_once(' ') {
-            Some(("must", b)) => (Level::Must, b.trim()),
-            Some(("should", b)) => (Level::Should, b.trim()),
-            Some(("may", b)) => (Level::May, b.trim()),
-            _ => (Level::Must, line),
+        let (level, cites, body) = match line.split_once(' ') {
+            Some((prefix, b))
+                if LEVELS
+                    .iter()
+                    .any(|(w, _)| prefix.split(':').next() == Some(*w)) =>
+            {
+                let (word, n) = prefix
+                    .split_once(':')
+                    .map_or((prefix, None), |(w, n)| (w, Some(n)));
+                let level = LEVELS
+                    .iter()
+                    .find(|(w, _)| *w == word)
+                    .map(|(_, l)| *l)
+                    .unwrap_or(Level::Must);
+                let cites = match n {
+                    None => None,
+                    Some(n) => Some(n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        ctx.err(format!("`{prefix}`: write {word}:N, N the number of a ref: line (1 for the first)"))
+                    })?),
+                };
+                (level, cites, b.trim())
+            }
+            _ => (Level::Must, None, line),
         };
         let (word, rest) = body
             .split_once(' ')
@@ -272,6 +392,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             }
             "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
             "expect" if rest == "close" => StepKind::ExpectClose,
+            "expect" if rest == "greeting" => StepKind::ExpectGreeting,
+            "check" => {
+                let (codes, pattern) = parse_expectation(&ctx, rest, &mut known)?;
+                StepKind::Check { codes, pattern }
+            }
             "expect" if rest == "any" => StepKind::ExpectAny,
             "expect" if rest == "alive" => StepKind::ExpectAlive,
             "expect" => {
@@ -279,28 +404,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                     Some(r) => (true, r.trim()),
                     None => (false, rest),
                 };
-                let (codes, pat) = match rest.split_once('~') {
-                    Some((c, p)) => (c.trim(), Some(p.trim())),
-                    None => (rest, None),
-                };
-                if codes.is_empty() {
-                    return Err(ctx.err(
-                        "expect needs reply codes, e.g. `expect 230` or `expect 2xx ~ \"pattern\"`",
-                    ));
-                }
-                let codes = parse_codes(&ctx, codes)?;
-                let pattern = match pat {
-                    None => None,
-                    Some(p) => {
-                        let text = unquote(p).map_err(|e| ctx.err(format!("pattern: {e}")))?;
-                        let text = String::from_utf8(text)
-                            .map_err(|_| ctx.err("pattern must be UTF-8"))?;
-                        check_vars(&ctx, &text, &known)?;
-                        Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
-                        known.extend(captures_of(&text));
-                        Some(text)
-                    }
-                };
+                let (codes, pattern) = parse_expectation(&ctx, rest, &mut known)?;
                 StepKind::Expect {
                     codes,
                     pattern,
@@ -336,6 +440,31 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                         {
                             DownloadCheck::Sha256(h.trim().to_ascii_lowercase())
                         }
+                        Some((kind @ ("lines" | "only"), ps)) => {
+                            let mut patterns = Vec::new();
+                            let mut rest = ps.trim();
+                            while !rest.is_empty() {
+                                let (text, after) = unquote_prefix(rest)
+                                    .map_err(|e| ctx.err(format!("{kind}: {e}")))?;
+                                let text = String::from_utf8(text)
+                                    .map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                                check_vars(&ctx, &text, &known)?;
+                                Pattern::new(&text)
+                                    .map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                                patterns.push(text);
+                                rest = after.trim();
+                            }
+                            if patterns.is_empty() {
+                                return Err(
+                                    ctx.err(format!("{kind} needs at least one \"pattern\""))
+                                );
+                            }
+                            if kind == "lines" {
+                                DownloadCheck::Lines(patterns)
+                            } else {
+                                DownloadCheck::Only(patterns)
+                            }
+                        }
                         Some(("match", p)) => {
                             let (text, rest) = unquote_prefix(p.trim())
                                 .map_err(|e| ctx.err(format!("match: {e}")))?;
@@ -350,7 +479,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                         }
                         _ => {
                             return Err(ctx.err(
-                                "data download takes: nothing, exact \"text\"|fixture NAME, size N, sha256 HEX, or match \"pattern\"",
+                                "data download takes: nothing, exact \"text\"|fixture NAME, size N, sha256 HEX, match \"pattern\", lines \"pattern\" ..., or only \"pattern\" ...",
                             ));
                         }
                     }),
@@ -363,13 +492,14 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             }
             _ => {
                 return Err(ctx.err(format!(
-                    "unknown step {word:?}: use send, raw, expect, or data (optionally after must/should/may)"
+                    "unknown step {word:?}: use send, raw, expect, check, or data (optionally after must/should/may)"
                 )));
             }
         };
         sc.steps.push(Step {
             line: i + 1,
             level,
+            cites,
             kind,
         });
     }
@@ -386,6 +516,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if sc.steps.is_empty() {
         return Err(whole.err("no steps"));
     }
+    validate_steps(&sc, file)?;
     let uses_data = sc
         .steps
         .iter()

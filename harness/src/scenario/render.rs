@@ -78,12 +78,19 @@ pub fn render(sc: &Scenario) -> String {
     if !sc.login {
         o.push_str("login: no\n");
     }
+    if let Some(f) = sc.family {
+        let _ = writeln!(o, "family: {}", f.as_str());
+    }
     o.push('\n');
     for step in &sc.steps {
-        match step.level {
-            Level::Must => {}
-            Level::Should => o.push_str("should "),
-            Level::May => o.push_str("may "),
+        match (step.level, step.cites) {
+            (Level::Must, None) => {}
+            (level, None) => {
+                let _ = write!(o, "{} ", level.as_str().to_ascii_lowercase());
+            }
+            (level, Some(n)) => {
+                let _ = write!(o, "{}:{n} ", level.as_str().to_ascii_lowercase());
+            }
         }
         let _ = match &step.kind {
             StepKind::Send(t) => writeln!(o, "send {t}"),
@@ -100,6 +107,14 @@ pub fn render(sc: &Scenario) -> String {
                     None => writeln!(o, "expect {fin}{codes}"),
                 }
             }
+            StepKind::Check { codes, pattern } => {
+                let codes = codes.to_string().replace(" or ", "|");
+                match pattern {
+                    Some(p) => writeln!(o, "check {codes} ~ {}", quote(p.as_bytes())),
+                    None => writeln!(o, "check {codes}"),
+                }
+            }
+            StepKind::ExpectGreeting => writeln!(o, "expect greeting"),
             StepKind::ExpectClose => writeln!(o, "expect close"),
             StepKind::ExpectAny => writeln!(o, "expect any"),
             StepKind::ExpectAlive => writeln!(o, "expect alive"),
@@ -119,6 +134,15 @@ pub fn render(sc: &Scenario) -> String {
                 DownloadCheck::Sha256(h) => writeln!(o, "data download sha256 {h}"),
                 DownloadCheck::Match(p) => {
                     writeln!(o, "data download match {}", quote(p.as_bytes()))
+                }
+                DownloadCheck::Lines(ps) | DownloadCheck::Only(ps) => {
+                    let kind = if matches!(c, DownloadCheck::Lines(_)) {
+                        "lines"
+                    } else {
+                        "only"
+                    };
+                    let ps: Vec<String> = ps.iter().map(|p| quote(p.as_bytes())).collect();
+                    writeln!(o, "data download {kind} {}", ps.join(" "))
                 }
             },
         };

@@ -81,9 +81,10 @@ pub enum Fault {
     WrongCodeForCommand,
     /// QUIT answered 221 but the connection is left open (input ignored).
     NoCloseAfterQuit,
-    /// PORT/EPRT naming a loopback address other than the client's is
-    /// accepted and connected to (the conformant server refuses it, as
-    /// RFC 2577 §3 advises).
+    /// PORT/EPRT naming a loopback address other than the client's, or a
+    /// port below 1024, is accepted and connected to: a server open to the
+    /// bounce attack (the conformant server refuses both, as RFC 2577 §3
+    /// advises).
     AcceptThirdPartyPort,
     /// FEAT lists its features without the leading space (RFC 2389 §3.2).
     UnindentedFeat,

@@ -99,7 +99,7 @@ impl Session {
                 .ok("425 refusing to connect to non-loopback address")
                 .await;
         }
-        if addr.port() < 1024 {
+        if addr.port() < 1024 && self.fault != Fault::AcceptThirdPartyPort {
             // RFC 2577 §3: "the suggested response is 504".
             return self.ok("504 refusing a data port below 1024").await;
         }
@@ -220,9 +220,17 @@ impl Session {
         }
     }
 
+    /// A transfer command with no data connection set up: RFC 959 §5.4
+    /// lists 425 only after a 1yz, so announce the transfer, then fail it.
+    pub(super) async fn no_data_connection(&mut self) -> io::Result<Flow> {
+        self.send(b"150 Here it would come\r\n425 Use PORT or PASV first\r\n")
+            .await?;
+        Ok(Flow::Continue)
+    }
+
     pub(super) async fn retr(&mut self, arg: &str, rest: u64) -> io::Result<Flow> {
         let Some(setup) = self.data.take() else {
-            return self.ok("425 Use PORT or PASV first").await;
+            return self.no_data_connection().await;
         };
         let p = self.path(arg);
         let Some(data) = self.fs().files.get(&p).cloned() else {
@@ -250,7 +258,7 @@ impl Session {
 
     pub(super) async fn store(&mut self, verb: &str, arg: &str, rest: u64) -> io::Result<Flow> {
         let Some(setup) = self.data.take() else {
-            return self.ok("425 Use PORT or PASV first").await;
+            return self.no_data_connection().await;
         };
         let p = if verb == "STOU" {
             let mut fs = self.fs();
@@ -334,7 +342,7 @@ impl Session {
 
     pub(super) async fn list(&mut self, verb: &str, arg: &str) -> io::Result<Flow> {
         let Some(setup) = self.data.take() else {
-            return self.ok("425 Use PORT or PASV first").await;
+            return self.no_data_connection().await;
         };
         // Skip `ls`-style options such as `-la`.
         let mut target = arg.trim();

@@ -312,18 +312,31 @@ impl Conversation {
         })
     }
 
-    /// The greeting, judged as the connection's first reply.
-    pub async fn greeting(&mut self) -> Result<Vec<Reply>, Stop> {
+    /// The greeting: one reply, or a 120 and the one after it. `judge`: put
+    /// it through the built-in checks. Only the case whose scenario starts
+    /// with `expect greeting` judges it; every other case only reads it, so
+    /// that a fault of the greeting is charged once, not to every case.
+    pub async fn greeting(&mut self, judge: bool) -> Result<Vec<Reply>, Stop> {
         let replies = match self.control.greeting(&mut self.t).await {
             Ok(r) => r,
-            Err(e) => return Err(self.read_failed(e, None)),
+            Err(e) if judge => return Err(self.read_failed(e, None)),
+            Err(e) => {
+                return Err(Stop::new(
+                    Verdict::Skip,
+                    format!("the greeting is unreadable ({e}); basic.greeting judges it"),
+                ));
+            }
         };
-        for r in &replies {
-            self.judge(None, false, r, None);
+        if judge {
+            for r in &replies {
+                self.judge(None, false, r, None);
+            }
         }
         let replies: Vec<Reply> = replies.into_iter().map(|r| r.value).collect();
-        if let Some(v) = oracle::codes::greeting(&replies.iter().collect::<Vec<_>>()) {
-            self.find(&v, None);
+        if judge {
+            if let Some(v) = oracle::codes::greeting(&replies.iter().collect::<Vec<_>>()) {
+                self.find(&v, None);
+            }
         }
         Ok(replies)
     }

@@ -14,6 +14,9 @@ use crate::verdict::Verdict;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+/// Ports the third-party check tries on 127.0.0.2: privileged, rarely used.
+const BOUNCE_PORTS: std::ops::RangeInclusive<u16> = 1000..=1023;
+
 /// The bytes a data source stands for.
 pub(super) fn source_bytes(src: &DataSource) -> Arc<Vec<u8>> {
     match src {
@@ -161,12 +164,7 @@ impl Exec<'_> {
         let mode = self.mode()?;
         let addr = match target {
             BounceTarget::ThirdParty => {
-                let (conn, addr) = self.conv.listen_bounce_target(0).await.map_err(|e| {
-                    Stop::new(
-                        Verdict::Skip,
-                        format!("the third-party check cannot run here: {e}"),
-                    )
-                })?;
+                let (conn, addr) = self.bounce_listener().await?;
                 self.data = Some(conn);
                 addr
             }
@@ -180,6 +178,26 @@ impl Exec<'_> {
         }
         let text = active_command(mode.data, addr)?;
         self.conv.send_text(&text, Some(step.line)).await
+    }
+
+    /// A listener on 127.0.0.2 at a privileged port, the first free one of
+    /// [`BOUNCE_PORTS`]: the bounce RFC 2577 §3 warns of is a connection to a
+    /// well-known service on another host.
+    async fn bounce_listener(&mut self) -> Result<(DataConn, SocketAddr), Stop> {
+        let mut last = None;
+        for port in BOUNCE_PORTS.rev() {
+            match self.conv.listen_bounce_target(port).await {
+                Ok(x) => return Ok(x),
+                Err(e) => last = Some(e),
+            }
+        }
+        let why = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(Stop::new(
+            Verdict::Skip,
+            format!(
+                "the third-party check cannot run here: it needs the control connection on 127.0.0.1 and to listen on 127.0.0.2 below port 1024 (root or CAP_NET_BIND_SERVICE): {why}"
+            ),
+        ))
     }
 
     /// The verdict of a negative data check: `seen` is what the server did

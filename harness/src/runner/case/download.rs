@@ -1,7 +1,7 @@
 //! `data download [CHECK]`: the bytes are checked while they stream (exact
 //! content, size, SHA-256, and the built-in TYPE I round trip), so memory
-//! stays flat whatever the server sends; only a `match` pattern keeps the
-//! text, and that at most [`MATCH_LIMIT`] bytes.
+//! stays flat whatever the server sends; only `match` and `lines` patterns
+//! keep the text, and that at most [`MATCH_LIMIT`] bytes.
 
 use super::Stop;
 use super::data::source_bytes;
@@ -67,7 +67,11 @@ impl Exec<'_> {
             round_trip: expected.map(|(path, bytes)| (path, image::Comparison::new(bytes))),
             sha: matches!(check, DownloadCheck::Exact(_) | DownloadCheck::Sha256(_))
                 .then(Sha256::new),
-            text: matches!(check, DownloadCheck::Match(_)).then(Vec::new),
+            text: matches!(
+                check,
+                DownloadCheck::Match(_) | DownloadCheck::Lines(_) | DownloadCheck::Only(_)
+            )
+            .then(Vec::new),
             text_overflow: false,
         };
         let limits = self.spec.limits;
@@ -121,6 +125,50 @@ impl Exec<'_> {
                     describe
                 };
                 (ok, format!("text matching \"{src}\""), received)
+            }
+            DownloadCheck::Lines(patterns) | DownloadCheck::Only(patterns) => {
+                let text = String::from_utf8_lossy(checks.text.as_deref().unwrap_or_default());
+                let lines: Vec<&str> = text
+                    .split('\n')
+                    .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let mut compiled = Vec::new();
+                for p in patterns {
+                    compiled.push(self.pattern(p)?);
+                }
+                let (ok, acceptable, problem) = if matches!(check, DownloadCheck::Lines(_)) {
+                    let missing: Vec<String> = compiled
+                        .iter()
+                        .filter(|(_, pat)| !lines.iter().any(|l| pat.matches(l).is_some()))
+                        .map(|(src, _)| format!("\"{src}\""))
+                        .collect();
+                    (
+                        missing.is_empty(),
+                        format!("a line matching each of {} (in any order)", patterns.len()),
+                        format!("no line matches {}", missing.join(", ")),
+                    )
+                } else {
+                    let other = lines
+                        .iter()
+                        .find(|l| !compiled.iter().any(|(_, pat)| pat.matches(l).is_some()));
+                    let shown: Vec<String> = compiled
+                        .iter()
+                        .map(|(src, _)| format!("\"{src}\""))
+                        .collect();
+                    (
+                        other.is_none(),
+                        format!("only lines matching {}", shown.join(" or ")),
+                        format!("the line {:?}", other.copied().unwrap_or_default()),
+                    )
+                };
+                let ok = ok && !checks.text_overflow;
+                let received = if checks.text_overflow {
+                    format!("{describe} (more than {MATCH_LIMIT} bytes: not matched)")
+                } else {
+                    format!("{describe}; {problem}")
+                };
+                (ok, acceptable, received)
             }
         };
         if ok {

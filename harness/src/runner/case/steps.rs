@@ -7,8 +7,8 @@ use super::{CaseSpec, Silence, Stop};
 use crate::codec::Reply;
 use crate::driver::{Control, DataConn, Direction, Transcript};
 use crate::fixtures;
-use crate::oracle::{Check, fate};
-use crate::scenario::{CodeSpec, Level, Pattern, Requirement, Step, StepKind, substitute};
+use crate::oracle::{Check, SUSPECTED, fate};
+use crate::scenario::{CodeSpec, Level, Pattern, Step, StepKind, substitute};
 use crate::verdict::{Finding, Verdict};
 use std::collections::BTreeMap;
 
@@ -19,6 +19,8 @@ pub(super) struct Exec<'a> {
     pub conv: Conversation,
     pub data: Option<DataConn>,
     vars: BTreeMap<String, String>,
+    /// The reply the last `expect` read, for `check`.
+    last_reply: Option<Reply>,
 }
 
 impl<'a> Exec<'a> {
@@ -32,6 +34,7 @@ impl<'a> Exec<'a> {
             conv,
             data: None,
             vars,
+            last_reply: None,
         }
     }
 
@@ -67,6 +70,8 @@ impl<'a> Exec<'a> {
                 .expect_codes(step, codes, pattern.as_deref(), *after_preliminary)
                 .await
                 .map(|_| ()),
+            StepKind::Check { codes, pattern } => self.check(step, codes, pattern.as_deref()),
+            StepKind::ExpectGreeting => self.conv.greeting(true).await.map(|_| ()),
             StepKind::ExpectAny => self.expect_any(step).await,
             StepKind::ExpectAlive => self.expect_alive(step).await,
             StepKind::ExpectClose => self.expect_close(step).await,
@@ -178,16 +183,6 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// The requirement a failing step is cited with: the scenario's first
-    /// `ref:` of the step's own level (a `should` step quotes a SHOULD), or
-    /// its first `ref:` when it has none of that level.
-    fn requirement(&self, step: &Step) -> Option<&'a Requirement> {
-        let refs = &self.spec.scenario.refs;
-        refs.iter()
-            .find(|r| r.level == step.level)
-            .or_else(|| refs.first())
-    }
-
     /// A step's check did not hold: record the finding at the step's level
     /// and stop the case, except after a `should` step, whose one reply was
     /// read either way.
@@ -199,12 +194,19 @@ impl<'a> Exec<'a> {
         received: String,
     ) -> Result<(), Stop> {
         let verdict = Verdict::for_level(step.level);
-        let req = self.requirement(step);
+        let req = self.spec.scenario.cited_by(step);
+        let note = if self.spec.scenario.suspects(step) {
+            SUSPECTED
+        } else {
+            ""
+        };
         self.conv.record(Finding {
             verdict,
             check,
             rfc: req.map(|r| r.to_string()),
-            required: req.map(|r| format!("\"{}\"", r.quote)).unwrap_or_default(),
+            required: req
+                .map(|r| format!("\"{}\"{note}", r.quote))
+                .unwrap_or_default(),
             acceptable: acceptable.clone(),
             received: received.clone(),
             line: Some(step.line),
@@ -239,6 +241,32 @@ impl<'a> Exec<'a> {
         {
             reply = self.reply(line).await?.reply;
         }
+        self.last_reply = Some(reply.clone());
+        self.judge_reply(step, Check::Expect, codes, pattern, &reply)?;
+        Ok(reply)
+    }
+
+    /// `check CODES [~ "PATTERN"]`: the last reply again, at this step's level.
+    fn check(&mut self, step: &Step, codes: &CodeSpec, pattern: Option<&str>) -> Result<(), Stop> {
+        let reply = self.last_reply.clone().ok_or_else(|| {
+            Stop::new(
+                Verdict::Error,
+                format!("line {}: no reply to check", step.line),
+            )
+        })?;
+        self.judge_reply(step, Check::Expect, codes, pattern, &reply)
+    }
+
+    /// Whether `reply` has one of `codes` and text matching `pattern`;
+    /// captures become variables.
+    fn judge_reply(
+        &mut self,
+        step: &Step,
+        check: Check,
+        codes: &CodeSpec,
+        pattern: Option<&str>,
+        reply: &Reply,
+    ) -> Result<(), Stop> {
         let caps = match pattern {
             None => Some(BTreeMap::new()),
             Some(p) => self.pattern(p)?.1.matches(&reply.text()),
@@ -246,6 +274,7 @@ impl<'a> Exec<'a> {
         match caps {
             Some(caps) if codes.accepts(reply.code().get()) => {
                 self.vars.extend(caps);
+                Ok(())
             }
             _ => {
                 let want = match pattern {
@@ -254,12 +283,11 @@ impl<'a> Exec<'a> {
                 };
                 self.mismatch(
                     step,
-                    Check::Expect,
+                    check,
                     want,
                     reply.to_string().trim_end_matches("\\r\\n").to_owned(),
-                )?;
+                )
             }
         }
-        Ok(reply)
     }
 }
