@@ -205,6 +205,9 @@ fn level_mismatches(rows: Vec<(String, u16, String, String)>) -> Vec<String> {
     rows.into_iter()
         .filter(|(_, rfc, level, quote)| {
             KEYWORD_RFCS.contains(rfc)
+                // A permission in plain words is a permission all the same,
+                // and a MAY gives no finding either way.
+                && level != "MAY"
                 && !(*rfc == 1123 && is_1123_summary_entry(quote))
                 && !has_keyword(level, quote)
         })
