@@ -164,3 +164,20 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Scenario strings: whatever bytes (long runs included, written
+    /// `b\{N}`), quoting and unquoting gives them back.
+    #[test]
+    fn scenario_quotes_round_trip(
+        parts in proptest::collection::vec((any::<u8>(), 1usize..40), 0..12),
+        noise in proptest::collection::vec(any::<u8>(), 0..32),
+    ) {
+        let mut bytes = noise;
+        for (b, n) in parts {
+            bytes.extend(std::iter::repeat_n(b, n));
+        }
+        let quoted = ftpspec_harness::scenario::quote(&bytes);
+        prop_assert_eq!(ftpspec_harness::scenario::unquote(&quoted).unwrap(), bytes);
+    }
+}

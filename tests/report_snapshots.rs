@@ -36,6 +36,7 @@ fn case(id: &str, verdict: Verdict, message: &str, findings: Vec<Finding>) -> Ca
                 text: "RETR x\\r\\n".into(),
             },
         ],
+        notes: Vec::new(),
         duration_ms: 12,
     }
 }
@@ -94,6 +95,7 @@ fn report() -> Report {
             system: Some("UNIX Type: L8".into()),
             help: true,
             writable: true,
+            ..Capabilities::default()
         },
         summary,
         duration_ms: 1234,

@@ -138,6 +138,7 @@ impl Embedded {
             addrs: self.addrs.clone(),
             user: Some(USER.to_owned()),
             pass: PASS.to_owned(),
+            path: None,
         }
     }
 

@@ -26,6 +26,14 @@ pub struct Capabilities {
     pub help: bool,
     /// Whether the login may create directories.
     pub writable: bool,
+    /// Why the greeting opens no session, if it does not (a malformed or
+    /// non-220 greeting): every case but the greeting's own is then skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting_problem: Option<String>,
+    /// What the probe saw that breaks a rule (an MKD answered outside RFC
+    /// 959 §5.4, say); the cases that exercise the command judge it too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 impl Capabilities {
@@ -74,6 +82,10 @@ pub struct CaseResult {
     pub findings: Vec<Finding>,
     /// Both directions of the control connection, data summarised.
     pub transcript: Vec<Entry>,
+    /// How the case ran, where it matters for reading the verdict: a wait
+    /// stretched for a server that delays failed logins, say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Wall time.
     pub duration_ms: u64,
 }

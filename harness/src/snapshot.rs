@@ -292,6 +292,7 @@ mod tests {
             message: String::new(),
             findings: Vec::new(),
             transcript: entries,
+            notes: Vec::new(),
             duration_ms: 0,
         };
         normalise(&case)

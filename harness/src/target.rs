@@ -15,6 +15,10 @@ pub struct Target {
     pub user: Option<String>,
     /// Password (for anonymous, an e-mail-like string per RFC 1635 custom).
     pub pass: String,
+    /// The directory the URL names (`ftp://host/upload/` → `/upload`):
+    /// every session changes to it after login, and scratch directories
+    /// are made in it. `None`: the login directory.
+    pub path: Option<String>,
 }
 
 /// Why a target URL was refused.
@@ -32,6 +36,9 @@ pub enum TargetError {
     /// Bad percent-encoding.
     #[error("bad percent-encoding in target URL")]
     Encoding,
+    /// A path that cannot be sent in a command (CR, LF or NUL).
+    #[error("the URL's path {0:?} holds CR, LF or NUL, which no FTP command can carry")]
+    Path(String),
     /// The host name did not resolve.
     #[error("cannot resolve {0}: {1}")]
     Resolve(String, String),
@@ -61,7 +68,13 @@ impl Target {
     /// Parse and resolve a URL.
     pub fn parse(url: &str) -> Result<Target, TargetError> {
         let rest = url.strip_prefix("ftp://").ok_or(TargetError::Scheme)?;
-        let authority = rest.split('/').next().unwrap_or_default();
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let path = percent_decode(path)?;
+        let path = path.trim_end_matches('/');
+        if path.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(TargetError::Path(path.to_owned()));
+        }
+        let path = (!path.is_empty()).then(|| format!("/{}", path.trim_start_matches('/')));
         let (userinfo, hostport) = match authority.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
@@ -130,11 +143,16 @@ impl Target {
         } else {
             host.to_owned()
         };
+        let shown_path = path
+            .as_deref()
+            .map(|p| format!("{}/", p.trim_start_matches('/')))
+            .unwrap_or_default();
         Ok(Target {
-            name: format!("ftp://{shown_user}{shown_host}:{port}/"),
+            name: format!("ftp://{shown_user}{shown_host}:{port}/{shown_path}"),
             addrs,
             user,
             pass,
+            path,
         })
     }
 
@@ -157,6 +175,15 @@ impl Target {
     /// The login name sent in USER.
     pub fn login_name(&self) -> &str {
         self.user.as_deref().unwrap_or("anonymous")
+    }
+
+    /// Where a case's scratch directory `name` goes: in the URL's
+    /// directory, or (without one) the login directory.
+    pub fn scratch_dir(&self, name: &str) -> String {
+        match &self.path {
+            Some(p) => format!("{p}/{name}"),
+            None => name.to_owned(),
+        }
     }
 
     /// Whether every address is loopback.
@@ -199,5 +226,14 @@ mod tests {
             Target::parse("ftp://anonymous@127.0.0.1/").unwrap().user,
             None
         );
+        let p = Target::parse("ftp://u:p@127.0.0.1:21/upload/in%20here/").unwrap();
+        assert_eq!(p.path.as_deref(), Some("/upload/in here"));
+        assert_eq!(p.name, "ftp://u@127.0.0.1:21/upload/in here/");
+        assert_eq!(p.scratch_dir("s"), "/upload/in here/s");
+        assert_eq!(Target::parse("ftp://127.0.0.1/").unwrap().path, None);
+        assert!(matches!(
+            Target::parse("ftp://127.0.0.1/a%0Db"),
+            Err(TargetError::Path(_))
+        ));
     }
 }

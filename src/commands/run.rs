@@ -4,7 +4,7 @@ use clap::Args;
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::embedded::Embedded;
 use ftpspec_harness::report::{Html, Human, Json, Junit, Markdown, Reporter, Style};
-use ftpspec_harness::runner::{self, Capabilities, Filter, RunConfig};
+use ftpspec_harness::runner::{self, Capabilities, Filter, RunConfig, RunError};
 use ftpspec_harness::scenario::{self, Scenario};
 use ftpspec_harness::target::Target;
 use std::io::{self, IsTerminal};
@@ -16,6 +16,8 @@ use std::time::Duration;
 const USAGE: u8 = 2;
 /// Exit code: the target could not be reached.
 const UNREACHABLE: u8 = 3;
+/// Exit code: the server refused the login.
+const LOGIN_REFUSED: u8 = 4;
 
 #[derive(Args, Clone)]
 pub struct Selection {
@@ -132,6 +134,7 @@ pub fn list(args: ListArgs) -> ExitCode {
         addrs: vec!["127.0.0.1:21".parse().unwrap(), "[::1]:21".parse().unwrap()],
         user: Some("user".into()),
         pass: String::new(),
+        path: None,
     };
     let probe = Capabilities {
         writable: true,
@@ -250,7 +253,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         let (target, _embedded) = match target {
             Some(t) => (t, None),
             None => {
-                let e = Embedded::start().await.map_err(|e| e.to_string())?;
+                let e = Embedded::start()
+                    .await
+                    .map_err(|e| (ExitCode::FAILURE, format!("the embedded server: {e}")))?;
                 if io::stderr().is_terminal() {
                     eprintln!("no --target given: running against the embedded libunftp server");
                 }
@@ -268,13 +273,20 @@ pub fn run(args: RunArgs) -> ExitCode {
             reporters.iter_mut().for_each(|r| r.event(e))
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            let code = match &e {
+                RunError::Unreachable(_) => UNREACHABLE,
+                RunError::Login(_) => LOGIN_REFUSED,
+                RunError::Path { .. } => USAGE,
+            };
+            (ExitCode::from(code), e.to_string())
+        })
     });
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
+        Err((code, e)) => {
             eprintln!("error: {e}");
-            return ExitCode::from(UNREACHABLE);
+            return code;
         }
     };
     for r in &mut reporters {

@@ -50,6 +50,7 @@ impl Features {
             &[][..]
         };
         let mut out = Vec::new();
+        let code_hyphen = format!("{}-", reply.code());
         for line in inner {
             let text = String::from_utf8_lossy(line);
             let body = match text.strip_prefix(' ') {
@@ -60,7 +61,11 @@ impl Features {
                         &mut seen,
                         FeatError::Disallowed,
                     )?;
-                    text.trim_start()
+                    // `211-MDTM` (the code repeated, as on other multi-line
+                    // replies) or a wrong indent: the feature all the same.
+                    text.strip_prefix(&code_hyphen)
+                        .unwrap_or(&text)
+                        .trim_start()
                 }
             };
             if body.is_empty() {

@@ -15,6 +15,7 @@
 //! | `extpassive.rs` | [`ExtPassiveReply`] for 229 |
 //! | `protocols522.rs` | [`parse_522_protocols`]: a 522's protocol list |
 //! | `features.rs` | [`Features`], the FEAT reply (RFC 2389) |
+//! | `timeval.rs` | [`TimeVal`], RFC 3659 time values (MDTM, MLSx) |
 
 mod addr_error;
 mod command;
@@ -29,6 +30,7 @@ mod protocols522;
 mod reply;
 mod reply_code;
 mod request;
+mod timeval;
 mod verb;
 
 pub use addr_error::AddrError;
@@ -44,4 +46,5 @@ pub use protocols522::parse_522_protocols;
 pub use reply::{Reply, ReplyBuildError, ReplyError, ReplyLimits, ReplyOptions};
 pub use reply_code::{ReplyClass, ReplyCode, ReplyFunction};
 pub use request::{EpsvArg, FormCode, ModeCode, Request, RequestError, StructureCode, TypeCode};
+pub use timeval::TimeVal;
 pub use verb::{Arity, Verb};

@@ -56,6 +56,11 @@ impl Control {
         self.peer
     }
 
+    /// The bounds this connection reads with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Our address: the only address active mode listens on.
     pub fn local(&self) -> SocketAddr {
         self.local
@@ -124,7 +129,17 @@ impl Control {
 
     /// The next reply, waiting at most the step timeout.
     pub async fn read_reply(&mut self, t: &mut Transcript) -> Result<Parsed<Reply>, DriverError> {
-        let result = self.next_reply(self.limits.step_timeout).await;
+        self.read_reply_for(self.limits.step_timeout, t).await
+    }
+
+    /// The next reply, waiting at most `limit` (for replies a server may
+    /// delay on purpose, such as the answer to a wrong password).
+    pub async fn read_reply_for(
+        &mut self,
+        limit: Duration,
+        t: &mut Transcript,
+    ) -> Result<Parsed<Reply>, DriverError> {
+        let result = self.next_reply(limit).await;
         let result = match result {
             Err(DriverError::Timeout(d, _)) if !self.decoder.is_idle() => {
                 Err(DriverError::Unterminated(d, self.decoder.buffered()))

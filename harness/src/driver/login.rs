@@ -48,13 +48,15 @@ impl Control {
         t: &mut Transcript,
     ) -> Result<Login, DriverError> {
         let mut exchanges = Vec::with_capacity(2);
+        // Replies to login commands may be delayed on purpose (RFC 2577 §5).
+        let limit = self.limits().step_timeout + self.limits().login_delay;
         self.send(format!("USER {user}\r\n").as_bytes(), t).await?;
-        let r = self.read_reply(t).await?;
+        let r = self.read_reply_for(limit, t).await?;
         let need_pass = r.value.code() == ReplyCode::NEED_PASSWORD;
         exchanges.push((Verb::USER, r));
         if need_pass {
             self.send(format!("PASS {pass}\r\n").as_bytes(), t).await?;
-            let r = self.read_reply(t).await?;
+            let r = self.read_reply_for(limit, t).await?;
             exchanges.push((Verb::PASS, r));
         }
         let logged_in = exchanges

@@ -46,6 +46,11 @@ pub struct Limits {
     /// skipped a reply. Without the probe a lost reply costs the whole step
     /// timeout and can only be reported as "timed out".
     pub overdue_probe: Duration,
+    /// How much longer than the step timeout a reply to a login command
+    /// (USER, PASS, ACCT) may take: RFC 2577 §5 suggests "a 5 second delay
+    /// before replying to an invalid \"PASS\" command", and servers that
+    /// follow it (some growing the delay with each attempt) are not silent.
+    pub login_delay: Duration,
 }
 
 impl Default for Limits {
@@ -57,6 +62,7 @@ impl Default for Limits {
             quiet_period: Duration::from_millis(300),
             optional_close_wait: Duration::from_secs(1),
             overdue_probe: Duration::from_secs(1),
+            login_delay: Duration::from_secs(6),
         }
     }
 }

@@ -1,12 +1,16 @@
-//! The capabilities probe: before any case, log in once and ask FEAT, SYST
-//! and HELP, and try to create a directory, so that a missing optional
-//! feature gives `unsupported` and a read-only login gives `skip`.
+//! The capabilities probe: before any case, log in once, enter the URL's
+//! directory, ask FEAT, SYST and HELP, and try to create a directory, so
+//! that a missing optional feature gives `unsupported` and a read-only
+//! login gives `skip`. A greeting that opens no session is not "target
+//! unreachable": the greeting case judges it and the others are skipped.
 
 use super::RunError;
-use crate::codec::{Features, Leniency};
+use crate::codec::{Features, Leniency, Verb};
 use crate::driver::{Control, Limits, Transcript};
 use crate::events::Capabilities;
+use crate::oracle::codes;
 use crate::target::Target;
+use crate::verdict::Finding;
 
 /// Connect over the first family, log in, and probe.
 pub(crate) async fn probe(
@@ -20,11 +24,24 @@ pub(crate) async fn probe(
     let mut c = Control::connect(addr, *limits)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let greeting = c
-        .greeting(&mut t)
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
+    let greeting = match c.greeting(&mut t).await {
+        Ok(g) => g,
+        // A reply that breaks the grammar is the greeting case's to judge.
+        Err(e) if e.is_malformed_reply() => {
+            return Ok(no_session(format!("unreadable greeting: {e}")));
+        }
+        Err(e) => return Err(unreachable(e.to_string())),
+    };
     let banner = &greeting[greeting.len() - 1].value;
+    match banner.code().get() {
+        220 => {}
+        421 => {
+            return Err(unreachable(format!(
+                "the server is not available: {banner}"
+            )));
+        }
+        _ => return Ok(no_session(format!("greeted with {banner}"))),
+    }
     let mut p = Capabilities {
         banner: banner.text(),
         ..Capabilities::default()
@@ -34,11 +51,24 @@ pub(crate) async fn probe(
         .await
         .map_err(|e| unreachable(e.to_string()))?;
     if !login.logged_in {
-        return Err(RunError::Unreachable(format!(
-            "login as {} failed: {}",
+        return Err(RunError::Login(format!(
+            "{} as {}: {}",
+            target.name,
             target.login_name(),
-            login.last().map(|r| r.to_string()).unwrap_or_default()
+            login.last().map(|r| r.text()).unwrap_or_default()
         )));
+    }
+    if let Some(path) = &target.path {
+        match c.ask(&format!("CWD {path}"), &mut t).await {
+            Ok(r) if r.code().is_completion() => {}
+            Ok(r) => {
+                return Err(RunError::Path {
+                    path: path.clone(),
+                    reply: r.text(),
+                });
+            }
+            Err(e) => return Err(unreachable(e.to_string())),
+        }
     }
     if let Ok(r) = c.ask("FEAT", &mut t).await {
         if let Ok(f) = Features::from_reply(&r, Leniency::PERMISSIVE) {
@@ -52,15 +82,88 @@ pub(crate) async fn probe(
         .ask("HELP", &mut t)
         .await
         .is_ok_and(|r| r.code().is_completion());
-    let dir = format!("ftpspec-{run_id}-probe");
-    if let Ok(r) = c.ask(&format!("MKD {dir}"), &mut t).await {
-        // Any 2yz: a server that answers MKD with the wrong 2yz still
-        // created the directory (the cases' code oracle reports the code).
-        if r.code().is_completion() {
-            p.writable = true;
-            let _ = c.ask(&format!("RMD {dir}"), &mut t).await;
-        }
-    }
+    let dir = target.scratch_dir(&format!("ftpspec-{run_id}-probe"));
+    p.writable = write_test(&mut c, &mut t, &dir, &mut p.findings).await;
     let _ = c.send(b"QUIT\r\n", &mut t).await;
     Ok(p)
+}
+
+/// What the probe reports when the greeting opens no session.
+fn no_session(why: String) -> Capabilities {
+    Capabilities {
+        greeting_problem: Some(why),
+        ..Capabilities::default()
+    }
+}
+
+/// Whether the login may create directories: MKD `dir`, judged by the
+/// code table like any reply (a finding if it is off the table), and then,
+/// whatever MKD answered, whether the directory exists (a CWD into it): a
+/// server that creates the directory but answers oddly is still writable,
+/// and its odd reply is reported rather than taken for a refusal.
+async fn write_test(
+    c: &mut Control,
+    t: &mut Transcript,
+    dir: &str,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    let Ok(mkd) = c.ask(&format!("MKD {dir}"), t).await else {
+        return false;
+    };
+    if let Some(v) = codes::reply_code(&Verb::MKD, mkd.code(), false) {
+        findings.push(v.finding(None));
+    }
+    let exists = if mkd.code().is_completion() {
+        true
+    } else {
+        let before = c.ask("PWD", t).await.ok();
+        let entered = c
+            .ask(&format!("CWD {dir}"), t)
+            .await
+            .is_ok_and(|r| r.code().is_completion());
+        if entered {
+            // Back where we were: the quoted path of the PWD before.
+            if let Some(path) = before.as_ref().and_then(|r| quoted_path(&r.text())) {
+                let _ = c.ask(&format!("CWD {path}"), t).await;
+            }
+        }
+        entered
+    };
+    if exists {
+        let _ = c.ask(&format!("RMD {dir}"), t).await;
+    }
+    exists
+}
+
+/// The path in a 257 text: between the first pair of quotes, with `""`
+/// standing for one quote (RFC 959 Appendix II).
+fn quoted_path(text: &str) -> Option<String> {
+    let rest = text.split_once('"')?.1;
+    let mut out = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '"' {
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                out.push('"');
+            } else {
+                return Some(out);
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_path;
+
+    #[test]
+    fn quoted_paths() {
+        assert_eq!(quoted_path("\"/a b\" is cwd").as_deref(), Some("/a b"));
+        assert_eq!(quoted_path("\"/q\"\"x\" ok").as_deref(), Some("/q\"x"));
+        assert_eq!(quoted_path("no quotes"), None);
+    }
 }

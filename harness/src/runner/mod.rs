@@ -43,9 +43,21 @@ pub struct RunConfig {
 /// Why a run could not happen at all.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The probe could not reach or log in to the target.
+    /// Nothing answers at the target: the connection is refused, or the
+    /// server never greets.
     #[error("target unreachable: {0}")]
     Unreachable(String),
+    /// The server refused the login the target names.
+    #[error("login refused: {0}")]
+    Login(String),
+    /// The directory the target URL names cannot be entered.
+    #[error("the URL's directory {path} cannot be entered: {reply}")]
+    Path {
+        /// The directory.
+        path: String,
+        /// What CWD got.
+        reply: String,
+    },
 }
 
 fn refs_out(sc: &Scenario) -> Vec<RefOut> {
@@ -72,6 +84,7 @@ fn result_for(case: &Case, verdict: Verdict, message: String) -> CaseResult {
         message,
         findings: Vec::new(),
         transcript: Vec::new(),
+        notes: Vec::new(),
         duration_ms: 0,
     }
 }
@@ -141,7 +154,10 @@ pub async fn run(
 
 async fn run_one(case: &Case, config: &RunConfig, dir_name: &str) -> CaseResult {
     let start = Instant::now();
-    let dir = case.scenario.needs_write().then(|| dir_name.to_owned());
+    let dir = case
+        .scenario
+        .needs_write()
+        .then(|| config.target.scratch_dir(dir_name));
     let spec = case::CaseSpec {
         scenario: &case.scenario,
         mode: case.mode,
@@ -155,6 +171,7 @@ async fn run_one(case: &Case, config: &RunConfig, dir_name: &str) -> CaseResult 
             let mut r = result_for(case, outcome.verdict, outcome.message);
             r.findings = outcome.findings;
             r.transcript = outcome.transcript.into_entries();
+            r.notes = outcome.notes;
             r
         }
         Err(_) => result_for(

@@ -77,6 +77,14 @@ pub struct Case {
 }
 
 fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(Verdict, String)> {
+    if let Some(why) = &probe.greeting_problem {
+        if !sc.judges_greeting() {
+            return Some((
+                Verdict::Skip,
+                format!("the server's greeting opens no session ({why}); basic.greeting judges it"),
+            ));
+        }
+    }
     for need in &sc.needs {
         match need {
             Need::Write if !probe.writable => {

@@ -1,4 +1,9 @@
-//! Quoted strings: `"..."` with `\r`, `\n`, `\t`, `\\`, `\"` and `\xNN`.
+//! Quoted strings: `"..."` with `\r`, `\n`, `\t`, `\0`, `\\`, `\"`, `\xNN`,
+//! and `\{N}`, which repeats the byte before it so that it stands N times
+//! in all (`"NOOP A\{9000}\r\n"`: an over-long line in a few characters).
+
+/// The most bytes one `\{N}` may make (a scenario names data, not disks).
+pub const MAX_REPEAT: usize = 1 << 20;
 
 /// Why a quoted string is malformed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -12,6 +17,9 @@ pub enum EscapeError {
     /// An unknown escape.
     #[error("unknown escape \\{0}")]
     BadEscape(char),
+    /// `\{N}` with no byte before it, or N not in 1..=MAX_REPEAT.
+    #[error("bad repetition: write \\{{N}} after a byte, N from 1 to {MAX_REPEAT}")]
+    BadRepeat,
 }
 
 /// Unquote `"..."`, returning the bytes and the rest of the input after the closing quote.
@@ -36,6 +44,19 @@ pub fn unquote_prefix(s: &str) -> Result<(Vec<u8>, &str), EscapeError> {
                     let b =
                         u8::from_str_radix(&hex, 16).map_err(|_| EscapeError::BadEscape('x'))?;
                     out.push(b);
+                }
+                Some('{') => {
+                    let digits: String = chars
+                        .by_ref()
+                        .map(|(_, c)| c)
+                        .take_while(|c| *c != '}')
+                        .collect();
+                    let n: usize = digits.parse().map_err(|_| EscapeError::BadRepeat)?;
+                    let last = *out.last().ok_or(EscapeError::BadRepeat)?;
+                    if n == 0 || n > MAX_REPEAT {
+                        return Err(EscapeError::BadRepeat);
+                    }
+                    out.extend(std::iter::repeat_n(last, n - 1));
                 }
                 Some(other) => return Err(EscapeError::BadEscape(other)),
                 None => return Err(EscapeError::NotQuoted),
@@ -71,5 +92,10 @@ mod tests {
         assert_eq!(unquote("\"a\" b"), Err(EscapeError::Trailing));
         assert_eq!(unquote(r#""\q""#), Err(EscapeError::BadEscape('q')));
         assert_eq!(unquote(r#""\xZZ""#), Err(EscapeError::BadEscape('x')));
+        assert_eq!(unquote(r#""NA\{4}\r""#).unwrap(), b"NAAAA\r");
+        assert_eq!(unquote(r#""\r\{2}""#).unwrap(), b"\r\r");
+        assert_eq!(unquote(r#""\{2}""#), Err(EscapeError::BadRepeat));
+        assert_eq!(unquote(r#""a\{0}""#), Err(EscapeError::BadRepeat));
+        assert_eq!(unquote(r#""a\{x}""#), Err(EscapeError::BadRepeat));
     }
 }

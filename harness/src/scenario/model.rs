@@ -235,6 +235,15 @@ pub enum StepKind {
         /// Pattern template for the reply text.
         pattern: Option<String>,
     },
+    /// A captured RFC 3659 time value (`YYYYMMDDHHMMSS[.sss]`, UTC) lies
+    /// within this many seconds of the client's clock: a file just stored
+    /// has a modification time of now, in UTC.
+    CheckNearNow {
+        /// The variable holding the time value.
+        var: String,
+        /// The tolerance, in seconds.
+        tolerance_secs: u64,
+    },
     /// The greeting of a new connection (RFC 959 §5.4, Connection
     /// Establishment): the first step of a `login: no` scenario, which is
     /// then the one case judging the greeting (every other case only

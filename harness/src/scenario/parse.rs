@@ -136,6 +136,19 @@ fn captures_of(pattern: &str) -> Vec<String> {
     out
 }
 
+/// `90s`, `15m` or `2h`, in seconds.
+fn parse_tolerance(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: u64 = n.parse().ok()?;
+    match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3_600),
+        _ => None,
+    }
+}
+
 /// The level words a step may start with.
 const LEVELS: [(&str, Level); 3] = [
     ("must", Level::Must),
@@ -393,6 +406,27 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
             "expect" if rest == "close" => StepKind::ExpectClose,
             "expect" if rest == "greeting" => StepKind::ExpectGreeting,
+            "check" if rest.starts_with('{') => {
+                let usage = "write check {VAR} near now TOLERANCE, e.g. check {mtime} near now 15m";
+                let (var, rest) = rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.split_once('}'))
+                    .ok_or_else(|| ctx.err(usage))?;
+                if !known.contains(var) {
+                    return Err(ctx.err(format!(
+                        "unknown variable {{{var}}}: capture it first with {{={var}}}"
+                    )));
+                }
+                let tolerance = rest
+                    .trim()
+                    .strip_prefix("near now ")
+                    .and_then(parse_tolerance)
+                    .ok_or_else(|| ctx.err(usage))?;
+                StepKind::CheckNearNow {
+                    var: var.to_owned(),
+                    tolerance_secs: tolerance,
+                }
+            }
             "check" => {
                 let (codes, pattern) = parse_expectation(&ctx, rest, &mut known)?;
                 StepKind::Check { codes, pattern }

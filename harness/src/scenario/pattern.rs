@@ -1,6 +1,7 @@
 //! Reply-text patterns: literal text, `*` for any run of characters
 //! (elision), `#` for one ASCII digit, `{=name}` to capture a run as a
-//! variable. Anchored at both ends; `\*`, `\#`, `\{` and `\\` are literals.
+//! variable (never past a line end; before `*` or at the end, the rest of
+//! the line). Anchored at both ends; `\*`, `\#`, `\{` and `\\` are literals.
 
 use std::collections::BTreeMap;
 
@@ -104,9 +105,22 @@ impl Pattern {
                     .strip_prefix(|c: char| c.is_ascii_digit())
                     .is_some_and(|t| go(rest, t, caps, budget)),
                 Some((wild, rest)) => {
-                    for (i, _) in text
+                    // A capture is a value on one line: it never runs past
+                    // a line end (a multi-line reply's text joins its
+                    // lines with \n); `*` may.
+                    let reach = match wild {
+                        Piece::Capture(_) => text.find(['\r', '\n']).unwrap_or(text.len()),
+                        _ => text.len(),
+                    };
+                    // A capture with nothing after it on its line (then `*`,
+                    // or the end) takes the rest of the line.
+                    let whole_line = matches!(wild, Piece::Capture(_))
+                        && matches!(rest.first(), None | Some(Piece::Any));
+                    let from = if whole_line { reach } else { 0 };
+                    for (i, _) in text[from..reach]
                         .char_indices()
-                        .chain(std::iter::once((text.len(), ' ')))
+                        .map(|(i, c)| (i + from, c))
+                        .chain(std::iter::once((reach, ' ')))
                     {
                         if go(rest, &text[i..], caps, budget) {
                             if let Piece::Capture(name) = wild {
@@ -147,6 +161,17 @@ mod tests {
         assert!(Pattern::new("\\#1").unwrap().matches("#1").is_some());
         assert_eq!(Pattern::new("{=}"), Err(PatternError::BadCapture));
         assert_eq!(Pattern::new("x\\"), Err(PatternError::TrailingBackslash));
+    }
+
+    #[test]
+    fn captures_stop_at_the_line_end() {
+        // The STOU name of a multi-line 150: the capture is the name only.
+        let p = Pattern::new("*FILE: {=name}*").unwrap();
+        let caps = p.matches("Opening\nFILE: x.1\nend").unwrap();
+        assert_eq!(caps["name"], "x.1");
+        let p = Pattern::new("FILE: {=name}").unwrap();
+        assert!(p.matches("FILE: a\nb").is_none());
+        assert_eq!(p.matches("FILE: a b").unwrap()["name"], "a b");
     }
 
     #[test]

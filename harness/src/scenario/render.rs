@@ -4,10 +4,40 @@
 use super::model::*;
 use std::fmt::Write;
 
+/// Runs of one ASCII byte at least this long are written `b\{N}`.
+const RUN: usize = 16;
+
 /// Quote bytes as a scenario string: `\\`, `\"`, `\r`, `\n`, `\t`, `\0` and
-/// `\xNN` for other control bytes and for bytes that are not UTF-8.
+/// `\xNN` for other control bytes and for bytes that are not UTF-8, and
+/// `b\{N}` for a long run of one ASCII byte.
 pub fn quote(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let run = rest.iter().take_while(|b| **b == rest[0]).count();
+        if rest[0].is_ascii() && run >= RUN {
+            quote_chunk(&rest[..1], &mut out);
+            let _ = write!(out, "\\{{{run}}}");
+            rest = &rest[run..];
+            continue;
+        }
+        // Up to the next long ASCII run, as text.
+        let mut end = 1;
+        while end < rest.len() {
+            let b = rest[end];
+            if b.is_ascii() && rest[end..].iter().take_while(|x| **x == b).count() >= RUN {
+                break;
+            }
+            end += 1;
+        }
+        quote_chunk(&rest[..end], &mut out);
+        rest = &rest[end..];
+    }
+    out.push('"');
+    out
+}
+
+fn quote_chunk(bytes: &[u8], out: &mut String) {
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
@@ -27,8 +57,6 @@ pub fn quote(bytes: &[u8]) -> String {
             let _ = write!(out, "\\x{b:02x}");
         }
     }
-    out.push('"');
-    out
 }
 
 fn source(s: &DataSource) -> String {
@@ -114,6 +142,10 @@ pub fn render(sc: &Scenario) -> String {
                     None => writeln!(o, "check {codes}"),
                 }
             }
+            StepKind::CheckNearNow {
+                var,
+                tolerance_secs,
+            } => writeln!(o, "check {{{var}}} near now {tolerance_secs}s"),
             StepKind::ExpectGreeting => writeln!(o, "expect greeting"),
             StepKind::ExpectClose => writeln!(o, "expect close"),
             StepKind::ExpectAny => writeln!(o, "expect any"),

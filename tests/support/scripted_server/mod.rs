@@ -49,8 +49,8 @@ pub(super) const ENDLESS_MAX: usize = 64 * 1024 * 1024;
 pub(super) const SILENT_MAX: Duration = Duration::from_secs(120);
 /// Concurrent sessions per server; more are refused (closed at once).
 pub(super) const MAX_SESSIONS: usize = 256;
-/// Fixed modification time reported by MDTM.
-pub(super) const MDTM: &str = "20260101000000";
+/// How far east of UTC `Fault::MdtmLocalTime` pretends to be.
+pub(super) const MDTM_EAST_OF_UTC: i64 = 2 * 3600;
 
 /// The one behaviour a [`ScriptedServer`] gets wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,11 +94,41 @@ pub enum Fault {
     All200,
     /// ABOR is never answered; the session goes on and later commands are.
     SilentAbor,
+    /// Every multi-line reply, the greeting included (made multi-line),
+    /// repeats the code with a hyphen on every line but the last
+    /// (`220-text`): common practice, no fault; verdicts must not change.
+    CodeHyphenLines,
+    /// QUIT closes the connection without the 221.
+    QuitClosesSilently,
+    /// A failed PASS is answered after a delay (RFC 2577 §5 suggests 5 s):
+    /// 2.5 s, longer than the tests' step timeout.
+    SlowFailedLogin,
+    /// MKD creates the directory but answers `250` instead of 257.
+    Mkd250,
+    /// EPRT naming an unknown network protocol (e.g. 3) is accepted with 200.
+    AcceptUnknownEprtProtocol,
+    /// A command line longer than the server takes gets no reply at all
+    /// (the session goes silent).
+    SilentLongLine,
+    /// PASV is answered `227 Entering Passive Mode (1,117,162).`: no
+    /// h1,h2,h3,h4,p1,p2 at all.
+    Malformed227,
+    /// MDTM gives the local time of a server two hours east of UTC.
+    MdtmLocalTime,
+    /// REIN answers 220 but the user stays logged in.
+    ReinKeepsLogin,
+    /// The greeting has no reply code: `hello\r\n`.
+    BadGreeting,
+    /// NLST and LIST send their entries in reverse order, `.` and `..`
+    /// first: an order no RFC forbids; verdicts must not change.
+    ListingReversed,
+    /// STOU's 150 is a multi-line reply whose first line is `FILE: name`.
+    MultilineStou,
 }
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 17] = [
+    pub const ALL: [Fault; 29] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -116,6 +146,18 @@ impl Fault {
         Fault::All502,
         Fault::All200,
         Fault::SilentAbor,
+        Fault::CodeHyphenLines,
+        Fault::QuitClosesSilently,
+        Fault::SlowFailedLogin,
+        Fault::Mkd250,
+        Fault::AcceptUnknownEprtProtocol,
+        Fault::SilentLongLine,
+        Fault::Malformed227,
+        Fault::MdtmLocalTime,
+        Fault::ReinKeepsLogin,
+        Fault::BadGreeting,
+        Fault::ListingReversed,
+        Fault::MultilineStou,
     ];
 }
 

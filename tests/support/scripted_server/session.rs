@@ -7,6 +7,7 @@ use super::*;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -63,12 +64,23 @@ pub(super) async fn session(stream: TcpStream, fault: Fault, fs: Arc<Mutex<MemFs
         data: None,
         epsv_all: false,
     };
-    if s.reply("220 scripted server ready").await.is_err() {
+    let greeting: &[u8] = match fault {
+        Fault::BadGreeting => b"hello\r\n",
+        Fault::CodeHyphenLines => {
+            b"220-scripted server\r\n220-a multi-line greeting\r\n220 ready\r\n"
+        }
+        _ => b"220 scripted server ready\r\n",
+    };
+    if s.send(greeting).await.is_err() {
         return;
     }
     loop {
         let line = match s.r.next().await {
             Line::Text(l) => l,
+            Line::TooLong if fault == Fault::SilentLongLine => {
+                s.r.drain().await;
+                break;
+            }
             Line::TooLong => {
                 let _ = s.reply("500 Command line too long").await;
                 break;
@@ -140,6 +152,11 @@ impl Session {
     ) -> io::Result<Flow> {
         let mut out = format!("{code}-{first}\r\n");
         for l in lines {
+            // Not in FEAT's listing, whose grammar (RFC 2389 §3.2) wants
+            // each feature line to begin with one space.
+            if self.fault == Fault::CodeHyphenLines && first != "Features:" {
+                out.push_str(&format!("{code}-"));
+            }
             out.push_str(l);
             out.push_str("\r\n");
         }
@@ -228,16 +245,26 @@ impl Session {
                         self.logged_in = true;
                         self.ok("230 Login successful").await
                     }
-                    Some(_) => self.ok("530 Login incorrect").await,
+                    Some(_) => {
+                        if self.fault == Fault::SlowFailedLogin {
+                            tokio::time::sleep(Duration::from_millis(2500)).await;
+                        }
+                        self.ok("530 Login incorrect").await
+                    }
                 }
             }
             "ACCT" => self.ok("202 ACCT not needed").await,
             "SMNT" => self.ok("502 SMNT not implemented").await,
             "REIN" => {
-                self.reset();
+                if self.fault != Fault::ReinKeepsLogin {
+                    self.reset();
+                }
                 self.ok("220 Service ready for new user").await
             }
             "QUIT" => {
+                if self.fault == Fault::QuitClosesSilently {
+                    return Ok(Flow::Close);
+                }
                 self.reply("221 Goodbye").await?;
                 if self.fault == Fault::NoCloseAfterQuit {
                     Ok(Flow::Silent)
@@ -338,6 +365,8 @@ impl Session {
                     self.ok("550 Create directory operation failed").await
                 } else if self.fault == Fault::WrongCodeForCommand {
                     self.ok("226 made it").await
+                } else if self.fault == Fault::Mkd250 {
+                    self.ok("250 Directory created").await
                 } else {
                     self.ok(&format!("257 {} created", quote(&p))).await
                 }
@@ -386,7 +415,17 @@ impl Session {
                 let p = self.path(arg);
                 let is_file = self.fs().files.contains_key(&p);
                 if is_file {
-                    self.ok(&format!("213 {MDTM}")).await
+                    // Files here are all stored during the test: "now".
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64);
+                    let shown = if self.fault == Fault::MdtmLocalTime {
+                        now + MDTM_EAST_OF_UTC
+                    } else {
+                        now
+                    };
+                    let tv = ftpspec_harness::codec::TimeVal::from_unix(shown);
+                    self.ok(&format!("213 {tv}")).await
                 } else {
                     self.ok("550 Could not get file modification time").await
                 }

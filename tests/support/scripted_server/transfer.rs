@@ -39,6 +39,9 @@ impl Session {
         if self.epsv_all {
             return self.ok("503 EPSV ALL in effect").await;
         }
+        if self.fault == Fault::Malformed227 {
+            return self.ok("227 Entering Passive Mode (1,117,162).").await;
+        }
         let IpAddr::V4(ip) = self.local.ip() else {
             return self.ok("502 PASV not available over IPv6; use EPSV").await;
         };
@@ -152,6 +155,9 @@ impl Session {
         let ip: Option<IpAddr> = match parts[1] {
             "1" => parts[2].parse::<Ipv4Addr>().ok().map(IpAddr::V4),
             "2" => parts[2].parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+            _ if self.fault == Fault::AcceptUnknownEprtProtocol => {
+                return self.ok("200 EPRT command successful").await;
+            }
             _ => {
                 return self
                     .ok("522 Network protocol not supported, use (1,2)")
@@ -286,7 +292,9 @@ impl Session {
             return self.ok("553 Could not create file").await;
         }
         let name = basename(&p).to_string();
-        let pre = if verb == "STOU" {
+        let pre = if verb == "STOU" && self.fault == Fault::MultilineStou {
+            format!("150-FILE: {name}\r\nOpening the data connection\r\n150 Ok to send data")
+        } else if verb == "STOU" {
             format!("150 FILE: {name}")
         } else {
             "150 Ok to send data".to_string()
@@ -363,6 +371,14 @@ impl Session {
         let Some(entries) = entries else {
             return self.ok("450 No such file or directory").await;
         };
+        let mut entries = entries;
+        if self.fault == Fault::ListingReversed {
+            entries.reverse();
+            if verb == "NLST" && self.fs().dirs.contains(&p) {
+                entries.insert(0, ("..".to_owned(), None));
+                entries.insert(0, (".".to_owned(), None));
+            }
+        }
         let mut out = String::new();
         for (name, size) in entries {
             if verb == "NLST" {

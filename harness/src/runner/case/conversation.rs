@@ -8,7 +8,7 @@
 use super::Stop;
 use crate::codec::{Command, Leniency, Parsed, Reply, Verb};
 use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Login, Transcript};
-use crate::oracle::{self, Exchange, Violation, image::ImageTracker, sequence, syntax};
+use crate::oracle::{self, Exchange, Violation, fate, image::ImageTracker, sequence, syntax};
 use crate::verdict::{Finding, Verdict};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -43,6 +43,8 @@ pub(super) struct Answer {
     pub reply: Reply,
     /// For a 227 or 229: the port to connect to, if it names a usable one.
     pub passive_port: Option<u16>,
+    /// The command it answers, when the queue knows.
+    pub answers: Option<Verb>,
 }
 
 /// Skip leading Telnet commands (`IAC IP`, `IAC DM`, as sent before ABOR)
@@ -69,6 +71,19 @@ pub(super) struct Conversation {
     last_sent: String,
     /// What TYPE is in force and what was stored in TYPE I.
     pub image: ImageTracker,
+    /// The longest a reply to a login command took so far: later ones may
+    /// take twice that (servers grow the delay after each failed login).
+    login_delay_seen: Duration,
+    /// The server said 421 (closing): a close after it is no finding.
+    closing: bool,
+    /// What the report should know about how the case ran (waits stretched
+    /// for a server that delays failed logins, say).
+    pub notes: Vec<String>,
+    /// Whether replies are put through the built-in checks. Off for the
+    /// harness's own set-up (login, the URL's directory, the scratch
+    /// directory): a finding belongs to the exchange a scenario made, and
+    /// an odd reply to set-up would otherwise be charged to every case.
+    pub judging: bool,
 }
 
 impl Conversation {
@@ -82,6 +97,10 @@ impl Conversation {
             overdue: OverdueProbe::Unused,
             last_sent: String::new(),
             image: ImageTracker::default(),
+            login_delay_seen: Duration::ZERO,
+            closing: false,
+            notes: Vec::new(),
+            judging: true,
         }
     }
 
@@ -122,16 +141,72 @@ impl Conversation {
         self.record(v.finding(line));
     }
 
-    /// Turn a driver error while reading into the case's end: a reply the
-    /// grammar rejects fails (with its finding), anything else is the
-    /// harness unable to go on (silence and closing are judged by the step
-    /// that expected a reply, see [`Stop::silence`]).
+    /// Turn a driver error while reading into the case's end. A reply the
+    /// grammar rejects fails; so does silence or a close where a command's
+    /// reply is owed (RFC 959 §4.2: "Every command must generate at least
+    /// one reply"), unless the server announced the close with 421. Any
+    /// other error is the harness unable to go on.
     pub fn read_failed(&mut self, e: DriverError, line: Option<usize>) -> Stop {
         if let Some(v) = syntax::stream(&e) {
             self.find(&v, line);
             return Stop::new(Verdict::Fail, format!("unreadable reply: {e}"));
         }
-        Stop::driver(e)
+        if self.awaiting.is_empty() {
+            return Stop::driver(e);
+        }
+        if self.closing {
+            return Stop::new(
+                Verdict::Error,
+                format!("the server ended the session with 421, then {e}"),
+            );
+        }
+        let command = self.last_sent.clone();
+        let v = match &e {
+            DriverError::Closed => fate::closed(&command),
+            DriverError::Timeout(waited, _) => fate::hang(&command, *waited),
+            _ => return Stop::driver(e),
+        };
+        self.find(&v, line);
+        Stop::new(
+            Verdict::Fail,
+            format!("line {}: {}", line.unwrap_or_default(), v.received),
+        )
+    }
+
+    /// How long the next reply may take: the step timeout, and more for a
+    /// reply to a login command, which a server may delay on purpose (RFC
+    /// 2577 §5 suggests 5 seconds after a wrong password).
+    fn deadline(&self) -> Duration {
+        let step = self.limits.step_timeout;
+        match self.awaiting.front() {
+            Some((v, _)) if [Verb::USER, Verb::PASS, Verb::ACCT].contains(v) => {
+                step + self.limits.login_delay.max(self.login_delay_seen * 2)
+            }
+            _ => step,
+        }
+    }
+
+    /// After a reply to a login command: remember how long it took, and
+    /// say so when it took longer than a reply normally may.
+    fn timed_login_reply(&mut self, took: Duration) {
+        let Some((verb, _)) = self.awaiting.front() else {
+            return;
+        };
+        if ![Verb::USER, Verb::PASS, Verb::ACCT].contains(verb) {
+            return;
+        }
+        self.login_delay_seen = self.login_delay_seen.max(took);
+        if took > self.limits.step_timeout {
+            let note = format!(
+                "the reply to {verb} took {:.1} s, longer than the {:?} step timeout: taken as a deliberate delay (RFC 2577 §5 suggests a 5 second delay before replying to an invalid PASS); later login replies may take up to {:.1} s",
+                took.as_secs_f64(),
+                self.limits.step_timeout,
+                (self.limits.step_timeout + self.limits.login_delay.max(self.login_delay_seen * 2))
+                    .as_secs_f64()
+            );
+            self.t.push(Direction::Note, note.clone());
+            self.notes.push(note);
+        }
     }
 
     /// The last line sent, escaped, for messages.
@@ -217,8 +292,19 @@ impl Conversation {
                 Ok(None) => {}
             }
         }
-        match self.control.read_reply(&mut self.t).await {
-            Ok(r) => Ok(r),
+        let started = std::time::Instant::now();
+        match self
+            .control
+            .read_reply_for(self.deadline(), &mut self.t)
+            .await
+        {
+            Ok(r) => {
+                self.timed_login_reply(started.elapsed());
+                if r.value.code().get() == 421 {
+                    self.closing = true;
+                }
+                Ok(r)
+            }
             Err(e) => Err(self.read_failed(e, line)),
         }
     }
@@ -280,8 +366,10 @@ impl Conversation {
             reply,
             peer: self.control.peer().ip(),
         });
-        for v in &j.violations {
-            self.find(v, line);
+        if self.judging {
+            for v in &j.violations {
+                self.find(v, line);
+            }
         }
         self.image.replied(reply.value.code());
         j.passive_port
@@ -300,6 +388,7 @@ impl Conversation {
             &parsed,
             line,
         );
+        let answers = front.as_ref().map(|(v, _)| v.clone());
         if let Some((verb, after)) = front {
             if parsed.value.code().is_preliminary() && !after {
                 self.awaiting.push_front((verb, true));
@@ -309,6 +398,7 @@ impl Conversation {
         Ok(Answer {
             reply: parsed.value,
             passive_port,
+            answers,
         })
     }
 
@@ -341,16 +431,12 @@ impl Conversation {
         Ok(replies)
     }
 
-    /// Log in through [`Control::login`], judging each reply.
+    /// Log in through [`Control::login`] (set-up: the replies are read, not judged).
     pub async fn login(&mut self, user: &str, pass: &str) -> Result<Login, Stop> {
-        let login = match self.control.login(user, pass, &mut self.t).await {
-            Ok(l) => l,
-            Err(e) => return Err(self.read_failed(e, None)),
-        };
-        for (verb, r) in &login.exchanges {
-            self.judge(Some(verb), false, r, None);
+        match self.control.login(user, pass, &mut self.t).await {
+            Ok(l) => Ok(l),
+            Err(e) => Err(self.read_failed(e, None)),
         }
-        Ok(login)
     }
 
     /// Wait at most `limit` for the server to close the connection; replies

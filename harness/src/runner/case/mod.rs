@@ -20,26 +20,13 @@ use crate::verdict::{Finding, Verdict};
 use conversation::Conversation;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Duration;
 use steps::Exec;
-
-/// How the server fell silent, when that is why a case stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Silence {
-    /// It closed the control connection.
-    Closed,
-    /// Nothing came within this long.
-    Timeout(Duration),
-}
 
 /// Why a case stopped early.
 #[derive(Debug)]
 pub(crate) struct Stop {
     pub verdict: Verdict,
     pub message: String,
-    /// Set when the stop is the server closing or not answering, so that a
-    /// step for which that is the finding (`expect any`) can judge it.
-    pub silence: Option<Silence>,
 }
 
 impl Stop {
@@ -47,22 +34,13 @@ impl Stop {
         Stop {
             verdict,
             message: message.into(),
-            silence: None,
         }
     }
 
-    /// A driver error the case cannot go on after: harness trouble, unless
-    /// a step judges the silence it stands for.
+    /// A driver error the case cannot go on after: harness trouble (the
+    /// conversation judges the errors that are the server's doing).
     fn driver(e: DriverError) -> Stop {
-        let silence = match &e {
-            DriverError::Closed => Some(Silence::Closed),
-            DriverError::Timeout(d, _) => Some(Silence::Timeout(*d)),
-            _ => None,
-        };
-        Stop {
-            silence,
-            ..Stop::new(Verdict::Error, e.to_string())
-        }
+        Stop::new(Verdict::Error, e.to_string())
     }
 }
 
@@ -73,6 +51,8 @@ pub(crate) struct Outcome {
     pub message: String,
     pub findings: Vec<Finding>,
     pub transcript: Transcript,
+    /// How the case ran, where the report should say (see [`crate::events::CaseResult::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// What a case runs against.
@@ -85,9 +65,19 @@ pub(crate) struct CaseSpec<'a> {
     pub dir: Option<String>,
 }
 
-/// Greeting, login and scratch directory, before the scenario's steps. The
-/// greeting is read here unless the scenario's first step judges it.
+/// Greeting, login, the URL's directory and the scratch directory, before
+/// the scenario's steps: the harness's own exchanges, read but not judged
+/// (the greeting has its own case; the scenarios that test login, CWD and
+/// MKD judge those). The greeting is read here unless the scenario's first
+/// step judges it.
 async fn setup(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(), Stop> {
+    conv.judging = false;
+    let done = setup_steps(spec, conv).await;
+    conv.judging = true;
+    done
+}
+
+async fn setup_steps(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(), Stop> {
     if spec.scenario.judges_greeting() {
         return Ok(());
     }
@@ -132,6 +122,16 @@ async fn setup(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(), Stop>
             ),
         ));
     }
+    if let Some(path) = &target.path {
+        conv.send_text(&format!("CWD {path}"), None).await?;
+        let r = conv.reply(false, None).await?.reply;
+        if !r.code().is_completion() {
+            return Err(Stop::new(
+                Verdict::Error,
+                format!("could not enter the URL's directory {path}: {r}"),
+            ));
+        }
+    }
     if let Some(dir) = &spec.dir {
         conv.send_text(&format!("MKD {dir}"), None).await?;
         let r = conv.reply(false, None).await?.reply;
@@ -171,6 +171,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
                 message: format!("cannot connect to {}: {e}", spec.addr),
                 findings: Vec::new(),
                 transcript: t,
+                notes: Vec::new(),
             };
         }
     };
@@ -216,5 +217,6 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
         message,
         findings: conv.findings,
         transcript: conv.t,
+        notes: conv.notes,
     }
 }
