@@ -21,20 +21,24 @@ use ftpspec_harness::driver::Limits;
 use ftpspec_harness::runner::{self, Filter, RunConfig};
 use ftpspec_harness::scenario::{Scenario, load_dir};
 use ftpspec_harness::target::Target;
+use ftpspec_harness::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// One case's outcome: verdict string and the case's one-line message.
+/// One case's outcome: verdict string, the case's one-line message, and
+/// for a fail or warn the sentence that decided it.
 struct Outcome {
     verdict: String,
     message: String,
+    deciding: String,
 }
 
 fn header(name: &str) -> String {
     format!(
-        "# expected ftpspec verdicts against {name}; regenerate with FTPSPEC_UPDATE_EXPECTATIONS=1"
+        "# expected ftpspec verdicts against {name}; regenerate with FTPSPEC_UPDATE_EXPECTATIONS=1\n\
+         # case<TAB>verdict[<TAB>the sentence that decided a fail or warn, and what the server sent]"
     )
 }
 
@@ -91,9 +95,10 @@ fn read_expectations(path: &Path) -> Option<BTreeMap<String, String>> {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let (id, verdict) = line
-            .split_once('\t')
-            .unwrap_or_else(|| panic!("{}:{}: want `case-id<TAB>verdict`", path.display(), n + 1));
+        let mut fields = line.split('\t');
+        let (Some(id), Some(verdict)) = (fields.next(), fields.next()) else {
+            panic!("{}:{}: want `case-id<TAB>verdict`", path.display(), n + 1);
+        };
         map.insert(id.to_owned(), verdict.trim().to_owned());
     }
     Some(map)
@@ -105,7 +110,11 @@ fn write_expectations(name: &str, actual: &BTreeMap<String, Outcome>) -> PathBuf
     let mut text = header(name);
     text.push('\n');
     for (id, o) in actual {
-        writeln!(text, "{id}\t{}", o.verdict).unwrap();
+        if o.deciding.is_empty() {
+            writeln!(text, "{id}\t{}", o.verdict).unwrap();
+        } else {
+            writeln!(text, "{id}\t{}\t{}", o.verdict, o.deciding).unwrap();
+        }
     }
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     path
@@ -119,6 +128,7 @@ fn load_suite() -> Result<Vec<Scenario>, String> {
 }
 
 async fn run_target(
+    name: &str,
     scenarios: Vec<Scenario>,
     target: Target,
     jobs: usize,
@@ -133,18 +143,51 @@ async fn run_target(
     let report = runner::run(scenarios, config, |_| {})
         .await
         .map_err(|e| format!("run failed: {e}"))?;
+    // FTPSPEC_REPORTS_DIR=<dir> keeps each target's JSON report (for
+    // reading the findings, or `ftpspec matrix`).
+    if let Some(dir) = std::env::var_os("FTPSPEC_REPORTS_DIR") {
+        let path = Path::new(&dir).join(format!("{name}.json"));
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let mut map = BTreeMap::new();
     for c in report.cases {
         let dup = map.insert(
             c.id.clone(),
             Outcome {
                 verdict: c.verdict.as_str().to_owned(),
+                deciding: deciding(&c),
                 message: c.message,
             },
         );
         assert!(dup.is_none(), "case id {} appears twice", c.id);
     }
     Ok(map)
+}
+
+/// For a fail or warn: the sentence of the first finding of that verdict,
+/// and what the server sent (one line).
+fn deciding(c: &ftpspec_harness::runner::CaseResult) -> String {
+    if !matches!(c.verdict, Verdict::Fail | Verdict::Warn) {
+        return String::new();
+    }
+    let Some(f) = c.findings.iter().find(|f| f.verdict == c.verdict) else {
+        return c.message.replace(['\t', '\n'], " ");
+    };
+    let mut received = f.received.replace(['\t', '\n'], " ");
+    if received.len() > 160 {
+        let mut cut = 157;
+        while !received.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        received.truncate(cut);
+        received.push_str("...");
+    }
+    format!(
+        "{} {} -- received {received}",
+        f.rfc.as_deref().unwrap_or(f.check.as_str()),
+        f.required.replace(['\t', '\n'], " ")
+    )
 }
 
 fn counts(actual: &BTreeMap<String, Outcome>) -> String {
@@ -260,12 +303,13 @@ async fn real_servers_match_expectations() {
             let target = target.clone();
             let libunftp = name == "libunftp";
             let suite = suite.clone();
+            let name = name.clone();
             tokio::spawn(async move {
                 let started = Instant::now();
                 let result = match target {
                     // libunftp shares one root between concurrent cases, and
                     // its LIST fails when an entry vanishes mid-listing.
-                    Ok(t) => run_target(suite, t, if libunftp { 1 } else { 4 }).await,
+                    Ok(t) => run_target(&name, suite, t, if libunftp { 1 } else { 4 }).await,
                     Err(e) => Err(e),
                 };
                 (result, started.elapsed())

@@ -5,6 +5,7 @@
 //! | module | what it holds | touches sockets? |
 //! |--------|---------------|------------------|
 //! | [`catalogue`] | the requirement catalogue and coverage | no |
+//! | `builtin` | the suite built into the crate (`build.rs` embeds `scenarios/`), its digest | no |
 //! | [`codec`] | sans-IO parsing and encoding of commands, replies and addresses | no |
 //! | [`scenario`] | the scenario language: model, parser, patterns | no |
 //! | [`fixtures`] | generated file contents scenarios upload and compare | no |
@@ -42,6 +43,8 @@ pub mod scenario;
 
 #[cfg(feature = "engine")]
 pub mod baseline;
+#[cfg(feature = "engine")]
+pub mod builtin;
 #[cfg(feature = "engine")]
 pub mod driver;
 #[cfg(feature = "embedded")]

@@ -27,7 +27,7 @@
 #      inetutils-ipv6     [::1]:2522            kernel's ephemeral ports
 #      ftpsrv             127.0.0.1:2321        3500-3549
 #      ftpsrv-ipv6        [::1]:2322            3550-3599
-#      lightftp           127.0.0.1:2421        3600-3649   (LightFTP is IPv4 only)
+#      lightftp           127.0.0.1:2421        10000-10999 (LightFTP is IPv4 only; see below)
 #      TLS (explicit = AUTH TLS; implicit = TLS from the first byte)
 #      vsftpd-tls                 127.0.0.1:2131  3650-3699
 #      vsftpd-tls-ipv6            [::1]:2132      3700-3749
@@ -39,7 +39,7 @@
 #      ftpsrv-tls-ipv6            [::1]:2332      4000-4049
 #      ftpsrv-tls-implicit        127.0.0.1:2333  4050-4099
 #      ftpsrv-tls-implicit-ipv6   [::1]:2334      4100-4149
-#      lightftp-tls               127.0.0.1:2431  4150-4199   (no implicit TLS)
+#      lightftp-tls               127.0.0.1:2431  11000-11999 (no implicit TLS)
 #    (inetutils ftpd has no TLS at all.) The plain servers go to a targets file
 #    of `name<TAB>url` lines (login ftpspec/ftpspec, e.g.
 #    `vsftpd<TAB>ftp://ftpspec:ftpspec@127.0.0.1:2121/`), exported as
@@ -77,7 +77,7 @@ inetutils                   inetutils  ipv4   -        2521 -
 inetutils-ipv6              inetutils  ipv6   -        2522 -
 ftpsrv                      ftpsrv     ipv4   -        2321 3500
 ftpsrv-ipv6                 ftpsrv     ipv6   -        2322 3550
-lightftp                    lightftp   ipv4   -        2421 3600
+lightftp                    lightftp   ipv4   -        2421 10000
 vsftpd-tls                  vsftpd     ipv4   explicit 2131 3650
 vsftpd-tls-ipv6             vsftpd     ipv6   explicit 2132 3700
 vsftpd-tls-implicit         vsftpd     ipv4   implicit 2133 3750
@@ -88,7 +88,7 @@ ftpsrv-tls                  ftpsrv     ipv4   explicit 2331 3950
 ftpsrv-tls-ipv6             ftpsrv     ipv6   explicit 2332 4000
 ftpsrv-tls-implicit         ftpsrv     ipv4   implicit 2333 4050
 ftpsrv-tls-implicit-ipv6    ftpsrv     ipv6   implicit 2334 4100
-lightftp-tls                lightftp   ipv4   explicit 2431 4150
+lightftp-tls                lightftp   ipv4   explicit 2431 11000
 '
 
 selected() { # name server -- true if FTPSPEC_SERVERS selects this target
@@ -237,6 +237,10 @@ while read -r name server family tls port pmin; do
     started+=("$server:$dir")
     [ "$tls" = - ] && tls=
     if [ "$pmin" = - ]; then pmax=-; else pmax=$((pmin + 49)); fi
+    # LightFTP binds its passive port without SO_REUSEADDR, so a port whose
+    # last data connection is in TIME_WAIT (60 s) cannot be bound again:
+    # with 50 ports a suite run exhausts them (451 to PASV). 1000 do not.
+    [ "$server" = lightftp ] && [ "$pmin" != - ] && pmax=$((pmin + 999))
     (
         [ "$pmin" = - ] || export FTPSPEC_PASV_MIN="$pmin" FTPSPEC_PASV_MAX="$pmax"
         FTPSPEC_TLS="$tls" exec "$SERVERS/$server.sh" start "$dir" "$port" "$family"

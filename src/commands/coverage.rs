@@ -1,18 +1,18 @@
 //! `ftpspec coverage`: the requirement catalogue with the cases covering each row.
 
 use clap::Args;
-use ftpspec_harness::catalogue::{self, Coverage, Row};
-use ftpspec_harness::scenario;
+use ftpspec_harness::catalogue::{Coverage, Row};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct CoverageArgs {
-    /// Directory of *.ftpspec scenario files.
-    #[arg(long, default_value = "scenarios", value_name = "DIR")]
-    suite: PathBuf,
-    /// The catalogue (default: requirements.tsv in the suite directory).
+    /// A directory of *.ftpspec files to add to the built-in suite (a file
+    /// with a built-in scenario's id replaces it).
+    #[arg(long, value_name = "DIR")]
+    suite: Option<PathBuf>,
+    /// A requirement catalogue to use instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     catalogue: Option<PathBuf>,
     /// Print Markdown (the generator of scenarios/REQUIREMENTS.md).
@@ -43,32 +43,13 @@ fn totals(rows: &[Row], cov: &Coverage) -> BTreeMap<String, [usize; 4]> {
 
 /// Run the subcommand: exit 1 if a scenario names an unknown row, 2 on file errors.
 pub fn run(args: CoverageArgs) -> ExitCode {
-    let path = args
-        .catalogue
-        .clone()
-        .unwrap_or_else(|| args.suite.join("requirements.tsv"));
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    };
-    let rows = match catalogue::parse(&text) {
+    let rows = match super::suite::catalogue(args.catalogue.as_deref()) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let scenarios = match scenario::load_dir(&args.suite) {
+    let scenarios = match super::suite::scenarios(args.suite.as_deref()) {
         Ok(s) => s,
-        Err(errs) => {
-            for e in errs {
-                eprintln!("error: {e}");
-            }
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let cov = Coverage::of(&rows, &scenarios);
     let gaps = cov.gaps(&rows);
@@ -134,7 +115,11 @@ pub fn run(args: CoverageArgs) -> ExitCode {
     for (sc, id) in &cov.unknown {
         eprintln!(
             "error: scenario {sc} covers {id:?}, which is not in {}",
-            path.display()
+            args.catalogue
+                .as_deref()
+                .map_or("the requirement catalogue".to_owned(), |p| p
+                    .display()
+                    .to_string())
         );
     }
     if cov.unknown.is_empty() {

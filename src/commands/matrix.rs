@@ -2,7 +2,6 @@
 //! every failure with the RFC sentence it violates (for the README).
 
 use clap::Args;
-use ftpspec_harness::catalogue;
 use ftpspec_harness::runner::Report;
 use ftpspec_harness::verdict::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,13 +13,10 @@ pub struct MatrixArgs {
     /// Reports as NAME=PATH (from `ftpspec run --report json=PATH`), one per server.
     #[arg(required = true, value_name = "NAME=REPORT.json")]
     reports: Vec<String>,
-    /// The requirement catalogue, for grouping cases by their covers: rows.
-    #[arg(
-        long,
-        default_value = "scenarios/requirements.tsv",
-        value_name = "FILE"
-    )]
-    catalogue: PathBuf,
+    /// A requirement catalogue to group cases by (their covers: rows)
+    /// instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
     /// Also write a self-contained HTML page with the servers side by side,
     /// every case a row and every cell a link to its details.
     #[arg(long, value_name = "FILE")]
@@ -71,15 +67,9 @@ pub fn run(args: MatrixArgs) -> ExitCode {
         }
         eprintln!("wrote {}", out.display());
     }
-    let rows = match std::fs::read_to_string(&args.catalogue)
-        .map_err(|e| e.to_string())
-        .and_then(|t| catalogue::parse(&t).map_err(|e| e.to_string()))
-    {
+    let rows = match super::suite::catalogue(args.catalogue.as_deref()) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.catalogue.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let group_of: BTreeMap<&str, &str> = rows
         .iter()

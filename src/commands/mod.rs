@@ -9,3 +9,4 @@ pub mod fuzz;
 pub mod gate;
 pub mod matrix;
 pub mod run;
+pub mod suite;

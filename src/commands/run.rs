@@ -5,7 +5,7 @@ use ftpspec_harness::driver::Limits;
 use ftpspec_harness::embedded::Embedded;
 use ftpspec_harness::report::{Html, Human, Json, Junit, Markdown, Reporter, Style};
 use ftpspec_harness::runner::{self, Capabilities, Filter, RunConfig, RunError};
-use ftpspec_harness::scenario::{self, Scenario};
+use ftpspec_harness::scenario::Scenario;
 use ftpspec_harness::target::Target;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -21,9 +21,10 @@ const LOGIN_REFUSED: u8 = 4;
 
 #[derive(Args, Clone)]
 pub struct Selection {
-    /// Directory of *.ftpspec scenario files.
-    #[arg(long, default_value = "scenarios", value_name = "DIR")]
-    suite: PathBuf,
+    /// A directory of *.ftpspec files to add to the built-in suite (a file
+    /// with a built-in scenario's id replaces it); e.g. fuzz findings.
+    #[arg(long, value_name = "DIR")]
+    suite: Option<PathBuf>,
     /// Run only cases whose id matches this glob, e.g. 'transfer.*' or '*[epsv-ipv6]'. Repeatable.
     #[arg(long, value_name = "GLOB")]
     only: Vec<String>,
@@ -96,13 +97,7 @@ pub struct ListArgs {
 }
 
 fn load(sel: &Selection) -> Result<(Vec<Scenario>, Filter), ExitCode> {
-    let scenarios = scenario::load_dir(&sel.suite).map_err(|errs| {
-        for e in &errs {
-            eprintln!("error: {e}");
-        }
-        eprintln!("{} scenario file error(s); nothing was run", errs.len());
-        ExitCode::from(USAGE)
-    })?;
+    let scenarios = super::suite::scenarios(sel.suite.as_deref())?;
     let mut only = Vec::new();
     for g in &sel.only {
         match runner::Selector::new(g) {
@@ -113,22 +108,35 @@ fn load(sel: &Selection) -> Result<(Vec<Scenario>, Filter), ExitCode> {
             }
         }
     }
-    Ok((
-        scenarios,
-        Filter {
-            only,
-            tags: sel.tag.clone(),
-        },
-    ))
+    let filter = Filter {
+        only,
+        tags: sel.tag.clone(),
+    };
+    // A filter that selects nothing must not pass a CI gate silently.
+    if planned(&scenarios, &filter).is_empty() {
+        let mut named: Vec<String> = sel.only.iter().map(|g| format!("--only {g:?}")).collect();
+        named.extend(sel.tag.iter().map(|t| format!("--tag {t:?}")));
+        eprintln!(
+            "error: {} selects no case{}; `ftpspec list` shows the case ids and tags",
+            if named.is_empty() {
+                "the suite".to_owned()
+            } else {
+                named.join(" ")
+            },
+            if named.is_empty() {
+                " (it is empty)"
+            } else {
+                ""
+            }
+        );
+        return Err(ExitCode::from(USAGE));
+    }
+    Ok((scenarios, filter))
 }
 
-/// `ftpspec list`.
-pub fn list(args: ListArgs) -> ExitCode {
-    let (scenarios, filter) = match load(&args.selection) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    // A notional dual-stack target: show every mode a run could expand to.
+/// The cases a run could expand to on a dual-stack, writable target: what
+/// `list` shows, and what tells a filter that selects nothing.
+fn planned(scenarios: &[Scenario], filter: &Filter) -> Vec<runner::Case> {
     let target = Target {
         name: "listing".into(),
         addrs: vec!["127.0.0.1:21".parse().unwrap(), "[::1]:21".parse().unwrap()],
@@ -140,7 +148,17 @@ pub fn list(args: ListArgs) -> ExitCode {
         writable: true,
         ..Capabilities::default()
     };
-    let cases = runner::plan(&scenarios, &target, &probe, &filter);
+    runner::plan(scenarios, &target, &probe, filter)
+}
+
+/// `ftpspec list`.
+pub fn list(args: ListArgs) -> ExitCode {
+    let (scenarios, filter) = match load(&args.selection) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    // A notional dual-stack target: show every mode a run could expand to.
+    let cases = planned(&scenarios, &filter);
     for c in &cases {
         let refs: Vec<String> = c.scenario.refs.iter().map(|r| r.to_string()).collect();
         outln!("{:<44} {:<50} {}", c.id, c.scenario.title, refs.join("; "));
@@ -211,11 +229,11 @@ pub fn run(args: RunArgs) -> ExitCode {
             .as_ref()
             .map(|t| format!(" --target '{t}'"))
             .unwrap_or_default(),
-        if args.selection.suite.as_path() == std::path::Path::new("scenarios") {
-            String::new()
-        } else {
-            format!(" --suite {}", args.selection.suite.display())
-        }
+        args.selection
+            .suite
+            .as_ref()
+            .map(|d| format!(" --suite {}", d.display()))
+            .unwrap_or_default()
     );
     let mut reporters = match reporters(&args.report, args.verbose, args.color, &rerun) {
         Ok(r) => r,

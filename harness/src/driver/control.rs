@@ -9,6 +9,16 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Whether a socket error is the peer hanging up (reset, aborted, a broken pipe).
+fn is_reset(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+    )
+}
+
 /// A control connection with a bounded, permissive reply decoder: every
 /// tolerated deviation comes back with the reply so it can become a warning.
 #[derive(Debug)]
@@ -114,9 +124,7 @@ impl Control {
                 .map_err(|e| match e.kind() {
                     // The server hung up before we wrote: say so, rather than
                     // leave a socket error to be read as harness trouble.
-                    std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted => DriverError::Closed,
+                    _ if is_reset(&e) => DriverError::Closed,
                     _ => DriverError::io("sending")(e),
                 })
         })
@@ -190,11 +198,13 @@ impl Control {
                     self.decoder.finish()?;
                     return Err(DriverError::Closed);
                 }
-                let n = self
-                    .stream
-                    .read(&mut buf)
-                    .await
-                    .map_err(DriverError::io("reading a reply"))?;
+                let n = match self.stream.read(&mut buf).await {
+                    Ok(n) => n,
+                    // A reset is the server closing, abruptly: not a socket
+                    // failure of ours (and judged as a close).
+                    Err(e) if is_reset(&e) => 0,
+                    Err(e) => return Err(DriverError::io("reading a reply")(e)),
+                };
                 if n == 0 {
                     self.eof = true;
                 } else {
@@ -232,6 +242,7 @@ impl Control {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.decoder.push(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if is_reset(&e) => self.eof = true,
                 Err(e) => return Err(DriverError::io("reading")(e)),
             }
         }

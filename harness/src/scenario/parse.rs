@@ -596,29 +596,49 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
         }
     }
     files.sort();
-    let mut out: Vec<Scenario> = Vec::new();
+    let mut texts = Vec::new();
     for f in files {
         let name = f.display().to_string();
         match std::fs::read_to_string(&f) {
-            Ok(text) => match parse(&name, &text) {
-                Ok(sc) => {
-                    if let Some(other) = out.iter().find(|o| o.id == sc.id) {
-                        errors.push(ScenarioError {
-                            file: name,
-                            line: 0,
-                            message: format!("id {:?} is also used by {}", sc.id, other.path),
-                        });
-                    } else {
-                        out.push(sc);
-                    }
-                }
-                Err(e) => errors.push(e),
-            },
+            Ok(text) => texts.push((name, text)),
             Err(e) => errors.push(ScenarioError {
                 file: name,
                 line: 0,
                 message: e.to_string(),
             }),
+        }
+    }
+    match load_texts(texts) {
+        Ok(out) if errors.is_empty() => Ok(out),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
+/// Parse scenario files given as `(name, text)`, in that order; ids must
+/// be unique. Every error of every file is returned, not only the first.
+pub fn load_texts(
+    files: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    let mut errors = Vec::new();
+    let mut out: Vec<Scenario> = Vec::new();
+    for (name, text) in files {
+        match parse(&name, &text) {
+            Ok(sc) => {
+                if let Some(other) = out.iter().find(|o| o.id == sc.id) {
+                    errors.push(ScenarioError {
+                        file: name,
+                        line: 0,
+                        message: format!("id {:?} is also used by {}", sc.id, other.path),
+                    });
+                } else {
+                    out.push(sc);
+                }
+            }
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
