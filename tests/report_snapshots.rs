@@ -99,6 +99,8 @@ fn report() -> Report {
         },
         summary,
         duration_ms: 1234,
+        suite: "0123456789ab".into(),
+        baseline: None,
         cases,
     }
 }
@@ -182,8 +184,11 @@ fn human_progress_bar_redraws_in_place() {
         "{text:?}"
     );
     assert!(text.contains("[") && text.contains("] 5/5 "), "{text:?}");
-    assert!(!text.contains("PASS        basic.noop"), "{text:?}");
-    assert!(text.contains("FAIL        transfer.retr-missing[pasv-ipv4]"));
+    assert!(!text.contains("PASS  basic.noop"), "{text:?}");
+    assert!(
+        text.contains("FAIL  transfer.retr-missing[pasv-ipv4]"),
+        "{text:?}"
+    );
     assert!(
         text.contains("1 pass 1 fail 1 warn 1 unsupported 1 error"),
         "{text:?}"

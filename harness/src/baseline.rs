@@ -6,17 +6,24 @@
 //!
 //! ```text
 //! # ftpspec baseline 1
-//! # <verdict> <case id> -- <reason>
+//! # suite 3f2a9c01b7de (ftpspec 0.1.0)
+//! # [racy] <verdict> <case id> -- <reason>
 //! fail transfer.retr-missing[pasv-ipv4] -- answers 550 after 150; upstream #42
 //! warn dirs.mkd-quoted -- 257 without quotes
+//! racy fail rfc959.abor-retr[pasv-ipv4] -- ABOR races the transfer; either outcome
 //! ```
+//!
+//! A `racy` entry accepts either outcome, the verdict or a pass, without
+//! calling a pass "fixed": for a case whose result depends on timing inside
+//! the server, so that a baseline recorded on a lucky run does not turn the
+//! next run into a regression.
 //!
 //! A case's severity is ordered pass (and unsupported, skip) < warn < fail
 //! < error. A run *regresses* when a case is more severe than its baseline
 //! entry allows (a case with no entry is expected to pass), and a case that
 //! is now less severe than its entry is *fixed*: the entry should go.
 
-use crate::events::Report;
+use crate::events::{GateCase, GateOutcome, Report};
 use crate::verdict::Verdict;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,6 +38,8 @@ pub struct Known {
     pub verdict: Verdict,
     /// Why the server is allowed this (an upstream issue, a design choice).
     pub reason: String,
+    /// Either outcome is accepted (a timing race inside the server).
+    pub racy: bool,
 }
 
 /// Known failures and warnings by case id.
@@ -38,6 +47,10 @@ pub struct Known {
 pub struct Baseline {
     /// Entries, sorted by case id.
     pub entries: BTreeMap<String, Known>,
+    /// The digest of the suite it was recorded against, if it says.
+    pub suite: Option<String>,
+    /// The ftpspec version that recorded it, if it says.
+    pub ftpspec: Option<String>,
 }
 
 /// A line of a baseline file that could not be read.
@@ -50,40 +63,10 @@ pub struct BaselineError {
     pub message: String,
 }
 
-/// How a case's verdict compares with its baseline entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
-    /// The case.
-    pub id: String,
-    /// What the baseline accepts (pass when it has no entry).
-    pub was: Verdict,
-    /// What this run gave.
-    pub now: Verdict,
-    /// The baseline's reason, if it had an entry.
-    pub reason: Option<String>,
-    /// This run's one-line explanation.
-    pub message: String,
-}
-
-/// A run judged against a baseline.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Comparison {
-    /// Cases worse than the baseline allows: these fail the gate.
-    pub regressions: Vec<Change>,
-    /// Cases better than their entry: the baseline should be updated.
-    pub fixed: Vec<Change>,
-    /// Cases exactly as bad as their entry.
-    pub known: usize,
-    /// Entries for cases this run did not have (filtered out, or gone).
-    pub not_run: Vec<String>,
-}
-
-impl Comparison {
-    /// Whether the gate passes.
-    pub fn ok(&self) -> bool {
-        self.regressions.is_empty()
-    }
-}
+/// A run judged against a baseline (the report's `baseline` field).
+pub type Comparison = GateOutcome;
+/// How one case compares with its baseline entry.
+pub type Change = GateCase;
 
 /// Severity for gating; unsupported and skip are not failures of the
 /// server, so they gate like a pass.
@@ -100,8 +83,19 @@ impl Baseline {
     /// Read a baseline file.
     pub fn parse(text: &str) -> Result<Baseline, BaselineError> {
         let mut entries = BTreeMap::new();
+        let (mut suite, mut ftpspec) = (None, None);
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
+            // `# suite <digest> (ftpspec <version>)`
+            if let Some(rest) = line.strip_prefix("# suite ") {
+                let mut w = rest.split_whitespace();
+                suite = w.next().map(str::to_owned);
+                ftpspec = w
+                    .skip_while(|x| *x != "(ftpspec")
+                    .nth(1)
+                    .map(|v| v.trim_end_matches(')').to_owned());
+                continue;
+            }
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -113,10 +107,14 @@ impl Baseline {
                 Some((h, r)) => (h.trim(), r.trim()),
                 None => (line, ""),
             };
+            let (racy, head) = match head.strip_prefix("racy ") {
+                Some(h) => (true, h.trim()),
+                None => (false, head),
+            };
             let mut words = head.split_whitespace();
             let (Some(verdict), Some(id), None) = (words.next(), words.next(), words.next()) else {
                 return Err(err(format!(
-                    "expected `<verdict> <case id> -- <reason>`, got {raw:?}"
+                    "expected `[racy] <verdict> <case id> -- <reason>`, got {raw:?}"
                 )));
             };
             let verdict = match verdict {
@@ -137,17 +135,25 @@ impl Baseline {
             let known = Known {
                 verdict,
                 reason: reason.to_owned(),
+                racy,
             };
             if entries.insert(id.to_owned(), known).is_some() {
                 return Err(err(format!("{id} is listed twice")));
             }
         }
-        Ok(Baseline { entries })
+        Ok(Baseline {
+            entries,
+            suite,
+            ftpspec,
+        })
     }
 
-    /// Judge `report` against this baseline.
-    pub fn compare(&self, report: &Report) -> Comparison {
-        let mut out = Comparison::default();
+    /// Judge `report` against this baseline (`file` names it in reports).
+    pub fn compare(&self, report: &Report, file: &str) -> Comparison {
+        let mut out = Comparison {
+            file: file.to_owned(),
+            ..Comparison::default()
+        };
         for case in &report.cases {
             let entry = self.entries.get(&case.id);
             let was = entry.map_or(Verdict::Pass, |k| k.verdict);
@@ -158,10 +164,12 @@ impl Baseline {
                 reason: entry.map(|k| k.reason.clone()),
                 message: case.message.clone(),
             };
+            let racy = entry.is_some_and(|k| k.racy);
             match severity(case.verdict).cmp(&severity(was)) {
                 std::cmp::Ordering::Greater => out.regressions.push(change()),
+                _ if racy => out.racy.push(change()),
                 std::cmp::Ordering::Less => out.fixed.push(change()),
-                std::cmp::Ordering::Equal if entry.is_some() => out.known += 1,
+                std::cmp::Ordering::Equal if entry.is_some() => out.known.push(change()),
                 std::cmp::Ordering::Equal => {}
             }
         }
@@ -171,6 +179,19 @@ impl Baseline {
             .filter(|id| !report.cases.iter().any(|c| &c.id == *id))
             .cloned()
             .collect();
+        if let Some(suite) = &self.suite {
+            if *suite != report.suite {
+                out.suite_mismatch = Some(format!(
+                    "the baseline was recorded against suite {suite}{}, this run is suite {} (ftpspec {}): cases may have changed; review, then --update-baseline",
+                    self.ftpspec
+                        .as_deref()
+                        .map(|v| format!(" (ftpspec {v})"))
+                        .unwrap_or_default(),
+                    report.suite,
+                    report.ftpspec
+                ));
+            }
+        }
         out
     }
 
@@ -180,6 +201,12 @@ impl Baseline {
     pub fn updated(&self, report: &Report) -> Baseline {
         let mut entries = self.entries.clone();
         for case in &report.cases {
+            // A racy entry stays as it is whatever this run's luck.
+            if self.entries.get(&case.id).is_some_and(|k| k.racy)
+                && severity(case.verdict) <= severity(self.entries[&case.id].verdict)
+            {
+                continue;
+            }
             entries.remove(&case.id);
             if severity(case.verdict) == 0 {
                 continue;
@@ -194,10 +221,15 @@ impl Baseline {
                 Known {
                     verdict: case.verdict,
                     reason,
+                    racy: false,
                 },
             );
         }
-        Baseline { entries }
+        Baseline {
+            entries,
+            suite: Some(report.suite.clone()),
+            ftpspec: Some(report.ftpspec.clone()),
+        }
     }
 }
 
@@ -214,12 +246,19 @@ fn shorten(message: &str) -> String {
 impl fmt::Display for Baseline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{HEADER}")?;
+        if let Some(suite) = &self.suite {
+            match &self.ftpspec {
+                Some(v) => writeln!(f, "# suite {suite} (ftpspec {v})")?,
+                None => writeln!(f, "# suite {suite}")?,
+            }
+        }
         writeln!(
             f,
-            "# <verdict> <case id> -- <reason>; written by `ftpspec run --update-baseline`, edit the reasons freely."
+            "# [racy] <verdict> <case id> -- <reason>; written by `ftpspec run --update-baseline`, edit the reasons freely; `racy` accepts either outcome."
         )?;
         for (id, k) in &self.entries {
-            writeln!(f, "{} {id} -- {}", k.verdict, k.reason)?;
+            let racy = if k.racy { "racy " } else { "" };
+            writeln!(f, "{racy}{} {id} -- {}", k.verdict, k.reason)?;
         }
         Ok(())
     }
@@ -232,10 +271,13 @@ mod tests {
     #[test]
     fn parse_render_round_trip() {
         let text = format!(
-            "{HEADER}\n# comment\n\nfail a.b[pasv-ipv4] -- upstream #1\nwarn c -- no quotes -- really\n"
+            "{HEADER}\n# suite abc123 (ftpspec 9.9.9)\n# comment\n\nfail a.b[pasv-ipv4] -- upstream #1\nwarn c -- no quotes -- really\nracy fail d -- race\n"
         );
         let b = Baseline::parse(&text).unwrap();
-        assert_eq!(b.entries.len(), 2);
+        assert_eq!(b.entries.len(), 3);
+        assert!(b.entries["d"].racy && !b.entries["c"].racy);
+        assert_eq!(b.suite.as_deref(), Some("abc123"));
+        assert_eq!(b.ftpspec.as_deref(), Some("9.9.9"));
         assert_eq!(b.entries["c"].reason, "no quotes -- really");
         assert_eq!(Baseline::parse(&b.to_string()).unwrap(), b);
     }

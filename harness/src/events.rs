@@ -155,8 +155,62 @@ pub struct Report {
     pub summary: Summary,
     /// Wall time of the run.
     pub duration_ms: u64,
+    /// The digest of the suite that ran (`builtin::digest`): two reports
+    /// with the same digest ran the same scenarios.
+    #[serde(default)]
+    pub suite: String,
+    /// The run judged against a `--baseline`, if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<GateOutcome>,
     /// Every case, in plan order.
     pub cases: Vec<CaseResult>,
+}
+
+/// One case judged against its baseline entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GateCase {
+    /// The case.
+    pub id: String,
+    /// What the baseline accepts (pass when it has no entry).
+    pub was: Verdict,
+    /// What this run gave.
+    pub now: Verdict,
+    /// The baseline's reason, if it had an entry.
+    pub reason: Option<String>,
+    /// This run's one-line explanation.
+    pub message: String,
+}
+
+/// A run judged against a baseline: what reporters show first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GateOutcome {
+    /// The baseline file.
+    pub file: String,
+    /// Cases worse than the baseline allows: these fail the gate.
+    pub regressions: Vec<GateCase>,
+    /// Cases better than their entry: the baseline should be updated.
+    pub fixed: Vec<GateCase>,
+    /// Cases exactly as bad as their entry.
+    pub known: Vec<GateCase>,
+    /// Cases with a `racy` entry (either outcome accepted).
+    pub racy: Vec<GateCase>,
+    /// Entries for cases this run did not have (filtered out, or gone).
+    pub not_run: Vec<String>,
+    /// Set when the baseline was recorded against another suite.
+    pub suite_mismatch: Option<String>,
+}
+
+impl GateOutcome {
+    /// Whether the gate passes.
+    pub fn ok(&self) -> bool {
+        self.regressions.is_empty()
+    }
+
+    /// The baseline's entry for `id`, if the case is known or racy: how a
+    /// reporter tells a known failure from a new one.
+    pub fn accepted(&self, id: &str) -> Option<&GateCase> {
+        self.known.iter().chain(&self.racy).find(|c| c.id == id)
+    }
 }
 
 /// What happens during a run, in order, for reporters.

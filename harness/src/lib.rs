@@ -16,6 +16,7 @@
 //! | `verdict` | pass / fail / warn / unsupported / skip / error, and findings | no |
 //! | `runner` | capabilities probe, case expansion, parallel execution; `runner/case/` runs one case | via `driver` |
 //! | `events` | what the runner emits and reporters consume: events, case results, the report | no |
+//! | `redact` | the password masked in everything ftpspec writes | no |
 //! | `report` | reporters: human, JSON, JUnit, Markdown, HTML | no |
 //! | `baseline` | known failures with reasons, and the CI gate against them | no |
 //! | `snapshot` | normalised transcripts kept as files, and their diffs | files only |
@@ -55,6 +56,8 @@ pub mod events;
 pub mod fuzzer;
 #[cfg(feature = "engine")]
 pub mod oracle;
+#[cfg(feature = "engine")]
+pub mod redact;
 #[cfg(feature = "engine")]
 pub mod report;
 #[cfg(feature = "engine")]

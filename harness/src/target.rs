@@ -13,7 +13,8 @@ pub struct Target {
     pub addrs: Vec<SocketAddr>,
     /// Login name; `None` for anonymous.
     pub user: Option<String>,
-    /// Password (for anonymous, an e-mail-like string per RFC 1635 custom).
+    /// Password (for anonymous, an e-mail-like string per RFC 1635 custom;
+    /// for a named user without one in the URL, `FTPSPEC_PASSWORD`).
     pub pass: String,
     /// The directory the URL names (`ftp://host/upload/` → `/upload`):
     /// every session changes to it after login, and scratch directories
@@ -96,6 +97,13 @@ impl Target {
                         } else {
                             pass
                         },
+                    )
+                } else if pass.is_empty() {
+                    // No password in the URL: FTPSPEC_PASSWORD (so that it
+                    // need not appear on a command line or in a CI log).
+                    (
+                        Some(name),
+                        std::env::var("FTPSPEC_PASSWORD").unwrap_or_default(),
                     )
                 } else {
                     (Some(name), pass)
@@ -183,6 +191,16 @@ impl Target {
         match &self.path {
             Some(p) => format!("{p}/{name}"),
             None => name.to_owned(),
+        }
+    }
+
+    /// What keeps this target's password out of reports (nothing to hide
+    /// for the anonymous login's made-up address).
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        if self.pass == Target::ANONYMOUS_PASS {
+            crate::redact::Redactor::default()
+        } else {
+            crate::redact::Redactor::new(&self.pass)
         }
     }
 

@@ -17,6 +17,7 @@ use std::fmt;
     Hash,
     PartialOrd,
     Ord,
+    Default,
     Serialize,
     Deserialize,
     schemars::JsonSchema,
@@ -24,6 +25,7 @@ use std::fmt;
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every check passed.
+    #[default]
     Pass,
     /// A SHOULD was not followed, or a tolerated deviation was seen.
     Warn,

@@ -1,20 +1,26 @@
-//! After a run: the CI gates (`--baseline`, `--snapshots`) and what they print.
+//! The CI gates of `ftpspec run`: `--baseline` (known failures with
+//! reasons) and `--snapshots` (normalised transcripts). Their inputs are
+//! checked before anything connects; their outcome goes into the report,
+//! so that every reporter shows regressions first.
 
+use super::suite::USAGE;
 use clap::Args;
 use ftpspec_harness::baseline::Baseline;
 use ftpspec_harness::runner::Report;
 use ftpspec_harness::snapshot;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Args, Clone, Default)]
 pub struct GateArgs {
     /// Known failures and warnings, one per line with a reason. With a
     /// baseline the run exits 0 unless a case is worse than it allows (a
-    /// regression), and lists cases that got better ("fixed").
+    /// regression); reports list regressions first, then fixed cases, then
+    /// known ones. `racy <verdict> <case> -- <reason>` accepts either outcome.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Write --baseline from this run (keeping reasons of unchanged entries
-    /// and entries for cases not run), then gate as usual.
+    /// Write --baseline from this run (keeping reasons of unchanged entries,
+    /// racy entries, and entries for cases not run), then gate as usual.
     #[arg(long, requires = "baseline")]
     pub update_baseline: bool,
     /// Compare each case's normalised transcript with DIR/<case>.snap and
@@ -28,130 +34,120 @@ pub struct GateArgs {
     pub accept: bool,
 }
 
-/// What the gates decided.
-pub enum Outcome {
-    /// The run passes.
-    Pass,
-    /// A regression, a changed snapshot, or (without a baseline) a failure.
-    Fail,
-    /// A gate could not be evaluated (unreadable file): usage error.
-    Broken,
+/// The gates' inputs, read and checked before the run.
+pub struct Gates {
+    args: GateArgs,
+    baseline: Option<Baseline>,
 }
 
-/// Apply the gates to `report`; print what they find on stderr.
-pub fn apply(args: &GateArgs, report: &Report) -> Outcome {
-    let mut failed = false;
-    match &args.baseline {
-        Some(path) => match baseline(args, path, report) {
-            Some(ok) => failed |= !ok,
-            None => return Outcome::Broken,
-        },
-        None => failed |= report.summary.fail + report.summary.error > 0,
-    }
-    if let Some(dir) = &args.snapshots {
-        match snapshot::check(dir, report, args.accept) {
-            Ok(check) => {
-                for c in &check.changed {
-                    eprintln!("\nsnapshot changed: {} ({})", c.id, c.path.display());
-                    eprint!("{}", c.diff);
+/// Read and check the gates' inputs: a baseline that is missing (without
+/// --update-baseline) or malformed, or a snapshot directory that does not
+/// exist (without --accept), stops here, before anything connects.
+pub fn prepare(args: &GateArgs) -> Result<Gates, ExitCode> {
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => match Baseline::parse(&text) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    eprintln!("error: --baseline {}: {e}", path.display());
+                    return Err(ExitCode::from(USAGE));
                 }
-                if !check.new.is_empty() && !args.accept {
-                    eprintln!(
-                        "{} case(s) have no snapshot yet; rerun with --accept to record them",
-                        check.new.len()
-                    );
-                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.update_baseline => {
+                Some(Baseline::default())
+            }
+            Err(e) => {
                 eprintln!(
-                    "snapshots: {} unchanged, {} changed, {} new{}{}",
-                    check.unchanged,
-                    check.changed.len(),
-                    check.new.len(),
-                    if check.ignored > 0 {
-                        format!(", {} ignored", check.ignored)
-                    } else {
-                        String::new()
-                    },
-                    if args.accept {
-                        format!(", {} written to {}", check.written, dir.display())
-                    } else {
-                        String::new()
-                    }
+                    "error: --baseline {}: {e} (create it with --update-baseline)",
+                    path.display()
                 );
-                failed |= !check.ok() && !args.accept;
-            }
-            Err(e) => {
-                eprintln!("error: --snapshots {}: {e}", dir.display());
-                return Outcome::Broken;
-            }
-        }
-    }
-    if failed { Outcome::Fail } else { Outcome::Pass }
-}
-
-/// Compare with (and maybe update) the baseline; `None` if it is unreadable.
-fn baseline(args: &GateArgs, path: &PathBuf, report: &Report) -> Option<bool> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(text) => match Baseline::parse(&text) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("error: --baseline {}: {e}", path.display());
-                return None;
+                return Err(ExitCode::from(USAGE));
             }
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.update_baseline => {
-            Baseline::default()
-        }
-        Err(e) => {
-            eprintln!("error: --baseline {}: {e}", path.display());
-            return None;
-        }
     };
-    let current = if args.update_baseline {
-        let new = old.updated(report);
-        if let Err(e) = std::fs::write(path, new.to_string()) {
-            eprintln!("error: writing --baseline {}: {e}", path.display());
-            return None;
+    if let Some(dir) = &args.snapshots {
+        if !dir.is_dir() && !args.accept {
+            eprintln!(
+                "error: --snapshots {}: no such directory (record the snapshots first with --accept)",
+                dir.display()
+            );
+            return Err(ExitCode::from(USAGE));
         }
-        eprintln!(
-            "baseline: wrote {} entries to {}",
-            new.entries.len(),
-            path.display()
-        );
-        new
-    } else {
-        old
-    };
-    let cmp = current.compare(report);
-    for r in &cmp.regressions {
-        eprintln!(
-            "REGRESSION {}: {} -> {}{}",
-            r.id,
-            r.was,
-            r.now,
-            if r.message.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", r.message)
+    }
+    Ok(Gates {
+        args: args.clone(),
+        baseline,
+    })
+}
+
+impl Gates {
+    /// Judge the run against the baseline (writing the updated one if
+    /// asked), into `report.baseline`. `Err` if the update cannot be written.
+    pub fn judge(&self, report: &mut Report) -> Result<(), ExitCode> {
+        let (Some(path), Some(old)) = (&self.args.baseline, &self.baseline) else {
+            return Ok(());
+        };
+        let current = if self.args.update_baseline {
+            let new = old.updated(report);
+            if let Err(e) = std::fs::write(path, new.to_string()) {
+                eprintln!("error: writing --baseline {}: {e}", path.display());
+                return Err(ExitCode::FAILURE);
             }
-        );
-    }
-    for f in &cmp.fixed {
-        eprintln!(
-            "fixed {}: {} -> {} (update the baseline: --update-baseline)",
-            f.id, f.was, f.now
-        );
-    }
-    eprintln!(
-        "baseline {}: {} regression(s), {} fixed, {} known{}",
-        path.display(),
-        cmp.regressions.len(),
-        cmp.fixed.len(),
-        cmp.known,
-        if cmp.not_run.is_empty() {
-            String::new()
+            eprintln!(
+                "baseline: wrote {} entries to {}",
+                new.entries.len(),
+                path.display()
+            );
+            new
         } else {
-            format!(", {} entries for cases not run", cmp.not_run.len())
+            old.clone()
+        };
+        report.baseline = Some(current.compare(report, &path.display().to_string()));
+        Ok(())
+    }
+
+    /// Whether the run passes: no regression (with a baseline) or no
+    /// failure or error (without), and no changed snapshot. Snapshot diffs
+    /// are printed on stderr.
+    pub fn passes(&self, report: &Report) -> Result<bool, ExitCode> {
+        let mut ok = match &report.baseline {
+            Some(g) => g.ok(),
+            None => report.summary.fail + report.summary.error == 0,
+        };
+        if let Some(dir) = &self.args.snapshots {
+            let check = snapshot::check(dir, report, self.args.accept).map_err(|e| {
+                eprintln!("error: --snapshots {}: {e}", dir.display());
+                ExitCode::from(USAGE)
+            })?;
+            for c in &check.changed {
+                eprintln!("\nsnapshot changed: {} ({})", c.id, c.path.display());
+                eprint!("{}", c.diff);
+            }
+            if !check.new.is_empty() && !self.args.accept {
+                eprintln!(
+                    "{} case(s) have no snapshot yet; rerun with --accept to record them",
+                    check.new.len()
+                );
+            }
+            eprintln!(
+                "snapshots: {} unchanged, {} changed, {} new{}{}",
+                check.unchanged,
+                check.changed.len(),
+                check.new.len(),
+                if check.ignored > 0 {
+                    format!(", {} ignored", check.ignored)
+                } else {
+                    String::new()
+                },
+                if self.args.accept {
+                    format!(", {} written to {}", check.written, dir.display())
+                } else {
+                    String::new()
+                }
+            );
+            ok &= check.ok() || self.args.accept;
         }
-    );
-    Some(cmp.ok())
+        Ok(ok)
+    }
 }

@@ -217,30 +217,24 @@ fn reporters(
     Ok(out)
 }
 
+/// The command that reruns one case against the same target, password
+/// left out (it comes from the URL given, or FTPSPEC_PASSWORD).
+fn rerun_prefix(target: Option<&Target>, suite: Option<&PathBuf>) -> String {
+    let mut out = String::from("ftpspec run");
+    if let Some(t) = target {
+        out.push_str(&format!(" --target '{}'", t.name));
+    }
+    if let Some(d) = suite {
+        out.push_str(&format!(" --suite {}", d.display()));
+    }
+    out
+}
+
 /// `ftpspec run`.
 pub fn run(args: RunArgs) -> ExitCode {
     let (scenarios, filter) = match load(&args.selection) {
         Ok(x) => x,
         Err(code) => return code,
-    };
-    let rerun = format!(
-        "ftpspec run{}{}",
-        args.target
-            .as_ref()
-            .map(|t| format!(" --target '{t}'"))
-            .unwrap_or_default(),
-        args.selection
-            .suite
-            .as_ref()
-            .map(|d| format!(" --suite {}", d.display()))
-            .unwrap_or_default()
-    );
-    let mut reporters = match reporters(&args.report, args.verbose, args.color, &rerun) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: --report: {e}");
-            return ExitCode::from(USAGE);
-        }
     };
     let target = match &args.target {
         None => None,
@@ -256,6 +250,19 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: --jobs must be at least 1");
         return ExitCode::from(USAGE);
     }
+    // The gates' files are checked now, not after a long run.
+    let gates = match super::gate::prepare(&args.gate) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let rerun = rerun_prefix(target.as_ref(), args.selection.suite.as_ref());
+    let mut reporters = match reporters(&args.report, args.verbose, args.color, &rerun) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: --report: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -297,26 +304,56 @@ pub fn run(args: RunArgs) -> ExitCode {
                 RunError::Login(_) => LOGIN_REFUSED,
                 RunError::Path { .. } => USAGE,
             };
-            (ExitCode::from(code), e.to_string())
+            let hint = match &e {
+                RunError::Login(_) => {
+                    " (check the user and password in --target, or FTPSPEC_PASSWORD)"
+                }
+                _ => "",
+            };
+            (ExitCode::from(code), format!("{e}{hint}"))
         })
     });
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err((code, e)) => {
             eprintln!("error: {e}");
             return code;
         }
     };
+    if let Err(code) = gates.judge(&mut report) {
+        return code;
+    }
     for r in &mut reporters {
         if let Err(e) = r.finish(&report) {
             eprintln!("error: writing a report: {e}");
             return ExitCode::FAILURE;
         }
     }
-    match super::gate::apply(&args.gate, &report) {
-        super::gate::Outcome::Pass => ExitCode::SUCCESS,
-        super::gate::Outcome::Fail => ExitCode::FAILURE,
-        super::gate::Outcome::Broken => ExitCode::from(USAGE),
+    if !args.report.is_empty() && args.report.iter().all(|r| r.contains('=')) {
+        // Only files were written: say so, and how the run went.
+        let s = &report.summary;
+        let paths: Vec<&str> = args
+            .report
+            .iter()
+            .filter_map(|r| r.split_once('=').map(|x| x.1))
+            .collect();
+        outln!(
+            "{}: {} cases: {} pass, {} fail, {} warn, {} unsupported, {} skip, {} error; wrote {}",
+            report.target,
+            s.total(),
+            s.pass,
+            s.fail,
+            s.warn,
+            s.unsupported,
+            s.skip,
+            s.error,
+            paths.join(", ")
+        );
+    }
+    match gates.passes(&report) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(code) => code,
     }
 }
 

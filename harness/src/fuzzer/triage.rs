@@ -144,6 +144,8 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
         }
         None => (session.clone(), None),
     };
+    let redactor = shared.cfg.target.redactor();
+    redactor.apply(&mut hit.violation.received);
     let hit_final = hit.clone();
     let (replies, transcript) = match &last {
         Some(e) => (
@@ -157,7 +159,7 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
                         Direction::Server => "<",
                         _ => "#",
                     };
-                    format!("{d} {}", en.text)
+                    redactor.text(&format!("{d} {}", en.text))
                 })
                 .collect(),
         ),

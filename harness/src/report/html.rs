@@ -1,8 +1,14 @@
-//! HTML: one self-contained file (inline CSS, no scripts, no fetches).
-//! One run gives a summary and a table of cases; several runs give a
-//! side-by-side matrix of servers, like Autobahn|Testsuite's report. Every
-//! cell links to the case's details: requirement, findings (required,
-//! acceptable, received) and transcript.
+//! HTML: one self-contained file (inline CSS, no scripts, no fetches),
+//! small enough to mail (the whole suite stays under 300 KB).
+//!
+//! One run: the summary; with a baseline, regressions, fixed and known
+//! cases; a table per requirement group (as `ftpspec matrix` prints);
+//! then the cases by verdict, failures first, each verdict a section that
+//! the links at the top jump to (filtering without a script): failures,
+//! errors and warnings in full (findings, transcript), the rest one line
+//! each. Every requirement is quoted once, in a list at the end that the
+//! cases link to. Several runs (`ftpspec matrix --html`) add a side-by-side
+//! table of servers, like Autobahn|Testsuite's report.
 
 use super::Reporter;
 use crate::events::{CaseResult, Report};
@@ -51,13 +57,13 @@ fn esc(s: &str) -> String {
     o
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}\
-th{background:#f4f4f4}td.v{text-align:center}a{color:inherit}\
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:80em}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}\
+th{background:#f4f4f4}td.v{text-align:center}a{color:inherit}nav a{margin-right:1em}\
 .pass{background:#c8f0c8}.fail{background:#f5b5b5}.warn{background:#f8e3a0}\
-.unsupported,.skip{background:#e4e4e4;color:#666}.error{background:#e0b8f0}\
-.missing{color:#aaa}tr.group th{background:#ddd}pre{background:#f8f8f8;padding:6px;overflow-x:auto}\
-details{margin:4px 0}summary{cursor:pointer}.k{color:#666}";
+.unsupported,.skip{background:#e4e4e4;color:#555}.error{background:#e0b8f0}\
+.missing{color:#aaa}tr.group th{background:#ddd}pre{background:#f8f8f8;padding:6px;overflow-x:auto;font-size:12px}\
+details{margin:4px 0}summary{cursor:pointer}.k{color:#666}ul.one{list-style:none;padding-left:1em}";
 
 fn badge(v: Verdict) -> String {
     format!("<span class=\"{v}\">&nbsp;{v}&nbsp;</span>")
@@ -71,9 +77,43 @@ fn anchor(run: usize, id: &str) -> String {
     format!("r{run}-{safe}")
 }
 
+/// Every requirement quoted in the runs, once: `(citation, quote)` → number.
+#[derive(Default)]
+struct Refs {
+    index: BTreeMap<(String, String), usize>,
+    order: Vec<(String, String)>,
+}
+
+impl Refs {
+    fn number(&mut self, citation: &str, quote: &str) -> usize {
+        let key = (citation.to_owned(), quote.to_owned());
+        if let Some(n) = self.index.get(&key) {
+            return *n;
+        }
+        self.order.push(key.clone());
+        self.index.insert(key, self.order.len());
+        self.order.len()
+    }
+
+    fn link(&mut self, citation: &str, quote: &str) -> String {
+        let n = self.number(citation, quote);
+        format!("<a href=\"#ref{n}\">{} [{n}]</a>", esc(citation))
+    }
+}
+
+/// The group of each catalogue row (for the per-group table).
+fn groups() -> BTreeMap<String, String> {
+    crate::builtin::requirements()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.id, r.group))
+        .collect()
+}
+
 /// The HTML document for one or more runs, each with a column name.
 pub fn render(runs: &[(&str, &Report)]) -> String {
     let mut o = String::new();
+    let mut refs = Refs::default();
     let title = match runs {
         [(_, r)] => format!("ftpspec: {}", r.target),
         _ => format!("ftpspec: {} servers", runs.len()),
@@ -86,43 +126,115 @@ pub fn render(runs: &[(&str, &Report)]) -> String {
         esc(&title)
     );
     summary_table(&mut o, runs);
-    matrix(&mut o, runs);
-    for (i, (name, report)) in runs.iter().enumerate() {
-        let _ = writeln!(o, "<h2>Details: {}</h2>", esc(name));
-        for c in &report.cases {
-            details(&mut o, i, c);
-        }
+    group_table(&mut o, runs);
+    if runs.len() > 1 {
+        matrix(&mut o, runs);
     }
-    o.push_str("</body></html>\n");
+    for (i, (name, report)) in runs.iter().enumerate() {
+        if runs.len() > 1 {
+            let _ = writeln!(o, "<h2 id=\"run{i}\">{}</h2>", esc(name));
+        }
+        gate(&mut o, i, report);
+        by_verdict(&mut o, &mut refs, i, report);
+    }
+    o.push_str("<h2 id=\"refs\">Requirements quoted</h2>\n<ol>");
+    for (citation, quote) in &refs.order {
+        let n = refs.index[&(citation.clone(), quote.clone())];
+        let _ = write!(
+            o,
+            "<li id=\"ref{n}\">{}: {}</li>",
+            esc(citation),
+            esc(quote)
+        );
+    }
+    o.push_str("</ol>\n</body></html>\n");
     o
 }
 
 fn summary_table(o: &mut String, runs: &[(&str, &Report)]) {
-    o.push_str("<table><tr><th>server</th><th>target</th><th>ftpspec</th><th>cases</th>");
+    o.push_str(
+        "<table><tr><th>server</th><th>target</th><th>ftpspec</th><th>suite</th><th>cases</th>",
+    );
     for v in Verdict::ALL {
         let _ = write!(o, "<th class=\"{v}\">{v}</th>");
     }
     o.push_str("<th>time</th></tr>\n");
-    for (name, r) in runs {
+    for (i, (name, r)) in runs.iter().enumerate() {
         let _ = write!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(name),
             esc(&r.target),
             esc(&r.ftpspec),
+            esc(&r.suite),
             r.summary.total()
         );
         for v in Verdict::ALL {
-            let _ = write!(o, "<td class=\"v\">{}</td>", r.summary.get(v));
+            let n = r.summary.get(v);
+            if n > 0 {
+                let _ = write!(o, "<td class=\"v\"><a href=\"#r{i}-{v}\">{n}</a></td>");
+            } else {
+                o.push_str("<td class=\"v\">0</td>");
+            }
         }
         let _ = writeln!(o, "<td>{:.1} s</td></tr>", r.duration_ms as f64 / 1000.0);
     }
     o.push_str("</table>\n");
 }
 
+/// Pass/fail/warn/unsupported cases per requirement group and run (a case
+/// counts in every group it covers).
+fn group_table(o: &mut String, runs: &[(&str, &Report)]) {
+    let group_of = groups();
+    let mut cells: BTreeMap<&str, Vec<[usize; 4]>> = BTreeMap::new();
+    for (i, (_, r)) in runs.iter().enumerate() {
+        for c in &r.cases {
+            let mut gs: Vec<&str> = c
+                .covers
+                .iter()
+                .filter_map(|id| group_of.get(id).map(String::as_str))
+                .collect();
+            gs.sort();
+            gs.dedup();
+            if gs.is_empty() {
+                gs.push("(uncatalogued)");
+            }
+            let slot = match c.verdict {
+                Verdict::Pass => 0,
+                Verdict::Fail | Verdict::Error => 1,
+                Verdict::Warn => 2,
+                Verdict::Unsupported | Verdict::Skip => 3,
+            };
+            for g in gs {
+                cells.entry(g).or_insert_with(|| vec![[0; 4]; runs.len()])[i][slot] += 1;
+            }
+        }
+    }
+    o.push_str("<h2>By requirement group</h2>\n<table><tr><th>group</th>");
+    for (name, _) in runs {
+        let _ = write!(o, "<th>{}</th>", esc(name));
+    }
+    o.push_str("</tr>\n");
+    for (g, row) in &cells {
+        let _ = write!(o, "<tr><td>{}</td>", esc(g));
+        for [p, f, w, u] in row {
+            let class = if *f > 0 {
+                "fail"
+            } else if *w > 0 {
+                "warn"
+            } else {
+                "pass"
+            };
+            let _ = write!(o, "<td class=\"v {class}\">{p}/{f}/{w}/{u}</td>");
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str(
+        "</table>\n<p class=\"k\">Cells: pass / fail (and error) / warn / unsupported (and skip) cases.</p>\n",
+    );
+}
+
 fn matrix(o: &mut String, runs: &[(&str, &Report)]) {
-    // Case ids in first-seen order, grouped by the scenario's directory
-    // (the part of the id before the first dot).
     let mut order: Vec<&str> = Vec::new();
     let mut at: BTreeMap<&str, Vec<Option<&CaseResult>>> = BTreeMap::new();
     for (i, (_, r)) in runs.iter().enumerate() {
@@ -134,11 +246,11 @@ fn matrix(o: &mut String, runs: &[(&str, &Report)]) {
             row[i] = Some(c);
         }
     }
-    o.push_str("<table><tr><th>case</th>");
+    o.push_str("<h2>Side by side</h2>\n<table><tr><th>case</th>");
     for (name, _) in runs {
         let _ = write!(o, "<th>{}</th>", esc(name));
     }
-    o.push_str("<th>checks</th></tr>\n");
+    o.push_str("</tr>\n");
     let mut group = "";
     for id in order {
         let g = id.split('.').next().unwrap_or("");
@@ -147,13 +259,12 @@ fn matrix(o: &mut String, runs: &[(&str, &Report)]) {
             let _ = writeln!(
                 o,
                 "<tr class=\"group\"><th colspan=\"{}\">{}</th></tr>",
-                runs.len() + 2,
+                runs.len() + 1,
                 esc(g)
             );
         }
-        let row = &at[id];
         let _ = write!(o, "<tr><td>{}</td>", esc(id));
-        for (i, cell) in row.iter().enumerate() {
+        for (i, cell) in at[id].iter().enumerate() {
             match cell {
                 Some(c) => {
                     let _ = write!(
@@ -166,24 +277,116 @@ fn matrix(o: &mut String, runs: &[(&str, &Report)]) {
                 None => o.push_str("<td class=\"v missing\">-</td>"),
             }
         }
-        let refs = row
-            .iter()
-            .flatten()
-            .next()
-            .map(|c| {
-                c.refs
-                    .iter()
-                    .map(|r| format!("RFC {} §{} {}", r.rfc, r.section, r.level))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default();
-        let _ = writeln!(o, "<td class=\"k\">{}</td></tr>", esc(&refs));
+        o.push_str("</tr>\n");
     }
     o.push_str("</table>\n");
 }
 
-fn details(o: &mut String, run: usize, c: &CaseResult) {
+/// With a baseline: regressions, fixed cases and known ones, first.
+fn gate(o: &mut String, run: usize, r: &Report) {
+    let Some(g) = &r.baseline else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "<h2>Baseline {}: {} regression(s), {} fixed, {} known, {} racy</h2>",
+        esc(&g.file),
+        g.regressions.len(),
+        g.fixed.len(),
+        g.known.len(),
+        g.racy.len()
+    );
+    if let Some(m) = &g.suite_mismatch {
+        let _ = writeln!(o, "<p class=\"warn\">warning: {}</p>", esc(m));
+    }
+    for (title, list) in [
+        ("Regressions", &g.regressions),
+        ("Fixed (update the baseline)", &g.fixed),
+        ("Known", &g.known),
+        ("Racy (either outcome accepted)", &g.racy),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let open = if title == "Regressions" { " open" } else { "" };
+        let _ = write!(
+            o,
+            "<details{open}><summary>{title} ({})</summary><ul class=\"one\">",
+            list.len()
+        );
+        for c in list {
+            let _ = write!(
+                o,
+                "<li><a href=\"#{}\">{}</a>: {} &rarr; {} {}</li>",
+                anchor(run, &c.id),
+                esc(&c.id),
+                c.was,
+                c.now,
+                esc(c.reason.as_deref().unwrap_or(&c.message))
+            );
+        }
+        o.push_str("</ul></details>\n");
+    }
+}
+
+/// The cases, one section per verdict, failures first.
+fn by_verdict(o: &mut String, refs: &mut Refs, run: usize, r: &Report) {
+    const ORDER: [Verdict; 6] = [
+        Verdict::Fail,
+        Verdict::Error,
+        Verdict::Warn,
+        Verdict::Unsupported,
+        Verdict::Skip,
+        Verdict::Pass,
+    ];
+    o.push_str("<nav>");
+    for v in ORDER {
+        let n = r.summary.get(v);
+        if n > 0 {
+            let _ = write!(o, "<a href=\"#r{run}-{v}\">{} ({n})</a>", badge(v));
+        }
+    }
+    o.push_str("</nav>\n");
+    for v in ORDER {
+        let cases: Vec<&CaseResult> = r.cases.iter().filter(|c| c.verdict == v).collect();
+        if cases.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "<h3 id=\"r{run}-{v}\">{} ({})</h3>",
+            badge(v),
+            cases.len()
+        );
+        match v {
+            Verdict::Fail | Verdict::Error | Verdict::Warn => {
+                for c in cases {
+                    details(o, refs, run, c);
+                }
+            }
+            _ => {
+                o.push_str("<ul class=\"one\">");
+                for c in cases {
+                    let why = if c.message.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", esc(&c.message))
+                    };
+                    let _ = write!(
+                        o,
+                        "<li id=\"{}\"><b>{}</b> {}{why}</li>",
+                        anchor(run, &c.id),
+                        esc(&c.id),
+                        esc(&c.title)
+                    );
+                }
+                o.push_str("</ul>\n");
+            }
+        }
+    }
+}
+
+fn details(o: &mut String, refs: &mut Refs, run: usize, c: &CaseResult) {
     let open = if matches!(c.verdict, Verdict::Fail | Verdict::Error) {
         " open"
     } else {
@@ -197,17 +400,22 @@ fn details(o: &mut String, run: usize, c: &CaseResult) {
         esc(&c.id),
         esc(&c.title)
     );
-    let _ = write!(o, "<p class=\"k\">{}</p>", esc(&c.scenario));
-    for r in &c.refs {
-        let _ = write!(
-            o,
-            "<p>checks RFC {} §{} {}: &ldquo;{}&rdquo;</p>",
-            r.rfc,
-            esc(&r.section),
-            esc(&r.level),
-            esc(&r.quote)
-        );
-    }
+    let checks: Vec<String> = c
+        .refs
+        .iter()
+        .map(|r| {
+            refs.link(
+                &format!("RFC {} §{} {}", r.rfc, r.section, r.level),
+                &r.quote,
+            )
+        })
+        .collect();
+    let _ = write!(
+        o,
+        "<p class=\"k\">{} &middot; checks {}</p>",
+        esc(&c.scenario),
+        checks.join(", ")
+    );
     if !c.message.is_empty() {
         let _ = write!(o, "<p>why: {}</p>", esc(&c.message));
     }
@@ -215,19 +423,24 @@ fn details(o: &mut String, run: usize, c: &CaseResult) {
         o.push_str("<table><tr><th>verdict</th><th>check</th><th>required</th><th>acceptable</th><th>received</th></tr>");
         for f in &c.findings {
             let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let required = match &f.rfc {
+                Some(rfc) => refs.link(rfc, f.required.trim_matches('"')),
+                None => esc(&f.required),
+            };
             let _ = write!(
                 o,
-                "<tr><td class=\"{v}\">{v}</td><td>{}{}</td><td>{} {}</td><td>{}</td><td><code>{}</code></td></tr>",
+                "<tr><td class=\"{v}\">{v}</td><td>{}{}</td><td>{required}</td><td>{}</td><td><code>{}</code></td></tr>",
                 esc(f.check.as_str()),
                 esc(&line),
-                esc(f.rfc.as_deref().unwrap_or("")),
-                esc(&f.required),
                 esc(&f.acceptable),
                 esc(&f.received),
                 v = f.verdict
             );
         }
         o.push_str("</table>");
+    }
+    for n in &c.notes {
+        let _ = write!(o, "<p class=\"k\">note: {}</p>", esc(n));
     }
     if !c.transcript.is_empty() {
         o.push_str("<pre>");

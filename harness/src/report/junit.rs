@@ -1,6 +1,9 @@
 //! JUnit XML: one testcase per case, readable by common CI systems.
 //! fail → `<failure>`, error → `<error>`, skip and unsupported →
-//! `<skipped>`; a warning passes, with its findings in `system-out`.
+//! `<skipped>`; a warning passes, with its findings in `system-out`. With a
+//! baseline, a failure or error the baseline knows (or calls racy) is
+//! `<skipped>` with the baseline's reason, so that a green gate shows a
+//! green test view; regressions stay failures.
 
 use super::Reporter;
 use crate::events::{CaseResult, Report};
@@ -51,13 +54,26 @@ pub fn render(report: &Report) -> String {
     let mut suite = TestSuite::new("ftpspec");
     suite.set_time(Duration::from_millis(report.duration_ms));
     for c in &report.cases {
-        let mut status = match c.verdict {
-            Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
-            Verdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-            Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
-            Verdict::Skip | Verdict::Unsupported => TestCaseStatus::skipped(),
+        let known = report
+            .baseline
+            .as_ref()
+            .and_then(|g| g.accepted(&c.id))
+            .filter(|_| matches!(c.verdict, Verdict::Fail | Verdict::Error));
+        let mut status = match (known, c.verdict) {
+            (Some(_), _) => TestCaseStatus::skipped(),
+            (None, Verdict::Pass | Verdict::Warn) => TestCaseStatus::success(),
+            (None, Verdict::Fail) => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            (None, Verdict::Error) => TestCaseStatus::non_success(NonSuccessKind::Error),
+            (None, Verdict::Skip | Verdict::Unsupported) => TestCaseStatus::skipped(),
         };
-        if !matches!(c.verdict, Verdict::Pass | Verdict::Warn) {
+        if let Some(k) = known {
+            status.set_message(format!(
+                "known {} (baseline: {})",
+                c.verdict,
+                k.reason.as_deref().unwrap_or_default()
+            ));
+            status.set_description(details(c));
+        } else if !matches!(c.verdict, Verdict::Pass | Verdict::Warn) {
             status.set_message(format!("{}: {}", c.verdict, c.message));
             status.set_description(details(c));
         }

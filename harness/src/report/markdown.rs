@@ -1,5 +1,7 @@
 //! Markdown: a summary table and the failures, for a CI job summary
-//! (`--report markdown=$GITHUB_STEP_SUMMARY`).
+//! (`--report markdown=$GITHUB_STEP_SUMMARY`). With a baseline: regressions
+//! first, then fixed cases, then known ones, and the failure tables hold
+//! only what the baseline does not know.
 
 use super::Reporter;
 use crate::events::Report;
@@ -43,6 +45,53 @@ pub fn render(report: &Report) -> String {
         s.skip,
         s.error
     );
+    if let Some(g) = &report.baseline {
+        let _ = writeln!(
+            o,
+            "**Baseline `{}`: {} regression(s), {} fixed, {} known, {} racy.**\n",
+            cell(&g.file),
+            g.regressions.len(),
+            g.fixed.len(),
+            g.known.len(),
+            g.racy.len()
+        );
+        if let Some(m) = &g.suite_mismatch {
+            let _ = writeln!(o, "> warning: {}\n", cell(m));
+        }
+        for (title, list) in [
+            ("Regressions", &g.regressions),
+            ("Fixed (update the baseline)", &g.fixed),
+            ("Known", &g.known),
+            ("Racy (either outcome accepted)", &g.racy),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                o,
+                "### {title} ({})\n\n| case | baseline | now | why |\n|---|---|---|---|",
+                list.len()
+            );
+            for c in list {
+                let why = c.reason.as_deref().unwrap_or(&c.message);
+                let _ = writeln!(
+                    o,
+                    "| `{}` | {} | {} | {} |",
+                    cell(&c.id),
+                    c.was,
+                    c.now,
+                    cell(why)
+                );
+            }
+            o.push('\n');
+        }
+    }
+    let known = |id: &str| {
+        report
+            .baseline
+            .as_ref()
+            .is_some_and(|g| g.accepted(id).is_some())
+    };
     for (verdict, title) in [
         (Verdict::Fail, "Failures"),
         (Verdict::Error, "Errors"),
@@ -51,7 +100,7 @@ pub fn render(report: &Report) -> String {
         let cases: Vec<_> = report
             .cases
             .iter()
-            .filter(|c| c.verdict == verdict)
+            .filter(|c| c.verdict == verdict && !known(&c.id))
             .collect();
         if cases.is_empty() {
             continue;

@@ -106,6 +106,7 @@ pub async fn run(
     mut on_event: impl FnMut(&Event),
 ) -> Result<Report, RunError> {
     let started = Instant::now();
+    let suite = crate::builtin::digest(&scenarios);
     let run = run_id();
     let probe = capabilities::probe(&config.target, &config.limits, &run).await?;
     on_event(&Event::Probed(probe.clone()));
@@ -148,6 +149,8 @@ pub async fn run(
         probe,
         summary,
         duration_ms: started.elapsed().as_millis() as u64,
+        suite,
+        baseline: None,
         cases,
     })
 }
@@ -191,5 +194,6 @@ async fn run_one(case: &Case, config: &RunConfig, dir_name: &str) -> CaseResult 
         }
     }
     result.duration_ms = start.elapsed().as_millis() as u64;
+    config.target.redactor().case(&mut result);
     result
 }
