@@ -15,7 +15,7 @@ macro_rules! outln {
 
 mod commands;
 
-use commands::{coverage, decode, fuzz, matrix, run};
+use commands::{coverage, decode, fuzz, matrix, run, show};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -54,6 +54,10 @@ enum Command {
     Run(run::RunArgs),
     /// List the cases a run would execute, without connecting anywhere.
     List(run::ListArgs),
+    /// Show a case's scenario and every requirement it checks, quoted.
+    ///
+    /// Example: ftpspec show 'transfer.retr-missing[pasv-ipv4]'
+    Show(show::ShowArgs),
     /// Start the embedded libunftp server on loopback and keep it running
     /// (to poke at with a client, or to capture its replies). Ctrl-C stops it.
     Serve(run::ServeArgs),
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
+        Command::Show(args) => show::run(args),
         Command::Serve(args) => run::serve(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Matrix(args) => matrix::run(args),

@@ -72,9 +72,15 @@ pub struct Embedded {
 }
 
 impl Embedded {
-    /// Start on loopback (IPv4 and, if available, IPv6). Must be called
-    /// within a tokio runtime.
+    /// Start on loopback (IPv4 and, if available, IPv6), on ports of the
+    /// system's choosing. Must be called within a tokio runtime.
     pub async fn start() -> Result<Embedded, EmbeddedError> {
+        Embedded::start_on(0).await
+    }
+
+    /// Start on loopback at `port` (0: any free one; IPv6 on the same
+    /// port where it is free too).
+    pub async fn start_on(port: u16) -> Result<Embedded, EmbeddedError> {
         let root = tempfile::Builder::new()
             .prefix("ftpspec-embedded-")
             .tempdir()?;
@@ -83,13 +89,16 @@ impl Embedded {
             root,
             tasks: Vec::new(),
         };
-        e.serve(IpAddr::V4(Ipv4Addr::LOCALHOST)).await?;
+        e.serve(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
+            .await?;
         // IPv6 is optional: a machine without ::1 still gets a full IPv4 run.
-        let _ = e.serve(IpAddr::V6(Ipv6Addr::LOCALHOST)).await;
+        let _ = e
+            .serve(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
+            .await;
         Ok(e)
     }
 
-    async fn serve(&mut self, ip: IpAddr) -> Result<(), EmbeddedError> {
+    async fn serve(&mut self, at: SocketAddr) -> Result<(), EmbeddedError> {
         // We bind and accept ourselves rather than calling libunftp's
         // `listen(addr)`: the address is known the moment `bind` returns
         // (no free-port guess that another process could take, no polling
@@ -98,7 +107,7 @@ impl Embedded {
         // RETR+ABOR race loses a reply about one case in ten instead of
         // rarely. The client side avoids Nagle's delay instead (see
         // `Control::read_reply`).
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0)).await?;
+        let listener = tokio::net::TcpListener::bind(at).await?;
         let addr = listener.local_addr()?;
         let root = self.root.path().to_path_buf();
         // Checked once here so that a bad configuration fails `start`, not

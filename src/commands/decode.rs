@@ -54,6 +54,20 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A file's own last newline is not part of what it captured: after a
+    // CRLF-terminated reply or command it is dropped, after an address
+    // (which has no line end of its own) any CR/LF is.
+    let data = match args.kind {
+        Kind::Reply | Kind::Command if data.ends_with(b"\r\n\n") => data[..data.len() - 1].to_vec(),
+        Kind::Hostport | Kind::Extaddr => {
+            let end = data
+                .iter()
+                .rposition(|b| !matches!(b, b'\r' | b'\n'))
+                .map_or(0, |i| i + 1);
+            data[..end].to_vec()
+        }
+        _ => data,
+    };
     let leniency = if args.strict {
         Leniency::STRICT
     } else {

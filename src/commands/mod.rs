@@ -9,4 +9,5 @@ pub mod fuzz;
 pub mod gate;
 pub mod matrix;
 pub mod run;
+pub mod show;
 pub mod suite;

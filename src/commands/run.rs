@@ -359,9 +359,35 @@ pub fn run(args: RunArgs) -> ExitCode {
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Stop after this long (default: run until Ctrl-C).
+    /// Listen on this port of 127.0.0.1 (and ::1 where free); default: any free port.
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
+    port: u16,
+    /// Stop after this long (default: run until Ctrl-C or SIGTERM).
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     duration: Option<Duration>,
+}
+
+/// Until Ctrl-C or SIGTERM (a container or a CI job stopping).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// `ftpspec serve`.
@@ -374,7 +400,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let server = match Embedded::start().await {
+        let server = match Embedded::start_on(args.port).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -392,11 +418,14 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         }
         let _ = io::Write::flush(&mut io::stdout());
         match args.duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            Some(d) => tokio::select! {
+                _ = tokio::time::sleep(d) => {}
+                _ = stop_signal() => {}
+            },
+            None => stop_signal().await,
         }
+        // Dropping the server removes its temporary root.
+        drop(server);
         ExitCode::SUCCESS
     })
 }
