@@ -115,3 +115,109 @@ fn fuzz_runs_against_the_embedded_server() {
         "exit code and written findings disagree: {out}"
     );
 }
+
+#[test]
+fn a_selection_of_nothing_is_exit_2_naming_the_filter() {
+    let (code, _, err) = ftpspec(&["run", "--only", "nosuch.*"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--only \"nosuch.*\" selects no case"), "{err}");
+    let (code, _, err) = ftpspec(&["run", "--tag", "nosuchtag"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--tag \"nosuchtag\""), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = ftpspec(&[
+        "run",
+        "--suite",
+        empty.path().to_str().unwrap(),
+        "--only",
+        "nothing-here",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn gate_inputs_are_checked_before_connecting() {
+    // The target is a closed port: exit 2 (the baseline), not 3, shows the
+    // file was checked first.
+    let port = support::cli::closed_port();
+    let target = format!("ftp://127.0.0.1:{port}/");
+    let (code, _, err) = ftpspec(&["run", "--target", &target, "--baseline", "/nonexistent/b"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--update-baseline"), "{err}");
+    let (code, _, err) = ftpspec(&["run", "--target", &target, "--snapshots", "/nonexistent/s"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--accept"), "{err}");
+}
+
+#[test]
+fn a_refused_login_has_its_own_exit_code_and_a_clean_message() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(support::scripted_server::ScriptedServer::start(
+            support::scripted_server::Fault::None,
+        ));
+    let url = format!("ftp://ftpspec:wrong-password@{}/", server.addr);
+    let (code, out, err) = ftpspec(&["run", "--target", &url, "--timeout", "2s"]);
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("login refused"), "{err}");
+    assert!(err.contains("530 Login incorrect") || err.contains("Login incorrect"), "{err}");
+    assert!(!err.contains("\\r\\n"), "raw CRLF in {err:?}");
+    assert!(!format!("{out}{err}").contains("wrong-password"), "{err}");
+    drop(server);
+}
+
+#[test]
+fn every_error_of_a_scenario_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.ftpspec"),
+        "id: a\ntitle: t\nref: RFC 959 §4.2 MUST \"x\"\nexpect 2x\nsend {nope}\nfrobnicate\n",
+    )
+    .unwrap();
+    let (code, _, err) = ftpspec(&["list", "--suite", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    for line in ["bad.ftpspec:4:", "bad.ftpspec:5:", "bad.ftpspec:6:"] {
+        assert!(err.contains(line), "{line} missing from {err}");
+    }
+}
+
+#[test]
+fn the_ci_template_pins_a_version() {
+    let t = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci/github-actions.yml"),
+    )
+    .unwrap();
+    assert!(
+        t.contains(&format!("FTPSPEC_VERSION: \"{}\"", env!("CARGO_PKG_VERSION"))),
+        "the template should pin this version"
+    );
+    assert!(t.contains("--tag \"v$FTPSPEC_VERSION\""), "{t}");
+    assert!(!t.contains("git clone"), "no unpinned scenarios: {t}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_takes_a_port_and_cleans_up_on_sigterm() {
+    use std::io::BufRead;
+    let port = support::cli::closed_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ftpspec"))
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let root = first
+        .strip_prefix("embedded libunftp serving ")
+        .and_then(|r| r.strip_suffix(" on:"))
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    let second = lines.next().unwrap().unwrap();
+    assert!(second.contains(&format!("127.0.0.1:{port}")), "{second}");
+    assert!(std::path::Path::new(&root).is_dir());
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+    assert!(!std::path::Path::new(&root).exists(), "{root} left behind");
+}

@@ -75,13 +75,13 @@ async fn baseline_round_trip_detects_a_regression() {
     std::fs::write(&file, edited + "\n").unwrap();
 
     // Same server, baseline given: nothing is worse, the run passes.
-    let (code, _, err) = run_against(
+    let (code, out, err) = run_against(
         Fault::WrongCodeForCommand,
         &["--baseline", f, "--update-baseline"],
     )
     .await;
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("0 regression(s), 0 fixed, 1 known"), "{err}");
+    assert!(out.contains("0 regression(s), 0 fixed, 1 known"), "{out}");
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()
@@ -90,15 +90,15 @@ async fn baseline_round_trip_detects_a_regression() {
     );
 
     // A new fault: NOOP answered twice is a regression of basic.noop.
-    let (code, _, err) = run_against(Fault::DuplicatedReply, &["--baseline", f]).await;
+    let (code, out, err) = run_against(Fault::DuplicatedReply, &["--baseline", f]).await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("REGRESSION basic.noop: pass -> fail"), "{err}");
+    assert!(out.contains("REGRESSION basic.noop: pass -> fail"), "{out}");
 
     // A conformant server: the known warning is fixed, and the run passes.
-    let (code, _, err) = run_against(Fault::None, &["--baseline", f]).await;
+    let (code, out, err) = run_against(Fault::None, &["--baseline", f]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("fixed dirs.mkd-rmd: warn -> pass"), "{err}");
-    assert!(err.contains("0 regression(s), 1 fixed"), "{err}");
+    assert!(out.contains("fixed dirs.mkd-rmd: warn -> pass"), "{out}");
+    assert!(out.contains("0 regression(s), 1 fixed"), "{out}");
 
     // Without a baseline the same known warning still gates on nothing,
     // but a failure does.
@@ -176,4 +176,80 @@ async fn normalised_transcripts() {
         let name = snapshot::file_name(&case.id);
         insta::assert_snapshot!(name.trim_end_matches(".snap"), snapshot::normalise(case));
     }
+}
+
+/// The password is in nothing ftpspec writes: terminal, JSON, JUnit,
+/// Markdown, HTML, snapshots, baseline, rerun lines; not even where the
+/// server itself repeats it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_is_in_nothing_ftpspec_writes() {
+    use support::scripted_server::{SECRET_PASS, SECRET_USER};
+    let server = ScriptedServer::start(Fault::DuplicatedReply).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).to_str().unwrap().to_owned();
+    let url = format!("ftp://{SECRET_USER}:{SECRET_PASS}@{}/", server.addr);
+    let mut args: Vec<String> = vec!["run".into(), "--target".into(), url.clone()];
+    for extra in [
+        "--only",
+        "basic.noop",
+        "--only",
+        "login.user-pass",
+        "--timeout",
+        "2s",
+        "--verbose",
+        "--report",
+        "human",
+    ] {
+        args.push(extra.into());
+    }
+    for (f, r) in [
+        ("r.json", "json"),
+        ("r.xml", "junit"),
+        ("r.md", "markdown"),
+        ("r.html", "html"),
+    ] {
+        args.push("--report".into());
+        args.push(format!("{r}={}", d(f)));
+    }
+    args.extend([
+        "--snapshots".into(),
+        d("snaps"),
+        "--accept".into(),
+        "--baseline".into(),
+        d("b"),
+        "--update-baseline".into(),
+    ]);
+    let (code, out, err) = ftpspec(args).await;
+    assert_eq!(code, 0, "{out}{err}");
+    // Again without the baseline: basic.noop fails, with its rerun line.
+    let (code, out2, err2) = ftpspec(vec![
+        "run".into(),
+        "--target".into(),
+        url,
+        "--only".into(),
+        "basic.noop".into(),
+        "--timeout".into(),
+        "2s".into(),
+    ])
+    .await;
+    assert_eq!(code, 1, "{out2}{err2}");
+    assert!(
+        out2.contains("rerun: ftpspec run --target 'ftp://secret-user@"),
+        "{out2}"
+    );
+    let json = std::fs::read_to_string(d("r.json")).unwrap();
+    // The run did log in and see the echo (else this proves nothing).
+    assert!(
+        json.contains("230 Login successful (password ********)"),
+        "{json}"
+    );
+    let mut written = format!("{out}{err}{out2}{err2}");
+    for f in ["r.json", "r.xml", "r.md", "r.html", "b"] {
+        written.push_str(&std::fs::read_to_string(d(f)).unwrap());
+    }
+    for e in std::fs::read_dir(d("snaps")).unwrap() {
+        written.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    assert!(!written.contains(SECRET_PASS), "the password leaked");
+    assert!(written.contains("PASS ********"), "no PASS line at all?");
 }

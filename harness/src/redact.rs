@@ -24,6 +24,13 @@ pub struct Redactor {
 impl Redactor {
     /// A redactor for `secret`; none for an empty one.
     pub fn new(secret: &str) -> Redactor {
+        Redactor::for_login(secret, None)
+    }
+
+    /// A redactor for the password of `user`. A password that is the user
+    /// name itself hides nothing the report does not already show, and
+    /// masking the name everywhere would garble it: only `PASS` lines then.
+    pub fn for_login(secret: &str, user: Option<&str>) -> Redactor {
         if secret.is_empty() {
             return Redactor::default();
         }
@@ -36,7 +43,7 @@ impl Redactor {
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
         Redactor {
             forms,
-            anywhere: secret.len() >= MIN_ANYWHERE,
+            anywhere: secret.len() >= MIN_ANYWHERE && user != Some(secret),
         }
     }
 
@@ -98,5 +105,8 @@ mod tests {
         let shown = escape_bytes("PASS p\\x\u{7}y\r\n".as_bytes());
         assert!(!odd.text(&shown).contains("\\x07"), "{}", odd.text(&shown));
         assert_eq!(Redactor::new("").text("PASS "), "PASS ");
+        let same = Redactor::for_login("ftpspec", Some("ftpspec"));
+        assert_eq!(same.text("USER ftpspec"), "USER ftpspec");
+        assert_eq!(same.text("PASS ftpspec"), "PASS ********");
     }
 }

@@ -200,7 +200,7 @@ impl Target {
         if self.pass == Target::ANONYMOUS_PASS {
             crate::redact::Redactor::default()
         } else {
-            crate::redact::Redactor::new(&self.pass)
+            crate::redact::Redactor::for_login(&self.pass, self.user.as_deref())
         }
     }
 

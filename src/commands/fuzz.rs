@@ -78,7 +78,8 @@ fn show(p: &Progress) -> String {
     )
 }
 
-fn summary(r: &FuzzReport) {
+/// `target`: the `--target` part of reproduce lines (password left out).
+fn summary(r: &FuzzReport, target: &str) {
     let p = &r.progress;
     outln!(
         "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible",
@@ -116,7 +117,7 @@ fn summary(r: &FuzzReport) {
         );
         match &f.file {
             Some(path) => outln!(
-                "  reproduce: ftpspec run --suite {} --only '{}'",
+                "  reproduce: ftpspec run{target} --suite {} --only '{}'",
                 path.parent()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
@@ -194,6 +195,14 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         drop(embedded);
         report.map_err(|e| (UNREACHABLE, e.to_string()))
     });
+    // The embedded server is gone after the run: its findings replay
+    // against a fresh one, so the line names no target.
+    let target_arg = match &args.target {
+        Some(url) => Target::parse(url)
+            .map(|t| format!(" --target '{}'", t.name))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     match result {
         Ok(report) => {
             if args.json {
@@ -202,7 +211,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
                     Err(e) => eprintln!("error: {e}"),
                 }
             } else {
-                summary(&report);
+                summary(&report, &target_arg);
             }
             if report.findings.is_empty() {
                 ExitCode::SUCCESS

@@ -349,6 +349,30 @@ pub fn run(args: RunArgs) -> ExitCode {
             s.error,
             paths.join(", ")
         );
+        if let Some(g) = &report.baseline {
+            for r in &g.regressions {
+                outln!("REGRESSION {}: {} -> {} ({})", r.id, r.was, r.now, r.message);
+            }
+            for f in &g.fixed {
+                outln!(
+                    "fixed {}: {} -> {} (update the baseline: --update-baseline)",
+                    f.id,
+                    f.was,
+                    f.now
+                );
+            }
+            if let Some(m) = &g.suite_mismatch {
+                outln!("warning: {m}");
+            }
+            outln!(
+                "baseline {}: {} regression(s), {} fixed, {} known, {} racy",
+                g.file,
+                g.regressions.len(),
+                g.fixed.len(),
+                g.known.len(),
+                g.racy.len()
+            );
+        }
     }
     match gates.passes(&report) {
         Ok(true) => ExitCode::SUCCESS,

@@ -17,6 +17,6 @@ mod render;
 
 pub use escape::{EscapeError, unquote};
 pub use model::*;
-pub use parse::{ScenarioError, load_dir, load_texts, parse};
+pub use parse::{ScenarioError, load_dir, load_texts, parse, parse_all};
 pub use pattern::{Captures, Pattern, PatternError};
 pub use render::{quote, render, without_lines};

@@ -244,8 +244,299 @@ fn judges(kind: &StepKind) -> bool {
     )
 }
 
-/// Parse one scenario file's text. `file` names it in errors.
+/// One line of a scenario file, into `sc`.
+fn parse_line(
+    ctx: &Ctx,
+    raw: &str,
+    sc: &mut Scenario,
+    known: &mut BTreeSet<String>,
+    in_steps: &mut bool,
+) -> Result<(), ScenarioError> {
+    let i = ctx.line - 1;
+    let line = raw.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(());
+    }
+    if let Some((key, value)) = line.split_once(':').filter(|(k, _)| {
+        !k.contains(' ') && !k.is_empty() && !LEVELS.iter().any(|(w, _)| w == k)
+    }) {
+        if *in_steps {
+            return Err(ctx.err(format!(
+                "metadata `{key}:` after the first step; put it at the top"
+            )));
+        }
+        let value = value.trim();
+        match key {
+            "id" => {
+                if value.is_empty()
+                    || !value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                {
+                    return Err(ctx.err("id must be letters, digits, '.', '_' or '-'"));
+                }
+                sc.id = value.to_owned();
+            }
+            "title" => sc.title = value.to_owned(),
+            "ref" => sc.refs.push(parse_ref(ctx, value)?),
+            "tags" => sc.tags.extend(
+                value
+                    .split(',')
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty()),
+            ),
+            "covers" => {
+                for c in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    if !c
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+                    {
+                        return Err(ctx.err(format!("bad requirement id {c:?} in covers:")));
+                    }
+                    sc.covers.push(c.to_owned());
+                }
+            }
+            "needs" => {
+                for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    sc.needs.push(match n {
+                        "write" => Need::Write,
+                        "user" => Need::User,
+                        _ => match n.strip_prefix("feat ") {
+                            Some(f) => Need::Feature(f.trim().to_ascii_uppercase()),
+                            None => {
+                                return Err(ctx.err(format!(
+                                    "unknown need {n:?}: use write, user, or feat NAME"
+                                )));
+                            }
+                        },
+                    });
+                }
+            }
+            "modes" => {
+                for m in value
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|m| !m.is_empty())
+                {
+                    match m {
+                        "all" => sc.modes.extend(DataMode::ALL),
+                        _ => sc.modes.push(
+                            DataMode::ALL
+                                .into_iter()
+                                .find(|d| d.as_str() == m)
+                                .ok_or_else(|| {
+                                    ctx.err(format!(
+                                        "unknown mode {m:?}: use all, pasv, epsv, port or eprt"
+                                    ))
+                                })?,
+                        ),
+                    }
+                }
+                sc.modes.sort();
+                sc.modes.dedup();
+            }
+            "login" => {
+                sc.login = match value {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(ctx.err("login: takes yes or no")),
+                }
+            }
+            "family" => {
+                sc.family = Some(match value {
+                    "ipv4" => Family::V4,
+                    "ipv6" => Family::V6,
+                    _ => return Err(ctx.err("family: takes ipv4 or ipv6")),
+                })
+            }
+            _ => {
+                return Err(ctx.err(format!(
+                    "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes, login or family"
+                )));
+            }
+        }
+        return Ok(());
+    }
+    *in_steps = true;
+    let (level, cites, body) = match line.split_once(' ') {
+        Some((prefix, b))
+            if LEVELS
+                .iter()
+                .any(|(w, _)| prefix.split(':').next() == Some(*w)) =>
+        {
+            let (word, n) = prefix
+                .split_once(':')
+                .map_or((prefix, None), |(w, n)| (w, Some(n)));
+            let level = LEVELS
+                .iter()
+                .find(|(w, _)| *w == word)
+                .map(|(_, l)| *l)
+                .unwrap_or(Level::Must);
+            let cites = match n {
+                None => None,
+                Some(n) => Some(n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    ctx.err(format!("`{prefix}`: write {word}:N, N the number of a ref: line (1 for the first)"))
+                })?),
+            };
+            (level, cites, b.trim())
+        }
+        _ => (Level::Must, None, line),
+    };
+    let (word, rest) = body
+        .split_once(' ')
+        .map(|(w, r)| (w, r.trim()))
+        .unwrap_or((body, ""));
+    let kind = match word {
+        "send" => {
+            if rest.is_empty() {
+                return Err(ctx.err("send needs a command, e.g. `send NOOP`"));
+            }
+            check_vars(ctx, rest, known)?;
+            StepKind::Send(rest.to_owned())
+        }
+        "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
+        "expect" if rest == "close" => StepKind::ExpectClose,
+        "expect" if rest == "greeting" => StepKind::ExpectGreeting,
+        "check" if rest.starts_with('{') => {
+            let usage = "write check {VAR} near now TOLERANCE, e.g. check {mtime} near now 15m";
+            let (var, rest) = rest
+                .strip_prefix('{')
+                .and_then(|r| r.split_once('}'))
+                .ok_or_else(|| ctx.err(usage))?;
+            if !known.contains(var) {
+                return Err(ctx.err(format!(
+                    "unknown variable {{{var}}}: capture it first with {{={var}}}"
+                )));
+            }
+            let tolerance = rest
+                .trim()
+                .strip_prefix("near now ")
+                .and_then(parse_tolerance)
+                .ok_or_else(|| ctx.err(usage))?;
+            StepKind::CheckNearNow {
+                var: var.to_owned(),
+                tolerance_secs: tolerance,
+            }
+        }
+        "check" => {
+            let (codes, pattern) = parse_expectation(ctx, rest, known)?;
+            StepKind::Check { codes, pattern }
+        }
+        "expect" if rest == "any" => StepKind::ExpectAny,
+        "expect" if rest == "alive" => StepKind::ExpectAlive,
+        "expect" => {
+            let (after_preliminary, rest) = match rest.strip_prefix("final ") {
+                Some(r) => (true, r.trim()),
+                None => (false, rest),
+            };
+            let (codes, pattern) = parse_expectation(ctx, rest, known)?;
+            StepKind::Expect {
+                codes,
+                pattern,
+                after_preliminary,
+            }
+        }
+        "data" => {
+            let (verb, arg) = rest
+                .split_once(' ')
+                .map(|(v, a)| (v, a.trim()))
+                .unwrap_or((rest, ""));
+            match (verb, arg) {
+                ("open", "") => StepKind::DataOpen,
+                ("open", "third-party") => StepKind::DataOpenBounce(BounceTarget::ThirdParty),
+                ("open", "low-port") => StepKind::DataOpenBounce(BounceTarget::LowPort),
+                ("none", "") => StepKind::DataNone,
+                ("abandon", "") => StepKind::DataAbandon,
+                ("refused", "") => StepKind::DataRefused,
+                ("upload", src) => StepKind::DataUpload(parse_source(ctx, src)?),
+                ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
+                ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
+                    Some(("exact", src)) => {
+                        DownloadCheck::Exact(parse_source(ctx, src.trim())?)
+                    }
+                    Some(("size", n)) => DownloadCheck::Size(
+                        n.trim()
+                            .parse()
+                            .map_err(|_| ctx.err("size needs a number"))?,
+                    ),
+                    Some(("sha256", h))
+                        if h.trim().len() == 64
+                            && h.trim().bytes().all(|b| b.is_ascii_hexdigit()) =>
+                    {
+                        DownloadCheck::Sha256(h.trim().to_ascii_lowercase())
+                    }
+                    Some((kind @ ("lines" | "only"), ps)) => {
+                        let mut patterns = Vec::new();
+                        let mut rest = ps.trim();
+                        while !rest.is_empty() {
+                            let (text, after) = unquote_prefix(rest)
+                                .map_err(|e| ctx.err(format!("{kind}: {e}")))?;
+                            let text = String::from_utf8(text)
+                                .map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                            check_vars(ctx, &text, known)?;
+                            Pattern::new(&text)
+                                .map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                            patterns.push(text);
+                            rest = after.trim();
+                        }
+                        if patterns.is_empty() {
+                            return Err(
+                                ctx.err(format!("{kind} needs at least one \"pattern\""))
+                            );
+                        }
+                        if kind == "lines" {
+                            DownloadCheck::Lines(patterns)
+                        } else {
+                            DownloadCheck::Only(patterns)
+                        }
+                    }
+                    Some(("match", p)) => {
+                        let (text, rest) = unquote_prefix(p.trim())
+                            .map_err(|e| ctx.err(format!("match: {e}")))?;
+                        if !rest.trim().is_empty() {
+                            return Err(ctx.err("match: text after the pattern"));
+                        }
+                        let text = String::from_utf8(text)
+                            .map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                        check_vars(ctx, &text, known)?;
+                        Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                        DownloadCheck::Match(text)
+                    }
+                    _ => {
+                        return Err(ctx.err(
+                            "data download takes: nothing, exact \"text\"|fixture NAME, size N, sha256 HEX, match \"pattern\", lines \"pattern\" ..., or only \"pattern\" ...",
+                        ));
+                    }
+                }),
+                _ => {
+                    return Err(
+                        ctx.err("data takes: open [third-party|low-port], upload SOURCE, download [CHECK], none, refused or abandon")
+                    );
+                }
+            }
+        }
+        _ => {
+            return Err(ctx.err(format!(
+                "unknown step {word:?}: use send, raw, expect, check, or data (optionally after must/should/may)"
+            )));
+        }
+    };
+    sc.steps.push(Step {
+        line: i + 1,
+        level,
+        cites,
+        kind,
+    });
+    Ok(())
+}
+
+/// Parse one scenario file's text. `file` names it in errors; the first
+/// error, if any (`parse_all` gives all of them).
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    parse_all(file, text).map_err(|mut errs| errs.remove(0))
+}
+
+/// Parse one scenario file's text, reporting every error it has.
+pub fn parse_all(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>> {
     let mut sc = Scenario {
         path: file.to_owned(),
         id: String::new(),
@@ -261,296 +552,27 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     };
     let mut known: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
     let mut in_steps = false;
+    let mut errors = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let ctx = Ctx { file, line: i + 1 };
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+        // A bad line is reported and skipped: every error of the file at once.
+        if let Err(e) = parse_line(&ctx, raw, &mut sc, &mut known, &mut in_steps) {
+            errors.push(e);
         }
-        if let Some((key, value)) = line.split_once(':').filter(|(k, _)| {
-            !k.contains(' ') && !k.is_empty() && !LEVELS.iter().any(|(w, _)| w == k)
-        }) {
-            if in_steps {
-                return Err(ctx.err(format!(
-                    "metadata `{key}:` after the first step; put it at the top"
-                )));
-            }
-            let value = value.trim();
-            match key {
-                "id" => {
-                    if value.is_empty()
-                        || !value
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-                    {
-                        return Err(ctx.err("id must be letters, digits, '.', '_' or '-'"));
-                    }
-                    sc.id = value.to_owned();
-                }
-                "title" => sc.title = value.to_owned(),
-                "ref" => sc.refs.push(parse_ref(&ctx, value)?),
-                "tags" => sc.tags.extend(
-                    value
-                        .split(',')
-                        .map(|t| t.trim().to_owned())
-                        .filter(|t| !t.is_empty()),
-                ),
-                "covers" => {
-                    for c in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                        if !c
-                            .chars()
-                            .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
-                        {
-                            return Err(ctx.err(format!("bad requirement id {c:?} in covers:")));
-                        }
-                        sc.covers.push(c.to_owned());
-                    }
-                }
-                "needs" => {
-                    for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                        sc.needs.push(match n {
-                            "write" => Need::Write,
-                            "user" => Need::User,
-                            _ => match n.strip_prefix("feat ") {
-                                Some(f) => Need::Feature(f.trim().to_ascii_uppercase()),
-                                None => {
-                                    return Err(ctx.err(format!(
-                                        "unknown need {n:?}: use write, user, or feat NAME"
-                                    )));
-                                }
-                            },
-                        });
-                    }
-                }
-                "modes" => {
-                    for m in value
-                        .split(|c: char| c == ',' || c.is_whitespace())
-                        .filter(|m| !m.is_empty())
-                    {
-                        match m {
-                            "all" => sc.modes.extend(DataMode::ALL),
-                            _ => sc.modes.push(
-                                DataMode::ALL
-                                    .into_iter()
-                                    .find(|d| d.as_str() == m)
-                                    .ok_or_else(|| {
-                                        ctx.err(format!(
-                                            "unknown mode {m:?}: use all, pasv, epsv, port or eprt"
-                                        ))
-                                    })?,
-                            ),
-                        }
-                    }
-                    sc.modes.sort();
-                    sc.modes.dedup();
-                }
-                "login" => {
-                    sc.login = match value {
-                        "yes" => true,
-                        "no" => false,
-                        _ => return Err(ctx.err("login: takes yes or no")),
-                    }
-                }
-                "family" => {
-                    sc.family = Some(match value {
-                        "ipv4" => Family::V4,
-                        "ipv6" => Family::V6,
-                        _ => return Err(ctx.err("family: takes ipv4 or ipv6")),
-                    })
-                }
-                _ => {
-                    return Err(ctx.err(format!(
-                        "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes, login or family"
-                    )));
-                }
-            }
-            continue;
-        }
-        in_steps = true;
-        let (level, cites, body) = match line.split_once(' ') {
-            Some((prefix, b))
-                if LEVELS
-                    .iter()
-                    .any(|(w, _)| prefix.split(':').next() == Some(*w)) =>
-            {
-                let (word, n) = prefix
-                    .split_once(':')
-                    .map_or((prefix, None), |(w, n)| (w, Some(n)));
-                let level = LEVELS
-                    .iter()
-                    .find(|(w, _)| *w == word)
-                    .map(|(_, l)| *l)
-                    .unwrap_or(Level::Must);
-                let cites = match n {
-                    None => None,
-                    Some(n) => Some(n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                        ctx.err(format!("`{prefix}`: write {word}:N, N the number of a ref: line (1 for the first)"))
-                    })?),
-                };
-                (level, cites, b.trim())
-            }
-            _ => (Level::Must, None, line),
-        };
-        let (word, rest) = body
-            .split_once(' ')
-            .map(|(w, r)| (w, r.trim()))
-            .unwrap_or((body, ""));
-        let kind = match word {
-            "send" => {
-                if rest.is_empty() {
-                    return Err(ctx.err("send needs a command, e.g. `send NOOP`"));
-                }
-                check_vars(&ctx, rest, &known)?;
-                StepKind::Send(rest.to_owned())
-            }
-            "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
-            "expect" if rest == "close" => StepKind::ExpectClose,
-            "expect" if rest == "greeting" => StepKind::ExpectGreeting,
-            "check" if rest.starts_with('{') => {
-                let usage = "write check {VAR} near now TOLERANCE, e.g. check {mtime} near now 15m";
-                let (var, rest) = rest
-                    .strip_prefix('{')
-                    .and_then(|r| r.split_once('}'))
-                    .ok_or_else(|| ctx.err(usage))?;
-                if !known.contains(var) {
-                    return Err(ctx.err(format!(
-                        "unknown variable {{{var}}}: capture it first with {{={var}}}"
-                    )));
-                }
-                let tolerance = rest
-                    .trim()
-                    .strip_prefix("near now ")
-                    .and_then(parse_tolerance)
-                    .ok_or_else(|| ctx.err(usage))?;
-                StepKind::CheckNearNow {
-                    var: var.to_owned(),
-                    tolerance_secs: tolerance,
-                }
-            }
-            "check" => {
-                let (codes, pattern) = parse_expectation(&ctx, rest, &mut known)?;
-                StepKind::Check { codes, pattern }
-            }
-            "expect" if rest == "any" => StepKind::ExpectAny,
-            "expect" if rest == "alive" => StepKind::ExpectAlive,
-            "expect" => {
-                let (after_preliminary, rest) = match rest.strip_prefix("final ") {
-                    Some(r) => (true, r.trim()),
-                    None => (false, rest),
-                };
-                let (codes, pattern) = parse_expectation(&ctx, rest, &mut known)?;
-                StepKind::Expect {
-                    codes,
-                    pattern,
-                    after_preliminary,
-                }
-            }
-            "data" => {
-                let (verb, arg) = rest
-                    .split_once(' ')
-                    .map(|(v, a)| (v, a.trim()))
-                    .unwrap_or((rest, ""));
-                match (verb, arg) {
-                    ("open", "") => StepKind::DataOpen,
-                    ("open", "third-party") => StepKind::DataOpenBounce(BounceTarget::ThirdParty),
-                    ("open", "low-port") => StepKind::DataOpenBounce(BounceTarget::LowPort),
-                    ("none", "") => StepKind::DataNone,
-                    ("abandon", "") => StepKind::DataAbandon,
-                    ("refused", "") => StepKind::DataRefused,
-                    ("upload", src) => StepKind::DataUpload(parse_source(&ctx, src)?),
-                    ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
-                    ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
-                        Some(("exact", src)) => {
-                            DownloadCheck::Exact(parse_source(&ctx, src.trim())?)
-                        }
-                        Some(("size", n)) => DownloadCheck::Size(
-                            n.trim()
-                                .parse()
-                                .map_err(|_| ctx.err("size needs a number"))?,
-                        ),
-                        Some(("sha256", h))
-                            if h.trim().len() == 64
-                                && h.trim().bytes().all(|b| b.is_ascii_hexdigit()) =>
-                        {
-                            DownloadCheck::Sha256(h.trim().to_ascii_lowercase())
-                        }
-                        Some((kind @ ("lines" | "only"), ps)) => {
-                            let mut patterns = Vec::new();
-                            let mut rest = ps.trim();
-                            while !rest.is_empty() {
-                                let (text, after) = unquote_prefix(rest)
-                                    .map_err(|e| ctx.err(format!("{kind}: {e}")))?;
-                                let text = String::from_utf8(text)
-                                    .map_err(|_| ctx.err("pattern must be UTF-8"))?;
-                                check_vars(&ctx, &text, &known)?;
-                                Pattern::new(&text)
-                                    .map_err(|e| ctx.err(format!("pattern: {e}")))?;
-                                patterns.push(text);
-                                rest = after.trim();
-                            }
-                            if patterns.is_empty() {
-                                return Err(
-                                    ctx.err(format!("{kind} needs at least one \"pattern\""))
-                                );
-                            }
-                            if kind == "lines" {
-                                DownloadCheck::Lines(patterns)
-                            } else {
-                                DownloadCheck::Only(patterns)
-                            }
-                        }
-                        Some(("match", p)) => {
-                            let (text, rest) = unquote_prefix(p.trim())
-                                .map_err(|e| ctx.err(format!("match: {e}")))?;
-                            if !rest.trim().is_empty() {
-                                return Err(ctx.err("match: text after the pattern"));
-                            }
-                            let text = String::from_utf8(text)
-                                .map_err(|_| ctx.err("pattern must be UTF-8"))?;
-                            check_vars(&ctx, &text, &known)?;
-                            Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
-                            DownloadCheck::Match(text)
-                        }
-                        _ => {
-                            return Err(ctx.err(
-                                "data download takes: nothing, exact \"text\"|fixture NAME, size N, sha256 HEX, match \"pattern\", lines \"pattern\" ..., or only \"pattern\" ...",
-                            ));
-                        }
-                    }),
-                    _ => {
-                        return Err(
-                            ctx.err("data takes: open [third-party|low-port], upload SOURCE, download [CHECK], none, refused or abandon")
-                        );
-                    }
-                }
-            }
-            _ => {
-                return Err(ctx.err(format!(
-                    "unknown step {word:?}: use send, raw, expect, check, or data (optionally after must/should/may)"
-                )));
-            }
-        };
-        sc.steps.push(Step {
-            line: i + 1,
-            level,
-            cites,
-            kind,
-        });
     }
     let whole = Ctx { file, line: 0 };
-    if sc.id.is_empty() {
-        return Err(whole.err("missing `id:`"));
-    }
-    if sc.title.is_empty() {
-        return Err(whole.err("missing `title:`"));
-    }
-    if sc.refs.is_empty() {
-        return Err(whole.err("missing `ref:`: every case cites the RFC requirement it checks"));
-    }
-    if sc.steps.is_empty() {
-        return Err(whole.err("no steps"));
-    }
-    validate_steps(&sc, file)?;
+    let mut require = |ok: bool, message: &str| {
+        if !ok {
+            errors.push(whole.err(message));
+        }
+    };
+    require(!sc.id.is_empty(), "missing `id:`");
+    require(!sc.title.is_empty(), "missing `title:`");
+    require(
+        !sc.refs.is_empty(),
+        "missing `ref:`: every case cites the RFC requirement it checks",
+    );
+    require(!sc.steps.is_empty(), "no steps");
     let uses_data = sc
         .steps
         .iter()
@@ -559,14 +581,24 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         .steps
         .iter()
         .any(|s| matches!(s.kind, StepKind::DataOpenBounce(_)));
-    if probes && sc.modes.iter().any(|m| !m.is_active()) {
-        return Err(whole
-            .err("`data open third-party|low-port` needs active modes only: `modes: port eprt`"));
+    require(
+        !(probes && sc.modes.iter().any(|m| !m.is_active())),
+        "`data open third-party|low-port` needs active modes only: `modes: port eprt`",
+    );
+    require(
+        !(uses_data && sc.modes.is_empty()),
+        "`data open` needs `modes:` (e.g. `modes: all`)",
+    );
+    if errors.is_empty() {
+        if let Err(e) = validate_steps(&sc, file) {
+            errors.push(e);
+        }
     }
-    if uses_data && sc.modes.is_empty() {
-        return Err(whole.err("`data open` needs `modes:` (e.g. `modes: all`)"));
+    if errors.is_empty() {
+        Ok(sc)
+    } else {
+        Err(errors)
     }
-    Ok(sc)
 }
 
 /// Load every `*.ftpspec` file under `dir`, sorted by path. Ids must be unique.
@@ -626,7 +658,7 @@ pub fn load_texts(
     let mut errors = Vec::new();
     let mut out: Vec<Scenario> = Vec::new();
     for (name, text) in files {
-        match parse(&name, &text) {
+        match parse_all(&name, &text) {
             Ok(sc) => {
                 if let Some(other) = out.iter().find(|o| o.id == sc.id) {
                     errors.push(ScenarioError {
@@ -638,7 +670,7 @@ pub fn load_texts(
                     out.push(sc);
                 }
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {

