@@ -590,3 +590,16 @@ async fn the_url_path_is_honoured() {
         .unwrap_err();
     assert!(matches!(e, runner::RunError::Path { .. }), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eprt_accepting_an_unknown_protocol_fails() {
+    // 200 to `EPRT |3|...`: a data port the server cannot use, which the
+    // meaning of the code forbids (RFC 959 §5.4).
+    let c = flips(
+        Fault::AcceptUnknownEprtProtocol,
+        "rfc2428.eprt-unsupported-protocol",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(c.findings.iter().any(|f| f.received.starts_with("200")), "{c:#?}");
+}

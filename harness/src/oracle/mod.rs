@@ -49,10 +49,6 @@ pub const BUILTIN_COVERS: &[(&str, &str)] = &[
         "built-in: RFC 959 §5.4 code table",
     ),
     (
-        "R959-5.4-connection-establishment",
-        "built-in: greeting check",
-    ),
-    (
         "R959-3.1.1.3-store-contiguous",
         "built-in: TYPE I byte-exact",
     ),
