@@ -43,8 +43,10 @@ enum Command {
     /// errors, 3 target unreachable.
     ///
     /// Examples:
-    ///   ftpspec run                                          # embedded libunftp
+    ///   ftpspec run                                          # embedded libunftp (FTP over TLS)
     ///   ftpspec run --target ftp://user:pass@127.0.0.1:2121/
+    ///   ftpspec run --target ftpes://user@ftp.example.net/ --tls-ca ca.pem   # AUTH TLS; FTPSPEC_PASSWORD
+    ///   ftpspec run --target ftps://user@127.0.0.1:990/ --insecure            # implicit TLS
     ///   ftpspec run --target ftp://[::1]:21/ --only 'transfer.*' --jobs 4
     ///   ftpspec run --report human --report json=report.json --report html=report.html
     ///   ftpspec run --baseline ci/ftpspec.baseline            # CI gate: fail only on regressions
@@ -59,7 +61,9 @@ enum Command {
     /// Example: ftpspec show 'transfer.retr-missing[pasv-ipv4]'
     Show(show::ShowArgs),
     /// Start the embedded libunftp server on loopback and keep it running
-    /// (to poke at with a client, or to capture its replies). Ctrl-C stops it.
+    /// (to poke at with a client, or to capture its replies). It speaks
+    /// plain FTP and FTP over TLS (AUTH TLS) with a certificate made at
+    /// start, whose path it prints. Ctrl-C stops it.
     Serve(run::ServeArgs),
     /// Show the requirement catalogue and the cases covering each row.
     ///

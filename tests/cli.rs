@@ -152,15 +152,17 @@ fn gate_inputs_are_checked_before_connecting() {
 #[test]
 fn a_refused_login_has_its_own_exit_code_and_a_clean_message() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt
-        .block_on(support::scripted_server::ScriptedServer::start(
-            support::scripted_server::Fault::None,
-        ));
+    let server = rt.block_on(support::scripted_server::ScriptedServer::start(
+        support::scripted_server::Fault::None,
+    ));
     let url = format!("ftp://ftpspec:wrong-password@{}/", server.addr);
     let (code, out, err) = ftpspec(&["run", "--target", &url, "--timeout", "2s"]);
     assert_eq!(code, 4, "{out}{err}");
     assert!(err.contains("login refused"), "{err}");
-    assert!(err.contains("530 Login incorrect") || err.contains("Login incorrect"), "{err}");
+    assert!(
+        err.contains("530 Login incorrect") || err.contains("Login incorrect"),
+        "{err}"
+    );
     assert!(!err.contains("\\r\\n"), "raw CRLF in {err:?}");
     assert!(!format!("{out}{err}").contains("wrong-password"), "{err}");
     drop(server);
@@ -188,7 +190,10 @@ fn the_ci_template_pins_a_version() {
     )
     .unwrap();
     assert!(
-        t.contains(&format!("FTPSPEC_VERSION: \"{}\"", env!("CARGO_PKG_VERSION"))),
+        t.contains(&format!(
+            "FTPSPEC_VERSION: \"{}\"",
+            env!("CARGO_PKG_VERSION")
+        )),
         "the template should pin this version"
     );
     assert!(t.contains("--tag \"v$FTPSPEC_VERSION\""), "{t}");
@@ -209,15 +214,24 @@ fn serve_takes_a_port_and_cleans_up_on_sigterm() {
     let first = lines.next().unwrap().unwrap();
     let root = first
         .strip_prefix("embedded libunftp serving ")
-        .and_then(|r| r.strip_suffix(" on:"))
+        .and_then(|r| r.strip_suffix(" (plain FTP, and FTP over TLS after AUTH TLS) on:"))
         .unwrap_or_else(|| panic!("{first}"))
         .to_owned();
     let second = lines.next().unwrap().unwrap();
     assert!(second.contains(&format!("127.0.0.1:{port}")), "{second}");
+    assert!(second.starts_with("  ftpes://ftpspec@"), "{second}");
     assert!(std::path::Path::new(&root).is_dir());
+    let cert = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("certificate: ").map(str::to_owned))
+        .expect("the certificate's path is printed");
+    let pem = std::fs::read_to_string(&cert).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     assert!(child.wait().unwrap().success());
     assert!(!std::path::Path::new(&root).exists(), "{root} left behind");
+    assert!(!std::path::Path::new(&cert).exists(), "{cert} left behind");
 }

@@ -63,6 +63,24 @@ async fn suite_against_embedded_libunftp() {
         verdict("transfer.stor-retr-binary[epsv-ipv4]"),
         Verdict::Pass
     );
+    // The embedded server speaks explicit FTPS: every data case runs once
+    // more under PROT P, on TLS data connections resuming the control
+    // connection's session.
+    assert_eq!(
+        verdict("transfer.stor-retr-binary[pasv-ipv4-tls]"),
+        Verdict::Pass
+    );
+    assert_eq!(
+        verdict("transfer.stor-retr-binary[port-ipv4-tls]"),
+        Verdict::Pass
+    );
+    let tls = report.probe.tls.as_ref().expect("the probe saw TLS");
+    assert!(tls.control.is_some() && tls.problem.is_none(), "{tls:?}");
+    assert!(tls.data.as_ref().is_some_and(|d| d.resumed), "{tls:?}");
+    assert_eq!(verdict("rfc4217.auth-tls"), Verdict::Pass);
+    // libunftp takes USER in clear although it offers TLS: the policy
+    // warning, not a failure.
+    assert_eq!(verdict("rfc4217.clear-login-policy"), Verdict::Warn);
     // libunftp answers EPRT with 500: RFC 2428 is optional, so unsupported.
     assert_eq!(
         verdict("transfer.stor-retr-binary[eprt-ipv4]"),

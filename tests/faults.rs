@@ -601,5 +601,8 @@ async fn eprt_accepting_an_unknown_protocol_fails() {
         Verdict::Fail,
     )
     .await;
-    assert!(c.findings.iter().any(|f| f.received.starts_with("200")), "{c:#?}");
+    assert!(
+        c.findings.iter().any(|f| f.received.starts_with("200")),
+        "{c:#?}"
+    );
 }

@@ -212,7 +212,7 @@ fn level_mismatches(rows: Vec<(String, u16, String, String)>) -> Vec<String> {
                 && !has_keyword(level, quote)
                 // Plain words ("must", "will") with no capitalised keyword
                 // are weighed as a SHOULD: such a row is rightly a SHOULD.
-                && !(level.starts_with("SHOULD") && !has_keyword("MUST", quote))
+                && (!level.starts_with("SHOULD") || has_keyword("MUST", quote))
         })
         .map(|(at, rfc, level, quote)| format!("{at}: RFC {rfc} {level}: {quote}"))
         .collect()

@@ -1,8 +1,10 @@
 //! The embedded default target: libunftp in-process on loopback, with a
-//! temporary root, one fixed user, and active and passive modes enabled.
-//! `ftpspec run` with no `--target` runs against it.
+//! temporary root, one fixed user, active and passive modes enabled, and
+//! explicit FTPS (AUTH TLS, RFC 4217) with a self-signed certificate made
+//! at start. `ftpspec run` with no `--target` runs against it as
+//! `ftpes://`, so the TLS cases run out of the box.
 
-use crate::target::Target;
+use crate::target::{Security, Target, Trust};
 use async_trait::async_trait;
 use libunftp::options::ActivePassiveMode;
 use libunftp::{Server, ServerBuilder};
@@ -48,9 +50,67 @@ pub enum EmbeddedError {
     Server(String),
 }
 
+/// Panics inside libunftp's own tasks (0.24 unwraps a data connection's
+/// failed TLS accept, as when a case abandons a data connection): counted
+/// and kept off the terminal, where they would read as ftpspec's.
+static LIBUNFTP_PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many times libunftp panicked in this process (see [`Embedded`]).
+pub fn libunftp_panics() -> usize {
+    LIBUNFTP_PANICS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Count libunftp's panics instead of printing them; any other panic
+/// goes to the hook that was there.
+fn quiet_libunftp_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_libunftp = info
+                .location()
+                .is_some_and(|l| l.file().contains("libunftp"));
+            if in_libunftp {
+                LIBUNFTP_PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The certificate and key files the embedded server presents.
+#[derive(Clone, Debug)]
+struct Certificate {
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+}
+
+/// A self-signed certificate for the loopback names, written to `dir`
+/// (outside the FTP root, so the key cannot be downloaded).
+fn make_certificate(dir: &Path) -> Result<Certificate, EmbeddedError> {
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let made = rcgen::generate_simple_self_signed(names)
+        .map_err(|e| EmbeddedError::Server(format!("certificate: {e}")))?;
+    let c = Certificate {
+        cert: dir.join("embedded-cert.pem"),
+        key: dir.join("embedded-key.pem"),
+    };
+    std::fs::write(&c.cert, made.cert.pem())?;
+    std::fs::write(&c.key, made.signing_key.serialize_pem())?;
+    Ok(c)
+}
+
 /// One libunftp server value: `Server::service` consumes it, so each
 /// control connection gets its own, all sharing the same root.
-fn build_server(root: &Path) -> Result<Server<Filesystem, DefaultUser>, EmbeddedError> {
+fn build_server(
+    root: &Path,
+    cert: &Certificate,
+) -> Result<Server<Filesystem, DefaultUser>, EmbeddedError> {
     let root = root.to_path_buf();
     ServerBuilder::with_authenticator(
         Box::new(move || Filesystem::new(root.clone()).expect("the embedded root exists")),
@@ -59,6 +119,7 @@ fn build_server(root: &Path) -> Result<Server<Filesystem, DefaultUser>, Embedded
     .greeting("ftpspec embedded libunftp server")
     .active_passive_mode(ActivePassiveMode::ActiveAndPassive)
     .idle_session_timeout(60)
+    .ftps(cert.cert.clone(), cert.key.clone())
     .build()
     .map_err(|e| EmbeddedError::Server(e.to_string()))
 }
@@ -68,6 +129,9 @@ pub struct Embedded {
     /// Control addresses: 127.0.0.1 and, where the machine has it, ::1.
     pub addrs: Vec<SocketAddr>,
     root: tempfile::TempDir,
+    /// Holds the certificate and key.
+    secrets: tempfile::TempDir,
+    cert: Certificate,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -81,12 +145,19 @@ impl Embedded {
     /// Start on loopback at `port` (0: any free one; IPv6 on the same
     /// port where it is free too).
     pub async fn start_on(port: u16) -> Result<Embedded, EmbeddedError> {
+        quiet_libunftp_panics();
         let root = tempfile::Builder::new()
             .prefix("ftpspec-embedded-")
             .tempdir()?;
+        let secrets = tempfile::Builder::new()
+            .prefix("ftpspec-embedded-tls-")
+            .tempdir()?;
+        let cert = make_certificate(secrets.path())?;
         let mut e = Embedded {
             addrs: Vec::new(),
             root,
+            secrets,
+            cert,
             tasks: Vec::new(),
         };
         e.serve(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
@@ -110,9 +181,10 @@ impl Embedded {
         let listener = tokio::net::TcpListener::bind(at).await?;
         let addr = listener.local_addr()?;
         let root = self.root.path().to_path_buf();
+        let cert = self.cert.clone();
         // Checked once here so that a bad configuration fails `start`, not
         // the first connection.
-        build_server(&root)?;
+        build_server(&root, &cert)?;
         self.tasks.push(tokio::spawn(async move {
             loop {
                 let stream = match listener.accept().await {
@@ -123,7 +195,7 @@ impl Embedded {
                         continue;
                     }
                 };
-                let Ok(server) = build_server(&root) else {
+                let Ok(server) = build_server(&root, &cert) else {
                     continue;
                 };
                 tokio::spawn(server.service(stream));
@@ -133,7 +205,8 @@ impl Embedded {
         Ok(())
     }
 
-    /// The target to run against.
+    /// The target to run against: explicit FTPS, trusting the server's
+    /// own certificate.
     pub fn target(&self) -> Target {
         Target {
             // No ports in the name: they change every run, and reports,
@@ -143,7 +216,24 @@ impl Embedded {
             user: Some(USER.to_owned()),
             pass: PASS.to_owned(),
             path: None,
+            security: Security::Explicit,
+            trust: Trust {
+                ca: Some(self.cert.cert.clone()),
+                insecure: false,
+            },
+            host: "localhost".to_owned(),
         }
+    }
+
+    /// The server's certificate (PEM): what `--tls-ca` takes to test it
+    /// from outside.
+    pub fn certificate(&self) -> &Path {
+        &self.cert.cert
+    }
+
+    /// The directory holding the certificate and key.
+    pub fn secrets_dir(&self) -> &Path {
+        self.secrets.path()
     }
 
     /// The server's root directory.

@@ -34,6 +34,67 @@ pub struct Capabilities {
     /// 959 §5.4, say); the cases that exercise the command judge it too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// For an `ftpes://` or `ftps://` target: what TLS the server spoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsCapabilities>,
+}
+
+/// What the probe learnt of a TLS target.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsCapabilities {
+    /// The control connection's TLS session, when one was set up.
+    pub control: Option<crate::driver::TlsInfo>,
+    /// Why no TLS session could be set up (AUTH TLS refused, a handshake
+    /// the server took no part in): the TLS cases judge it, and every case
+    /// that needs TLS is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// Why data connections under PROT P cannot be had, if they cannot
+    /// (PBSZ or PROT refused, or a transfer refused at that level): the
+    /// `-tls` modes are then unsupported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_refused: Option<String>,
+    /// Why data connections in clear cannot be had, if they cannot (RFC
+    /// 4217 §10.2 lets a server insist on protection): the clear modes are
+    /// then unsupported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_refused: Option<String>,
+    /// The TLS session of the probe's protected data connection (whether
+    /// it resumed the control connection's session, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::driver::TlsInfo>,
+}
+
+impl TlsCapabilities {
+    /// One line for reports: the control session, the data levels, the
+    /// data connections' resumption.
+    pub fn summary(&self) -> String {
+        if let Some(why) = &self.problem {
+            return format!("no TLS session: {why}");
+        }
+        let mut parts = Vec::new();
+        if let Some(c) = &self.control {
+            parts.push(format!("control {c}"));
+        }
+        match (&self.private_refused, &self.data) {
+            (Some(why), _) => parts.push(format!("PROT P refused ({why})")),
+            (None, Some(d)) => parts.push(format!(
+                "PROT P data {} {}{}",
+                d.version,
+                d.cipher,
+                if d.resumed {
+                    ", resuming the control session"
+                } else {
+                    ", a new session each time"
+                }
+            )),
+            (None, None) => parts.push("PROT P accepted".to_owned()),
+        }
+        if let Some(why) = &self.clear_refused {
+            parts.push(format!("data in clear refused ({why})"));
+        }
+        parts.join("; ")
+    }
 }
 
 impl Capabilities {
@@ -217,7 +278,7 @@ impl GateOutcome {
 #[derive(Clone, Debug)]
 pub enum Event {
     /// The capabilities probe finished.
-    Probed(Capabilities),
+    Probed(Box<Capabilities>),
     /// Cases are about to run.
     Started {
         /// How many.

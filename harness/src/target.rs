@@ -1,8 +1,51 @@
-//! The server under test: `ftp://[user[:pass]@]host[:port][/]`.
+//! The server under test: `ftp://[user[:pass]@]host[:port][/path/]`, and
+//! for FTP over TLS (RFC 4217) the schemes FileZilla users know: `ftpes://`
+//! (explicit: AUTH TLS on the control connection) and `ftps://` (implicit:
+//! TLS from the first byte, port 990 by default).
 
 use crate::scenario::Family;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+/// How the control connection is secured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Security {
+    /// `ftp://`: no TLS.
+    #[default]
+    Plain,
+    /// `ftpes://`: every session sends AUTH TLS after the greeting and
+    /// carries on inside TLS (RFC 4217 §4).
+    Explicit,
+    /// `ftps://`: TLS from the first byte, before the greeting.
+    Implicit,
+}
+
+impl Security {
+    /// The URL scheme, with `://`.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Security::Plain => "ftp://",
+            Security::Explicit => "ftpes://",
+            Security::Implicit => "ftps://",
+        }
+    }
+
+    /// Whether sessions run inside TLS.
+    pub fn is_tls(self) -> bool {
+        self != Security::Plain
+    }
+}
+
+/// Which server certificates to trust.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// Trust this CA (a PEM file, `--tls-ca`) instead of the system's store.
+    pub ca: Option<PathBuf>,
+    /// Accept any certificate (`--insecure`, curl's `-k`): the connection
+    /// is still encrypted, but nothing proves who is at the other end.
+    pub insecure: bool,
+}
 
 /// Where to connect and how to log in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,13 +63,21 @@ pub struct Target {
     /// every session changes to it after login, and scratch directories
     /// are made in it. `None`: the login directory.
     pub path: Option<String>,
+    /// Plain FTP, or FTP over TLS (explicit or implicit).
+    pub security: Security,
+    /// The host as the URL names it: the name a TLS certificate must carry.
+    pub host: String,
+    /// Which certificates to trust (TLS targets).
+    pub trust: Trust,
 }
 
 /// Why a target URL was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
-    /// Not `ftp://`.
-    #[error("target must be an ftp:// URL, e.g. ftp://user:pass@127.0.0.1:2121/")]
+    /// Not `ftp://`, `ftpes://` or `ftps://`.
+    #[error(
+        "target must be an ftp:// URL (ftpes:// for explicit TLS, ftps:// for implicit TLS), e.g. ftp://user@127.0.0.1:2121/"
+    )]
     Scheme,
     /// Host missing or malformed.
     #[error("bad host in target URL: {0}")]
@@ -68,7 +119,15 @@ impl Target {
 
     /// Parse and resolve a URL.
     pub fn parse(url: &str) -> Result<Target, TargetError> {
-        let rest = url.strip_prefix("ftp://").ok_or(TargetError::Scheme)?;
+        let (security, rest) = [Security::Plain, Security::Explicit, Security::Implicit]
+            .into_iter()
+            .find_map(|s| {
+                let n = s.scheme().len();
+                url.get(..n)
+                    .filter(|p| p.eq_ignore_ascii_case(s.scheme()))
+                    .map(|_| (s, &url[n..]))
+            })
+            .ok_or(TargetError::Scheme)?;
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         let path = percent_decode(path)?;
         let path = path.trim_end_matches('/');
@@ -125,6 +184,7 @@ impl Target {
             return Err(TargetError::Host(hostport.to_owned()));
         }
         let port: u16 = match port {
+            None if security == Security::Implicit => 990,
             None => 21,
             Some(p) => p
                 .parse()
@@ -156,11 +216,17 @@ impl Target {
             .map(|p| format!("{}/", p.trim_start_matches('/')))
             .unwrap_or_default();
         Ok(Target {
-            name: format!("ftp://{shown_user}{shown_host}:{port}/{shown_path}"),
+            name: format!(
+                "{}{shown_user}{shown_host}:{port}/{shown_path}",
+                security.scheme()
+            ),
             addrs,
             user,
             pass,
             path,
+            security,
+            trust: Trust::default(),
+            host: host.to_owned(),
         })
     }
 
@@ -249,6 +315,17 @@ mod tests {
         assert_eq!(p.name, "ftp://u@127.0.0.1:21/upload/in here/");
         assert_eq!(p.scratch_dir("s"), "/upload/in here/s");
         assert_eq!(Target::parse("ftp://127.0.0.1/").unwrap().path, None);
+        let e = Target::parse("ftpes://u:p@localhost:2121/").unwrap();
+        assert_eq!(e.security, Security::Explicit);
+        assert_eq!(e.host, "localhost");
+        assert_eq!(e.name, "ftpes://u@localhost:2121/");
+        let i = Target::parse("FTPS://127.0.0.1/").unwrap();
+        assert_eq!(i.security, Security::Implicit);
+        assert_eq!(i.addrs, ["127.0.0.1:990".parse().unwrap()]);
+        assert_eq!(
+            Target::parse("ftp://127.0.0.1/").unwrap().security,
+            Security::Plain
+        );
         assert!(matches!(
             Target::parse("ftp://127.0.0.1/a%0Db"),
             Err(TargetError::Path(_))

@@ -147,13 +147,15 @@ pub enum Check {
     DataSetup,
     /// A scenario's `expect close`.
     Close,
+    /// TLS on the control or a data connection (RFC 4217): `oracle::tls`.
+    Tls,
     /// Trouble on the harness's side.
     Harness,
 }
 
 impl Check {
     /// Every check id.
-    pub const ALL: [Check; 16] = [
+    pub const ALL: [Check; 17] = [
         Check::ReplySyntax,
         Check::ReplyCode,
         Check::Greeting,
@@ -169,6 +171,7 @@ impl Check {
         Check::Data,
         Check::DataSetup,
         Check::Close,
+        Check::Tls,
         Check::Harness,
     ];
 
@@ -190,6 +193,7 @@ impl Check {
             Check::Data => "data",
             Check::DataSetup => "data-setup",
             Check::Close => "close",
+            Check::Tls => "tls",
             Check::Harness => "harness",
         }
     }

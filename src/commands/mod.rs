@@ -11,3 +11,4 @@ pub mod matrix;
 pub mod run;
 pub mod show;
 pub mod suite;
+pub mod target_args;

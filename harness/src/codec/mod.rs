@@ -45,6 +45,8 @@ pub use line::escape_bytes;
 pub use protocols522::parse_522_protocols;
 pub use reply::{Reply, ReplyBuildError, ReplyError, ReplyLimits, ReplyOptions};
 pub use reply_code::{ReplyClass, ReplyCode, ReplyFunction};
-pub use request::{EpsvArg, FormCode, ModeCode, Request, RequestError, StructureCode, TypeCode};
+pub use request::{
+    EpsvArg, FormCode, ModeCode, ProtLevel, Request, RequestError, StructureCode, TypeCode,
+};
 pub use timeval::TimeVal;
 pub use verb::{Arity, Verb};

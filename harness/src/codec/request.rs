@@ -1,5 +1,6 @@
-//! Typed commands: every verb of RFC 959 §5.3.1, RFC 2428, RFC 2389 and
-//! RFC 3659 with its argument checked against its syntax line. Unknown verbs
+//! Typed commands: every verb of RFC 959 §5.3.1, RFC 2228 (the security
+//! commands FTP over TLS uses), RFC 2428, RFC 2389 and RFC 3659 with its
+//! argument checked against its syntax line. Unknown verbs
 //! stay [`Request::Other`].
 
 use super::addr_error::AddrError;
@@ -52,6 +53,19 @@ pub enum ModeCode {
     Block,
     /// `C`: compressed.
     Compressed,
+}
+
+/// `<prot-code> ::= C | S | E | P` (RFC 2228 §8.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProtLevel {
+    /// `C`: clear.
+    Clear,
+    /// `S`: safe (integrity).
+    Safe,
+    /// `E`: confidential.
+    Confidential,
+    /// `P`: private (TLS, RFC 4217 §9).
+    Private,
 }
 
 /// The argument of EPSV (RFC 2428 §3).
@@ -138,6 +152,14 @@ pub enum Request {
     Mdtm(Arg),
     Mlst(Option<Arg>),
     Mlsd(Option<Arg>),
+    /// `AUTH <SP> <mechanism-name>` (RFC 2228 §3): `TLS` for RFC 4217.
+    Auth(Arg),
+    Adat(Arg),
+    /// `PBSZ <SP> <decimal-integer>`: RFC 2228's grammar starts at 1, but
+    /// RFC 4217 §9 sends 0 ("a reasonable use of '0'"), so 0 is accepted.
+    Pbsz(u32),
+    Prot(ProtLevel),
+    Ccc,
     /// A verb this codec does not know, kept as received. (A known verb here
     /// would come back typed after a round trip.)
     Other(Command),
@@ -269,6 +291,23 @@ impl Request {
             "MDTM" => Request::Mdtm(req(arg)),
             "MLST" => Request::Mlst(arg),
             "MLSD" => Request::Mlsd(arg),
+            "AUTH" => Request::Auth(req(arg)),
+            "ADAT" => Request::Adat(req(arg)),
+            "PBSZ" => Request::Pbsz(
+                req(arg)
+                    .as_str()
+                    .and_then(decimal)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| bad(verb, "PBSZ needs a decimal integer below 2^32"))?,
+            ),
+            "PROT" => Request::Prot(match upper(&req(arg)).as_str() {
+                "C" => ProtLevel::Clear,
+                "S" => ProtLevel::Safe,
+                "E" => ProtLevel::Confidential,
+                "P" => ProtLevel::Private,
+                _ => return Err(bad(verb, "protection level must be C, S, E or P")),
+            }),
+            "CCC" => Request::Ccc,
             _ => unreachable!("every known verb is typed: {v}"),
         })
     }
@@ -403,6 +442,20 @@ impl Request {
             Request::Mdtm(a) => mk(Verb::MDTM, Some(a)),
             Request::Mlst(a) => mk(Verb::MLST, a.as_ref()),
             Request::Mlsd(a) => mk(Verb::MLSD, a.as_ref()),
+            Request::Auth(a) => mk(Verb::AUTH, Some(a)),
+            Request::Adat(a) => mk(Verb::ADAT, Some(a)),
+            Request::Pbsz(n) => text(Verb::PBSZ, n.to_string()),
+            Request::Prot(p) => text(
+                Verb::PROT,
+                match p {
+                    ProtLevel::Clear => "C",
+                    ProtLevel::Safe => "S",
+                    ProtLevel::Confidential => "E",
+                    ProtLevel::Private => "P",
+                }
+                .into(),
+            ),
+            Request::Ccc => mk(Verb::CCC, None),
             Request::Other(c) => c.clone(),
         }
     }

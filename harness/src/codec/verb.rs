@@ -89,6 +89,11 @@ verbs! {
     MDTM, Required, 3659, "3";
     MLST, Optional, 3659, "7";
     MLSD, Optional, 3659, "7";
+    AUTH, Required, 2228, "3";
+    ADAT, Required, 2228, "3";
+    PBSZ, Required, 2228, "3";
+    PROT, Required, 2228, "3";
+    CCC, None, 2228, "3";
 }
 
 impl Verb {

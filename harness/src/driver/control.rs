@@ -1,6 +1,8 @@
 //! The control connection.
 
 use super::data::DataConn;
+use super::stream::Stream;
+use super::tls::{TlsClient, TlsFailure, TlsInfo};
 use super::transcript::{Direction, Transcript};
 use super::{DriverError, Limits, within};
 use crate::codec::{Leniency, Parsed, Reply, ReplyDecoder, ReplyOptions};
@@ -21,14 +23,21 @@ fn is_reset(e: &std::io::Error) -> bool {
 
 /// A control connection with a bounded, permissive reply decoder: every
 /// tolerated deviation comes back with the reply so it can become a warning.
+/// With a TLS client it can go into TLS ([`Control::start_tls`]) and back
+/// out ([`Control::clear_tls`]), and it knows the data protection level in
+/// force, which its data connections take on.
 #[derive(Debug)]
 pub struct Control {
-    stream: TcpStream,
+    stream: Stream,
     decoder: ReplyDecoder,
     peer: SocketAddr,
     local: SocketAddr,
     limits: Limits,
     eof: bool,
+    tls: Option<TlsClient>,
+    tls_info: Option<TlsInfo>,
+    /// PROT P was accepted (RFC 4217 §9): data connections use TLS.
+    private_data: bool,
 }
 
 impl Control {
@@ -52,13 +61,162 @@ impl Control {
             limits: limits.reply,
         };
         Ok(Control {
-            stream,
+            stream: Stream::Plain(stream),
             decoder: ReplyDecoder::new(options),
             peer,
             local,
             limits,
             eof: false,
+            tls: None,
+            tls_info: None,
+            private_data: false,
         })
+    }
+
+    /// Connect, and for an implicit-TLS target (`implicit`) run the TLS
+    /// handshake before anything else. `tls`: the run's TLS client, kept
+    /// for AUTH TLS and protected data connections.
+    pub async fn open(
+        addr: SocketAddr,
+        limits: Limits,
+        tls: Option<&TlsClient>,
+        implicit: bool,
+        t: &mut Transcript,
+    ) -> Result<Control, DriverError> {
+        let mut c = Control::connect(addr, limits).await?;
+        c.tls = tls.cloned();
+        if implicit {
+            c.start_tls(t).await?;
+        }
+        Ok(c)
+    }
+
+    /// Run the TLS handshake on this connection (after a 234 to AUTH TLS,
+    /// or at once for implicit TLS). On failure the connection is unusable.
+    pub async fn start_tls(&mut self, t: &mut Transcript) -> Result<TlsInfo, DriverError> {
+        let fail = |failure| DriverError::Tls {
+            on: "control connection",
+            failure,
+        };
+        let Some(client) = self.tls.clone() else {
+            return Err(fail(TlsFailure::Other(
+                "no TLS client: the target is ftp:// (use ftpes:// or ftps:// to test TLS)".into(),
+            )));
+        };
+        if !self.decoder.is_idle() {
+            t.push(
+                Direction::Note,
+                format!(
+                    "TLS: {} bytes that came in clear after the reply are dropped",
+                    self.decoder.buffered()
+                ),
+            );
+            self.decoder = ReplyDecoder::new(*self.decoder.options());
+        }
+        let tcp = match std::mem::replace(&mut self.stream, Stream::Gone) {
+            Stream::Plain(tcp) => tcp,
+            other => {
+                self.stream = other;
+                return Err(fail(TlsFailure::Other(
+                    "the control connection is in TLS already".into(),
+                )));
+            }
+        };
+        match client.handshake(tcp, self.limits.step_timeout).await {
+            Ok((s, info)) => {
+                t.push(Direction::Note, format!("TLS: {info}"));
+                self.stream = Stream::Tls(Box::new(s));
+                self.tls_info = Some(info.clone());
+                // RFC 2228: "The AUTH command, if accepted, removes any
+                // state associated with prior FTP Security commands."
+                self.private_data = false;
+                Ok(info)
+            }
+            Err(failure) => {
+                t.push(Direction::Note, format!("TLS: {failure}"));
+                self.eof = true;
+                Err(fail(failure))
+            }
+        }
+    }
+
+    /// Leave TLS and go on in clear (after a 200 to CCC, or a REIN): send
+    /// close_notify, take the server's for at most the optional-close
+    /// wait, and carry on over the same TCP connection.
+    pub async fn clear_tls(&mut self, t: &mut Transcript) -> Result<(), DriverError> {
+        let mut s = match std::mem::replace(&mut self.stream, Stream::Gone) {
+            Stream::Tls(s) => s,
+            other => {
+                self.stream = other;
+                return Ok(());
+            }
+        };
+        s.get_mut().1.send_close_notify();
+        let _ = tokio::time::timeout(self.limits.step_timeout, s.flush()).await;
+        let mut buf = [0u8; 1024];
+        let closed = tokio::time::timeout(self.limits.optional_close_wait, async {
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => self.decoder.push(&buf[..n]),
+                }
+            }
+        })
+        .await
+        .is_ok();
+        t.push(
+            Direction::Note,
+            if closed {
+                "TLS: cleared; the control connection goes on in clear"
+            } else {
+                "TLS: cleared without the server's close_notify; the control connection goes on in clear"
+            },
+        );
+        let (tap, _) = s.into_inner();
+        self.stream = Stream::Plain(tap.into_tcp());
+        self.tls_info = None;
+        Ok(())
+    }
+
+    /// The TCP connection of a control connection in clear with nothing
+    /// unread (for the legacy-version check, which speaks raw TLS records
+    /// on it after AUTH TLS); `None` otherwise.
+    pub fn into_plain_tcp(self) -> Option<TcpStream> {
+        match self.stream {
+            Stream::Plain(s) if self.decoder.is_idle() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The TLS session of the control connection, if it is in TLS.
+    pub fn tls_info(&self) -> Option<&TlsInfo> {
+        self.tls_info.as_ref()
+    }
+
+    /// Whether the control connection is in TLS.
+    pub fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    /// The run's TLS client, if the target speaks TLS.
+    pub fn tls_client(&self) -> Option<&TlsClient> {
+        self.tls.as_ref()
+    }
+
+    /// Record the data protection level the server accepted (`true`: PROT
+    /// P); data connections set up from now on use it.
+    pub fn set_private_data(&mut self, private: bool) {
+        self.private_data = private;
+    }
+
+    /// Whether PROT P is in force.
+    pub fn private_data(&self) -> bool {
+        self.private_data
+    }
+
+    /// The TLS client a data connection set up now must use, if any.
+    pub fn data_tls(&self) -> Option<TlsClient> {
+        self.tls.clone().filter(|_| self.private_data)
     }
 
     /// The server's address: the only host data connections may go to.
@@ -84,7 +242,7 @@ impl Control {
         port: u16,
         t: &mut Transcript,
     ) -> Result<DataConn, DriverError> {
-        DataConn::connect(self.peer.ip(), port, &self.limits, t).await
+        DataConn::connect(self.peer.ip(), port, &self.limits, self.data_tls(), t).await
     }
 
     /// An active data connection: listen on this connection's local
@@ -94,7 +252,14 @@ impl Control {
         &self,
         t: &mut Transcript,
     ) -> Result<(DataConn, SocketAddr), DriverError> {
-        DataConn::listen(SocketAddr::new(self.local.ip(), 0), self.peer.ip(), t).await
+        DataConn::listen(
+            SocketAddr::new(self.local.ip(), 0),
+            self.peer.ip(),
+            self.data_tls(),
+            &self.limits,
+            t,
+        )
+        .await
     }
 
     /// The host a bounce check names: 127.0.0.2 (only ever when this
@@ -111,7 +276,7 @@ impl Control {
             ));
         }
         let third = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), port);
-        DataConn::listen(third, self.peer.ip(), t).await
+        DataConn::listen(third, self.peer.ip(), None, &self.limits, t).await
     }
 
     /// Send bytes as they are.
@@ -201,8 +366,9 @@ impl Control {
                 let n = match self.stream.read(&mut buf).await {
                     Ok(n) => n,
                     // A reset is the server closing, abruptly: not a socket
-                    // failure of ours (and judged as a close).
-                    Err(e) if is_reset(&e) => 0,
+                    // failure of ours (and judged as a close); so is a TLS
+                    // connection closed without close_notify.
+                    Err(e) if is_reset(&e) || e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
                     Err(e) => return Err(DriverError::io("reading a reply")(e)),
                 };
                 if n == 0 {
@@ -215,7 +381,9 @@ impl Control {
                     // acknowledged. Quick-ACK mode does not stick, so it is
                     // set after every read.
                     #[cfg(target_os = "linux")]
-                    let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
+                    if let Some(tcp) = self.stream.tcp() {
+                        let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+                    }
                     self.decoder.push(&buf[..n]);
                 }
             }
@@ -238,11 +406,14 @@ impl Control {
     ) -> Result<Option<Parsed<Reply>>, DriverError> {
         let mut buf = [0u8; 8192];
         while !self.eof {
-            match self.stream.try_read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => self.decoder.push(&buf[..n]),
+            match self.stream.read_now(&mut buf) {
+                Ok(Some(0)) => self.eof = true,
+                Ok(Some(n)) => self.decoder.push(&buf[..n]),
+                Ok(None) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) if is_reset(&e) => self.eof = true,
+                Err(e) if is_reset(&e) || e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.eof = true
+                }
                 Err(e) => return Err(DriverError::io("reading")(e)),
             }
         }

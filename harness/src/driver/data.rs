@@ -1,15 +1,19 @@
 //! Data connections. Passive ones go only to the control connection's
 //! peer; active ones listen only on the control connection's local address.
+//! Under PROT P each is a TLS connection, ftpspec the TLS client.
 
+use super::protected::Protected;
+use super::stream::Stream;
+use super::tls::{TlsClient, TlsInfo};
 use super::transcript::{Direction, Transcript};
 use super::{DriverError, Limits, within};
 use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A data connection being set up or in use.
+/// How a data connection is set up.
 #[derive(Debug)]
-pub enum DataConn {
+enum Setup {
     /// We connected to the server (PASV, EPSV).
     Passive(TcpStream),
     /// We listen; the server connects (PORT, EPRT).
@@ -19,6 +23,41 @@ pub enum DataConn {
         /// The only host we accept a connection from.
         expect_from: IpAddr,
     },
+    /// Under PROT P: the connection and its TLS handshake, under way in
+    /// the background (see `protected.rs`).
+    Protected(Protected),
+    /// Only while [`DataConn::protect`] swaps one setup for another.
+    Swapping,
+}
+
+/// A data connection being set up or in use. Under PROT P it becomes a TLS
+/// connection (ftpspec the client, whichever side connected: RFC 4217 §7)
+/// as soon as the TCP connection is up.
+#[derive(Debug)]
+pub struct DataConn {
+    setup: Setup,
+    /// How long a handshake may take.
+    limit: std::time::Duration,
+}
+
+/// How a transfer ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transfer {
+    /// Bytes received or sent.
+    pub bytes: u64,
+    /// For a TLS data connection: what was negotiated, and whether the
+    /// server ended it with close_notify.
+    pub tls: Option<DataTls>,
+}
+
+/// A TLS data connection, as it went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataTls {
+    /// The session.
+    pub info: TlsInfo,
+    /// Whether the server sent close_notify before closing (a download),
+    /// so that the end of the data is known not to be a truncation.
+    pub close_notify: bool,
 }
 
 impl DataConn {
@@ -30,6 +69,7 @@ impl DataConn {
         peer: IpAddr,
         port: u16,
         limits: &Limits,
+        tls: Option<TlsClient>,
         t: &mut Transcript,
     ) -> Result<DataConn, DriverError> {
         let addr = SocketAddr::new(peer, port);
@@ -40,7 +80,15 @@ impl DataConn {
                 .map_err(DriverError::io("connecting the data connection"))
         })
         .await?;
-        Ok(DataConn::Passive(s))
+        // A TLS handshake is several small writes: with Nagle on, each
+        // would wait for the server's (delayed) acknowledgement.
+        let _ = s.set_nodelay(true);
+        let mut conn = DataConn {
+            setup: Setup::Passive(s),
+            limit: limits.step_timeout,
+        };
+        conn.protect(tls);
+        Ok(conn)
     }
 
     /// Listen on `local`, any port (or `port`), accepting only `peer`:
@@ -52,6 +100,8 @@ impl DataConn {
     pub(super) async fn listen(
         local: SocketAddr,
         peer: IpAddr,
+        tls: Option<TlsClient>,
+        limits: &Limits,
         t: &mut Transcript,
     ) -> Result<(DataConn, SocketAddr), DriverError> {
         let listener = TcpListener::bind(local)
@@ -61,26 +111,54 @@ impl DataConn {
             .local_addr()
             .map_err(DriverError::io("listener address"))?;
         t.push(Direction::Note, format!("data: listening on {addr}"));
-        Ok((
-            DataConn::Active {
+        let mut conn = DataConn {
+            setup: Setup::Active {
                 listener,
                 expect_from: peer,
             },
-            addr,
-        ))
+            limit: limits.step_timeout,
+        };
+        conn.protect(tls);
+        Ok((conn, addr))
     }
 
-    /// The connected stream: for active mode, wait for the server to
+    /// Whether the connection is protected (PROT P was in force).
+    pub fn is_protected(&self) -> bool {
+        matches!(self.setup, Setup::Protected(_))
+    }
+
+    /// Protect the connection with `tls` (PROT P): its handshake starts
+    /// as soon as there is a TCP connection. PROT may change between
+    /// setting a data connection up and using it (RFC 4217 §8: "even
+    /// straight after a PORT or PASV command"); a connection already
+    /// protected stays so (`None` changes nothing).
+    pub fn protect(&mut self, tls: Option<TlsClient>) {
+        let Some(tls) = tls else {
+            return;
+        };
+        let limit = self.limit;
+        let setup = std::mem::replace(&mut self.setup, Setup::Swapping);
+        self.setup = match setup {
+            Setup::Passive(s) => Setup::Protected(Protected::passive(s, tls, limit)),
+            Setup::Active {
+                listener,
+                expect_from,
+            } => Setup::Protected(Protected::active(listener, expect_from, tls, limit)),
+            protected => protected,
+        };
+    }
+
+    /// The TCP connection: for active mode, wait for the server to
     /// connect. A connection from a host other than the server is refused
     /// and reported.
-    pub async fn into_stream(
-        self,
+    async fn into_tcp(
+        setup: Setup,
         limits: &Limits,
         t: &mut Transcript,
     ) -> Result<TcpStream, DriverError> {
-        match self {
-            DataConn::Passive(s) => Ok(s),
-            DataConn::Active {
+        match setup {
+            Setup::Passive(s) => Ok(s),
+            Setup::Active {
                 listener,
                 expect_from,
             } => {
@@ -94,6 +172,7 @@ impl DataConn {
                                 .await
                                 .map_err(DriverError::io("accepting"))?;
                             if from.ip() == expect_from {
+                                let _ = s.set_nodelay(true);
                                 t.push(
                                     Direction::Note,
                                     format!("data: server connected from {from}"),
@@ -109,17 +188,47 @@ impl DataConn {
                 )
                 .await
             }
+            Setup::Protected(_) | Setup::Swapping => Err(DriverError::Io {
+                what: "the data connection",
+                source: std::io::Error::other("not a plain connection"),
+            }),
         }
     }
 
-    /// Send `bytes` and close.
+    /// The connection ready for data: TCP, or under PROT P the TLS
+    /// connection (waited for if its handshake is still under way).
+    pub async fn into_stream(
+        self,
+        limits: &Limits,
+        t: &mut Transcript,
+    ) -> Result<(Stream, Option<TlsInfo>), DriverError> {
+        match self.setup {
+            Setup::Protected(p) => match p.wait(limits.step_timeout).await {
+                Ok(made) => {
+                    for n in made.notes {
+                        t.push(Direction::Note, n);
+                    }
+                    Ok((made.stream, Some(made.info)))
+                }
+                Err(e) => {
+                    t.push(Direction::Note, format!("data: {e}"));
+                    Err(e)
+                }
+            },
+            plain => Ok((Stream::Plain(Self::into_tcp(plain, limits, t).await?), None)),
+        }
+    }
+
+    /// Send `bytes` and close: for TLS, close_notify first, then the
+    /// server's own close is awaited briefly (its session tickets come in
+    /// on it, for the next data connection to resume).
     pub async fn upload(
         self,
         bytes: &[u8],
         limits: &Limits,
         t: &mut Transcript,
-    ) -> Result<(), DriverError> {
-        let mut s = self.into_stream(limits, t).await?;
+    ) -> Result<Transfer, DriverError> {
+        let (mut s, info) = self.into_stream(limits, t).await?;
         // Per-chunk deadlines: a large upload may take longer than one step.
         for chunk in bytes.chunks(64 * 1024) {
             within(
@@ -133,9 +242,26 @@ impl DataConn {
             )
             .await?;
         }
-        let _ = s.shutdown().await;
+        let _ = tokio::time::timeout(limits.step_timeout, s.shutdown()).await;
+        if s.is_tls() {
+            let mut buf = [0u8; 1024];
+            let _ = tokio::time::timeout(limits.optional_close_wait, async {
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
         t.push(Direction::Data, format!("data> {} bytes sent", bytes.len()));
-        Ok(())
+        Ok(Transfer {
+            bytes: bytes.len() as u64,
+            tls: info.map(|info| DataTls {
+                info,
+                close_notify: true,
+            }),
+        })
     }
 
     /// Read until the server closes, at most [`Limits::max_transfer`] bytes.
@@ -153,30 +279,51 @@ impl DataConn {
     /// Like [`DataConn::download`] but keeps only the count: for transfers
     /// nothing is compared with, so that memory stays flat however large.
     pub async fn drain(self, limits: &Limits, t: &mut Transcript) -> Result<u64, DriverError> {
-        self.stream(limits, t, |_| {}).await
+        self.stream(limits, t, |_| {}).await.map(|x| x.bytes)
     }
 
     /// Read until the server closes, at most [`Limits::max_transfer`]
     /// bytes, handing each chunk to `sink` as it arrives (so that checks
-    /// run while the data streams, and memory stays flat); the byte count.
+    /// run while the data streams, and memory stays flat). Over TLS, a
+    /// close without close_notify ends the data too, and is reported in
+    /// the [`Transfer`].
     pub async fn stream(
         self,
         limits: &Limits,
         t: &mut Transcript,
         mut sink: impl FnMut(&[u8]),
-    ) -> Result<u64, DriverError> {
-        let mut s = self.into_stream(limits, t).await?;
+    ) -> Result<Transfer, DriverError> {
+        let (mut s, info) = self.into_stream(limits, t).await?;
         let mut total = 0u64;
+        let mut close_notify = true;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let n = within(limits.step_timeout, "data", async {
-                s.read(&mut buf)
-                    .await
-                    .map_err(DriverError::io("downloading"))
+            let read = within(limits.step_timeout, "data", async {
+                Ok::<_, DriverError>(s.read(&mut buf).await)
             })
             .await?;
+            let n = match read {
+                Ok(n) => n,
+                // rustls: the peer closed without close_notify.
+                Err(e) if info.is_some() && e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    close_notify = false;
+                    t.push(
+                        Direction::Note,
+                        "data: the server closed the TLS connection without close_notify",
+                    );
+                    0
+                }
+                Err(e) => return Err(DriverError::io("downloading")(e)),
+            };
             if n == 0 {
                 break;
+            }
+            // Acknowledge at once, as on the control connection: a server
+            // with Nagle on holds its last small write (the close_notify
+            // after the data, say) until this data is acknowledged.
+            #[cfg(target_os = "linux")]
+            if let Some(tcp) = s.tcp() {
+                let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
             }
             if total + n as u64 > limits.max_transfer {
                 return Err(DriverError::TransferTooLarge(limits.max_transfer));
@@ -185,7 +332,10 @@ impl DataConn {
             sink(&buf[..n]);
         }
         t.push(Direction::Data, format!("data< {total} bytes received"));
-        Ok(total)
+        Ok(Transfer {
+            bytes: total,
+            tls: info.map(|info| DataTls { info, close_notify }),
+        })
     }
 
     /// Check that no data flows for the quiet period: in active mode the
@@ -197,9 +347,21 @@ impl DataConn {
         t: &mut Transcript,
     ) -> Result<Option<String>, DriverError> {
         let quiet = limits.quiet_period;
-        let mut stream = match self {
-            DataConn::Passive(s) => s,
-            DataConn::Active { listener, .. } => {
+        let mut stream = match self.setup {
+            Setup::Swapping => return Ok(None),
+            Setup::Passive(s) => Stream::Plain(s),
+            // Under PROT P: no application data once the handshake is done
+            // (the handshake itself is no use of the connection).
+            Setup::Protected(mut p) => match p.ready_within(quiet).await {
+                None => return Ok(None),
+                Some(made) => {
+                    for n in made.notes {
+                        t.push(Direction::Note, n);
+                    }
+                    made.stream
+                }
+            },
+            Setup::Active { listener, .. } => {
                 match tokio::time::timeout(quiet, listener.accept()).await {
                     Err(_) => return Ok(None),
                     Ok(Ok((s, from))) => {
@@ -207,7 +369,7 @@ impl DataConn {
                             Direction::Note,
                             format!("data: server connected from {from}"),
                         );
-                        s
+                        Stream::Plain(s)
                     }
                     Ok(Err(e)) => return Err(DriverError::io("accepting")(e)),
                 }
@@ -230,8 +392,8 @@ impl DataConn {
         limits: &Limits,
         t: &mut Transcript,
     ) -> Result<Option<String>, DriverError> {
-        match self {
-            DataConn::Active { listener, .. } => {
+        match self.setup {
+            Setup::Active { listener, .. } => {
                 match tokio::time::timeout(limits.quiet_period, listener.accept()).await {
                     Err(_) => Ok(None),
                     Ok(Ok((_, from))) => {
@@ -246,7 +408,24 @@ impl DataConn {
                     Ok(Err(e)) => Err(DriverError::io("accepting")(e)),
                 }
             }
-            passive => passive.expect_unused(limits, t).await,
+            Setup::Protected(p) if p.is_active() => {
+                tokio::time::sleep(limits.quiet_period).await;
+                Ok(p.connected_from().map(|from| {
+                    t.push(
+                        Direction::Note,
+                        format!("data: the server connected from {from}"),
+                    );
+                    format!("the server opened a data connection from {from}")
+                }))
+            }
+            passive => {
+                DataConn {
+                    setup: passive,
+                    limit: self.limit,
+                }
+                .expect_unused(limits, t)
+                .await
+            }
         }
     }
 }

@@ -68,3 +68,38 @@ impl Control {
         })
     }
 }
+
+impl Control {
+    /// `AUTH TLS` (RFC 4217 §4.1) and, on 234, the TLS handshake. The
+    /// reply comes back whatever it was; a handshake that fails is
+    /// [`DriverError::Tls`].
+    pub async fn auth_tls(&mut self, t: &mut Transcript) -> Result<Parsed<Reply>, DriverError> {
+        self.send(b"AUTH TLS\r\n", t).await?;
+        let r = self.read_reply(t).await?;
+        if r.value.code().get() == 234 {
+            self.start_tls(t).await?;
+        }
+        Ok(r)
+    }
+
+    /// `PBSZ 0` then `PROT P` (`private`) or `PROT C` (RFC 4217 §9): `None`
+    /// when both were accepted, or the reply that refused.
+    pub async fn protect(
+        &mut self,
+        private: bool,
+        t: &mut Transcript,
+    ) -> Result<Option<Reply>, DriverError> {
+        let pbsz = self.ask("PBSZ 0", t).await?;
+        if pbsz.code().get() != 200 {
+            return Ok(Some(pbsz));
+        }
+        let prot = self
+            .ask(if private { "PROT P" } else { "PROT C" }, t)
+            .await?;
+        if prot.code().get() != 200 {
+            return Ok(Some(prot));
+        }
+        self.set_private_data(private);
+        Ok(None)
+    }
+}

@@ -7,18 +7,28 @@
 //! | `control.rs` | [`Control`], the control connection |
 //! | `login.rs` | the greeting and [`Login`]: how every part of ftpspec logs in |
 //! | `data.rs` | [`DataConn`], passive and active data connections, opened only through [`Control`] |
+//! | `protected.rs` | a PROT P data connection, made and handshaken in the background |
+//! | `legacy_hello.rs` | a hand-built TLS 1.0/1.1 ClientHello, to see whether a server still negotiates them |
+//! | `tls.rs` | [`TlsClient`]: the run's TLS configuration and session cache; how a handshake failed |
+//! | `stream.rs` | [`Stream`]: a connection in clear or in TLS, read and written alike |
 //! | `transcript.rs` | [`Transcript`], both directions of a case, data summarised |
 //!
 //! [`ReplyLimits`]: crate::codec::ReplyLimits
 
 mod control;
 mod data;
+pub mod legacy_hello;
 mod login;
+mod protected;
+mod stream;
+mod tls;
 mod transcript;
 
 pub use control::Control;
-pub use data::DataConn;
+pub use data::{DataConn, DataTls, Transfer};
 pub use login::Login;
+pub use stream::Stream;
+pub use tls::{TlsClient, TlsFailure, TlsInfo, TlsSetupError};
 pub use transcript::{Direction, Entry, Transcript};
 
 use crate::codec::{ReplyError, ReplyLimits};
@@ -95,6 +105,14 @@ pub enum DriverError {
     /// A data transfer exceeded [`Limits::max_transfer`].
     #[error("data transfer exceeded {0} bytes")]
     TransferTooLarge(u64),
+    /// A TLS handshake failed.
+    #[error("TLS on the {on}: {failure}")]
+    Tls {
+        /// `control connection` or `data connection`.
+        on: &'static str,
+        /// How.
+        failure: TlsFailure,
+    },
     /// A data connection that would break the network-safety rule (only
     /// the control connection's peer, only loopback for a bounce target).
     #[error("refused for network safety: {0}")]

@@ -154,6 +154,10 @@ impl Run<'_> {
             after_preliminary,
             reply: r,
             peer: self.control.peer().ip(),
+            security: oracle::codes::Security {
+                secured: self.control.is_tls(),
+                protected_data: self.control.private_data(),
+            },
         });
         for v in judged.violations {
             self.hit(v, verb, action);

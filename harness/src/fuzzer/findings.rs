@@ -73,6 +73,7 @@ fn step(kind: StepKind) -> Step {
     Step {
         line: 0,
         level: Level::Must,
+        policy: false,
         cites: None,
         kind,
     }
@@ -86,6 +87,7 @@ fn refused() -> Step {
     Step {
         line: 0,
         level: Level::Should,
+        policy: false,
         cites: None,
         kind: StepKind::Expect {
             codes: CodeSpec(vec![CodeAlt::Class(4), CodeAlt::Class(5)]),
@@ -216,6 +218,7 @@ pub fn scenario(f: &Finding) -> Scenario {
         needs: Vec::new(),
         modes: mode.into_iter().collect(),
         login: true,
+        tls_setup: true,
         family: None,
         steps,
     }

@@ -1,6 +1,7 @@
 //! Reply codes (RFC 959 §5.4): the codes the table allows for each command
-//! (extended with the replies RFC 2428, RFC 2389 and RFC 3659 define for
-//! their commands), and the greeting on a new connection.
+//! (extended with the replies RFC 2228, RFC 4217, RFC 2428, RFC 2389 and
+//! RFC 3659 define for their commands), and the greeting on a new
+//! connection.
 
 use super::rule::{Rule, Violation};
 use crate::codec::{Reply, ReplyCode, Verb};
@@ -36,7 +37,6 @@ pub struct Allowed {
 }
 
 const RFC959: &str = "RFC 959 §5.4";
-const REST959: &str = "RFC 959 §5.4 (554: RFC 1123 §4.1.3.4)";
 
 const fn a(
     first: &'static [u16],
@@ -53,12 +53,49 @@ const fn a(
 const STOR_AFTER: &[u16] = &[110, 226, 250, 425, 426, 451, 551, 552];
 const RETR_AFTER: &[u16] = &[110, 226, 250, 425, 426, 451];
 const LIST_AFTER: &[u16] = &[226, 250, 425, 426, 451];
+const REST959: &str = "RFC 959 §5.4 (554: RFC 1123 §4.1.3.4)";
+
+/// How a session is secured, for the replies RFC 2228 and RFC 4217 add
+/// to the data commands: none in a session in clear.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Security {
+    /// AUTH was accepted (the control connection is in TLS).
+    pub secured: bool,
+    /// PROT P is in force: data connections negotiate TLS.
+    pub protected_data: bool,
+}
+
+/// What a data command may also answer in a secured session: 534 and 535
+/// (RFC 2228 §8.2, "Data channel commands") and 521 or 522 refusing the
+/// PROT setting (RFC 4217 §10.2, §11.4) as its first reply; and, where
+/// the data connection negotiates TLS, 522 after the 1yz, when the server
+/// "will close the data port immediately and follow the '150' command
+/// with a '522' reply" (§10.2).
+pub fn secured_additions(verb: &Verb, after_preliminary: bool, s: Security) -> &'static [u16] {
+    let data = ["STOR", "STOU", "RETR", "LIST", "NLST", "APPE", "MLSD"];
+    if !data.contains(&verb.as_str()) || !s.secured {
+        &[]
+    } else if !after_preliminary {
+        &[534, 535, 521, 522]
+    } else if s.protected_data {
+        &[522]
+    } else {
+        &[]
+    }
+}
+
+const SEC2228: &str = "RFC 2228 §8.2 (500, 501, 502, 533, 421: \"any security command\")";
 
 /// The table for `verb`, or `None` when no RFC lists replies for it.
 pub fn allowed(verb: &Verb) -> Option<Allowed> {
     // RFC 959 §5.4, "Command-Reply Sequences", transcribed.
     Some(match verb.as_str() {
-        "USER" => a(&[230, 530, 500, 501, 421, 331, 332], &[], RFC959),
+        // 232, 336: RFC 2228 §8.2, "Security-Enhanced login commands".
+        "USER" => a(
+            &[230, 530, 500, 501, 421, 331, 332, 232, 336],
+            &[],
+            "RFC 959 §5.4 (232, 336: RFC 2228 §8.2)",
+        ),
         "PASS" => a(&[230, 202, 530, 500, 501, 503, 421, 332], &[], RFC959),
         "ACCT" => a(&[230, 202, 530, 500, 501, 503, 421], &[], RFC959),
         "CWD" => a(&[250, 500, 501, 502, 421, 530, 550], &[], RFC959),
@@ -147,6 +184,26 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
             LIST_AFTER,
             "RFC 3659 §7",
         ),
+        // RFC 2228 §8.2, "Security Association Setup" and "Data protection
+        // negotiation commands", each with the codes "any security command
+        // can return"; CCC from its §3 text (200, 500, 533, 534).
+        "AUTH" => a(
+            &[234, 334, 502, 504, 534, 431, 500, 501, 421, 533],
+            &[],
+            SEC2228,
+        ),
+        "ADAT" => a(&[235, 335, 503, 501, 535, 500, 421, 502, 533], &[], SEC2228),
+        "PBSZ" => a(&[200, 503, 500, 501, 421, 530, 502, 533], &[], SEC2228),
+        "PROT" => a(
+            &[200, 504, 536, 503, 534, 431, 500, 501, 421, 530, 502, 533],
+            &[],
+            SEC2228,
+        ),
+        "CCC" => a(
+            &[200, 500, 533, 534, 501, 502, 421],
+            &[],
+            "RFC 2228 §3 and §8.2",
+        ),
         _ => return None,
     })
 }
@@ -166,15 +223,37 @@ fn list(codes: &[u16]) -> String {
 /// Section 4.2 are followed". A code of a class the table does not allow
 /// there changes the meaning of the reply, which §5.4 forbids.
 pub fn reply_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Option<Violation> {
+    reply_code_in(verb, code, after_preliminary, Security::default())
+}
+
+/// [`reply_code`] in a session secured as `security` says, where the data
+/// commands may also give [`secured_additions`].
+pub fn reply_code_in(
+    verb: &Verb,
+    code: ReplyCode,
+    after_preliminary: bool,
+    security: Security,
+) -> Option<Violation> {
     let table = allowed(verb)?;
-    let set = if after_preliminary {
+    let base = if after_preliminary {
         table.after_preliminary
     } else {
         table.first
     };
-    if set.is_empty() || set.contains(&code.get()) {
+    let extra = secured_additions(verb, after_preliminary, security);
+    let set: Vec<u16> = base.iter().chain(extra).copied().collect();
+    if base.is_empty() || set.contains(&code.get()) {
         return None;
     }
+    let source = if extra.is_empty() {
+        table.source.to_owned()
+    } else {
+        format!(
+            "{}; in a secured session also {} (RFC 2228 §8.2, RFC 4217 §10.2)",
+            table.source,
+            list(extra)
+        )
+    };
     let stage = if after_preliminary {
         "after its preliminary reply"
     } else {
@@ -185,7 +264,7 @@ pub fn reply_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Opti
     Some(Violation::broken(
         Check::ReplyCode,
         rule,
-        format!("{verb} {stage}: {} ({})", list(set), table.source),
+        format!("{verb} {stage}: {} ({source})", list(base)),
         code.to_string(),
     ))
 }

@@ -16,6 +16,7 @@
 //! | `sequence.rs` | one reply per command: none unasked for, none skipped | `one-reply` |
 //! | `port.rs` | PORT/EPRT to a privileged port accepted or connected to (RFC 2577 §3) | `port-accepted` |
 //! | `fate.rs` | crash, hang, or a close instead of a reply | `crash`, `hang`, `closed` |
+//! | `tls.rs` | TLS after 234, PROT P data connections, close_notify (RFC 4217, 2228, 8446) | `tls` |
 //!
 //! [`judge_reply`] applies every per-reply family to one reply.
 
@@ -28,6 +29,7 @@ pub mod port;
 mod rule;
 pub mod sequence;
 pub mod syntax;
+pub mod tls;
 
 pub use crate::verdict::Check;
 pub use codes::allowed;
@@ -53,6 +55,19 @@ pub const BUILTIN_COVERS: &[(&str, &str)] = &[
         "built-in: TYPE I byte-exact",
     ),
     ("R959-4.2.1-227-format", "built-in: 227 parser"),
+    (
+        "R4217-9-prot-holds",
+        "built-in: TLS data connections under PROT P",
+    ),
+    (
+        "R4217-7-tls-roles",
+        "built-in: TLS data connections under PROT P",
+    ),
+    (
+        "R8446-6.1-close-notify",
+        "built-in: TLS data connections under PROT P",
+    ),
+    ("R2228-3-auth-234", "built-in: the TLS handshake after 234"),
     ("R2428-3-epsv-229", "built-in: EPSV data setup"),
     ("R2428-3-epsv-format", "built-in: 229 parser"),
     ("R2428-3-epsv-blank-fields", "built-in: 229 parser"),
@@ -84,6 +99,7 @@ pub fn rules() -> Vec<Rule> {
         image::RULES,
         sequence::RULES,
         port::RULES,
+        tls::RULES,
     ]
     .concat()
 }
@@ -100,6 +116,9 @@ pub struct Exchange<'a> {
     pub reply: &'a Parsed<Reply>,
     /// The control connection's peer: the only host data connections go to.
     pub peer: IpAddr,
+    /// How the session is secured: RFC 2228 and RFC 4217 add replies to
+    /// the data commands in a secured session.
+    pub security: codes::Security,
 }
 
 /// What the per-reply checks found.
@@ -117,7 +136,12 @@ pub fn judge_reply(x: &Exchange<'_>) -> Judgement {
     let reply = &x.reply.value;
     let mut violations = syntax::reply(x.reply);
     if let Some(verb) = x.verb {
-        violations.extend(codes::reply_code(verb, reply.code(), x.after_preliminary));
+        violations.extend(codes::reply_code_in(
+            verb,
+            reply.code(),
+            x.after_preliminary,
+            x.security,
+        ));
         if *verb == Verb::FEAT {
             violations.extend(feat::listing(reply));
         }

@@ -134,6 +134,9 @@ pub fn render(runs: &[(&str, &Report)]) -> String {
         if runs.len() > 1 {
             let _ = writeln!(o, "<h2 id=\"run{i}\">{}</h2>", esc(name));
         }
+        if let Some(tls) = &report.probe.tls {
+            let _ = writeln!(o, "<p class=\"k\">TLS: {}</p>", esc(&tls.summary()));
+        }
         gate(&mut o, i, report);
         by_verdict(&mut o, &mut refs, i, report);
     }

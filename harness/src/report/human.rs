@@ -269,7 +269,11 @@ impl<W: Write> Reporter for Human<W> {
                             .join(" ")
                     },
                     if p.writable { "writable" } else { "read-only" }
-                ),
+                )
+                .and_then(|()| match &p.tls {
+                    Some(tls) => writeln!(self.out, "tls: {}", tls.summary()),
+                    None => Ok(()),
+                }),
             },
             Event::Started { total } => {
                 self.total = *total;

@@ -30,6 +30,9 @@ pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let mut o = String::new();
     let _ = writeln!(o, "## ftpspec: {}\n", cell(&report.target));
+    if let Some(tls) = &report.probe.tls {
+        let _ = writeln!(o, "TLS: {}\n", cell(&tls.summary()));
+    }
     let _ = writeln!(
         o,
         "| cases | pass | fail | warn | unsupported | skip | error |\n|---:|---:|---:|---:|---:|---:|---:|"

@@ -5,25 +5,44 @@
 //! unreachable": the greeting case judges it and the others are skipped.
 
 use super::RunError;
+use super::tls_probe::{self, Secured};
 use crate::codec::{Features, Leniency, Verb};
-use crate::driver::{Control, Limits, Transcript};
-use crate::events::Capabilities;
+use crate::driver::{Control, Limits, TlsClient, Transcript};
+use crate::events::{Capabilities, TlsCapabilities};
 use crate::oracle::codes;
-use crate::target::Target;
+use crate::target::{Security, Target};
 use crate::verdict::Finding;
 
-/// Connect over the first family, log in, and probe.
+/// Connect over the first family, secure the session as the target says,
+/// log in, and probe.
 pub(crate) async fn probe(
     target: &Target,
+    tls: Option<&TlsClient>,
     limits: &Limits,
     run_id: &str,
 ) -> Result<Capabilities, RunError> {
     let addr = target.addrs[0];
     let unreachable = |e: String| RunError::Unreachable(format!("{addr}: {e}"));
     let mut t = Transcript::default();
-    let mut c = Control::connect(addr, *limits)
+    let mut c = Control::open(addr, *limits, tls, false, &mut t)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
+    let mut secured = None;
+    if target.security == Security::Implicit {
+        let s = tls_probe::implicit(target, &mut c, &mut t).await?;
+        if let Secured::No { why, .. } = &s {
+            // Without TLS an ftps:// port has nothing to offer: the tls
+            // cases judge the handshake, every other case is skipped.
+            return Ok(Capabilities {
+                tls: Some(TlsCapabilities {
+                    problem: Some(why.clone()),
+                    ..TlsCapabilities::default()
+                }),
+                ..no_session(format!("no TLS session on the implicit-TLS port: {why}"))
+            });
+        }
+        secured = Some(s);
+    }
     let greeting = match c.greeting(&mut t).await {
         Ok(g) => g,
         // A reply that breaks the grammar is the greeting case's to judge.
@@ -46,6 +65,29 @@ pub(crate) async fn probe(
         banner: banner.text(),
         ..Capabilities::default()
     };
+    if target.security == Security::Explicit {
+        secured = Some(tls_probe::explicit(target, &mut c, &mut t).await?);
+    }
+    let mut tls_caps = secured.as_ref().map(|s| match s {
+        Secured::Yes(info) => TlsCapabilities {
+            control: Some(info.clone()),
+            ..TlsCapabilities::default()
+        },
+        Secured::No { why, .. } => TlsCapabilities {
+            problem: Some(why.clone()),
+            ..TlsCapabilities::default()
+        },
+    });
+    if let Some(Secured::No { usable: false, .. }) = secured {
+        // The handshake broke the connection: the rest of the probe (for
+        // the cases that run in clear) goes on a new one.
+        c = Control::open(addr, *limits, tls, false, &mut t)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        c.greeting(&mut t)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+    }
     let login = c
         .login(target.login_name(), &target.pass, &mut t)
         .await
@@ -84,6 +126,10 @@ pub(crate) async fn probe(
         .is_ok_and(|r| r.code().is_completion());
     let dir = target.scratch_dir(&format!("ftpspec-{run_id}-probe"));
     p.writable = write_test(&mut c, &mut t, &dir, &mut p.findings).await;
+    if let Some(caps) = tls_caps.as_mut().filter(|_| c.is_tls()) {
+        tls_probe::data_levels(&mut c, &mut t, caps).await;
+    }
+    p.tls = tls_caps;
     let _ = c.send(b"QUIT\r\n", &mut t).await;
     Ok(p)
 }

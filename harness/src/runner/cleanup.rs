@@ -1,7 +1,7 @@
 //! Removing a case's scratch directory over the protocol, on a fresh
 //! connection (the case may have left its own in any state).
 
-use crate::driver::{Control, Limits, Transcript};
+use crate::driver::{Limits, TlsClient, Transcript};
 use crate::oracle::passive;
 use crate::target::Target;
 use std::net::SocketAddr;
@@ -9,29 +9,46 @@ use std::time::Duration;
 
 /// Delete every file in `dir` (one level: cases make flat directories,
 /// subdirectories get an RMD attempt) and the directory itself. Bounded
-/// in time and in entries.
+/// in time and in entries. A second and third attempt follow a failed one
+/// a little later: a server may still be finishing the case's transfer
+/// (after a QUIT mid-transfer, say), or lose a session to a race of its
+/// own.
 pub(super) async fn remove_dir(
     addr: SocketAddr,
     target: &Target,
+    tls: Option<&TlsClient>,
     limits: &Limits,
     dir: &str,
 ) -> Result<(), String> {
-    let work = async {
-        let mut t = Transcript::default();
-        let mut c = Control::connect(addr, *limits)
-            .await
-            .map_err(|e| e.to_string())?;
-        c.greeting(&mut t).await.map_err(|e| e.to_string())?;
-        let login = c
-            .login(target.login_name(), &target.pass, &mut t)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !login.logged_in {
-            return Err(format!(
-                "login refused: {}",
-                login.last().map(|r| r.to_string()).unwrap_or_default()
-            ));
+    let mut last = String::new();
+    for attempt in 0..3u64 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
         }
+        match tokio::time::timeout(
+            Duration::from_secs(15),
+            remove_once(addr, target, tls, limits, dir),
+        )
+        .await
+        {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = "cleanup timed out".to_owned(),
+        }
+    }
+    Err(last)
+}
+
+async fn remove_once(
+    addr: SocketAddr,
+    target: &Target,
+    tls: Option<&TlsClient>,
+    limits: &Limits,
+    dir: &str,
+) -> Result<(), String> {
+    {
+        let mut t = Transcript::default();
+        let mut c = super::session::open(addr, target, tls, limits, &mut t).await?;
         c.ask("TYPE I", &mut t).await.map_err(|e| e.to_string())?;
         let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
         let r = c.ask(cmd, &mut t).await.map_err(|e| e.to_string())?;
@@ -86,8 +103,5 @@ pub(super) async fn remove_dir(
         } else {
             Err(format!("RMD {dir}: {r}"))
         }
-    };
-    tokio::time::timeout(Duration::from_secs(15), work)
-        .await
-        .map_err(|_| "cleanup timed out".to_owned())?
+    }
 }

@@ -6,18 +6,22 @@
 //! |------|-------|
 //! | `plan.rs` | [`Case`] expansion, filters and pre-run verdicts |
 //! | `capabilities.rs` | the capabilities probe: FEAT, SYST, HELP and a write test before the cases |
-//! | `case.rs` | running one case, with the built-in oracles |
+//! | `tls_probe.rs` | the probe's TLS part: the session, and which data protection levels the server allows |
+//! | `case/` | running one case, with the built-in oracles |
+//! | `session.rs` | a session ready for the harness's own work (cleanup, the fuzzer) |
 //! | `cleanup.rs` | removing a case's scratch directory over the protocol |
 
 mod capabilities;
 mod case;
 mod cleanup;
 mod plan;
+pub(crate) mod session;
+mod tls_probe;
 
 pub use crate::events::{Capabilities, CaseResult, Event, RefOut, Report, Summary};
 pub use plan::{Case, Filter, Selector, plan};
 
-use crate::driver::{Entry, Limits};
+use crate::driver::{Entry, Limits, TlsClient};
 use crate::scenario::Scenario;
 use crate::target::Target;
 use crate::verdict::Verdict;
@@ -50,6 +54,11 @@ pub enum RunError {
     /// The server refused the login the target names.
     #[error("login refused: {0}")]
     Login(String),
+    /// TLS cannot be used as the target asks: a `--tls-ca` that cannot be
+    /// read, a certificate that does not verify, a port that does not
+    /// speak TLS.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The directory the target URL names cannot be entered.
     #[error("the URL's directory {path} cannot be entered: {reply}")]
     Path {
@@ -108,23 +117,31 @@ pub async fn run(
     let started = Instant::now();
     let suite = crate::builtin::digest(&scenarios);
     let run = run_id();
-    let probe = capabilities::probe(&config.target, &config.limits, &run).await?;
-    on_event(&Event::Probed(probe.clone()));
+    let tls = TlsClient::for_target(&config.target).map_err(|e| RunError::Tls(e.to_string()))?;
+    let probe = capabilities::probe(&config.target, tls.as_ref(), &config.limits, &run).await?;
+    on_event(&Event::Probed(Box::new(probe.clone())));
     let cases = plan(&scenarios, &config.target, &probe, &config.filter);
     on_event(&Event::Started { total: cases.len() });
 
     let config = Arc::new(config);
+    let tls = Arc::new(tls);
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, CaseResult)>();
     for (index, case) in cases.iter().cloned().enumerate() {
-        let (config, semaphore, tx, run) =
-            (config.clone(), semaphore.clone(), tx.clone(), run.clone());
+        let (config, semaphore, tx, run, tls) = (
+            config.clone(),
+            semaphore.clone(),
+            tx.clone(),
+            run.clone(),
+            tls.clone(),
+        );
         tokio::spawn(async move {
             let result = match case.pre_verdict.clone() {
                 Some((v, why)) => result_for(&case, v, why),
                 None => {
                     let _permit = semaphore.acquire().await;
-                    run_one(&case, &config, &format!("ftpspec-{run}-{index}")).await
+                    let dir = format!("ftpspec-{run}-{index}");
+                    run_one(&case, &config, tls.as_ref().as_ref(), &dir).await
                 }
             };
             let _ = tx.send((index, result));
@@ -155,7 +172,12 @@ pub async fn run(
     })
 }
 
-async fn run_one(case: &Case, config: &RunConfig, dir_name: &str) -> CaseResult {
+async fn run_one(
+    case: &Case,
+    config: &RunConfig,
+    tls: Option<&TlsClient>,
+    dir_name: &str,
+) -> CaseResult {
     let start = Instant::now();
     let dir = case
         .scenario
@@ -166,6 +188,7 @@ async fn run_one(case: &Case, config: &RunConfig, dir_name: &str) -> CaseResult 
         mode: case.mode,
         addr: case.addr,
         target: &config.target,
+        tls,
         limits: config.limits,
         dir: dir.clone(),
     };
@@ -184,7 +207,8 @@ async fn run_one(case: &Case, config: &RunConfig, dir_name: &str) -> CaseResult 
         ),
     };
     if let Some(dir) = dir {
-        if let Err(why) = cleanup::remove_dir(case.addr, &config.target, &config.limits, &dir).await
+        if let Err(why) =
+            cleanup::remove_dir(case.addr, &config.target, tls, &config.limits, &dir).await
         {
             result.transcript.push(Entry {
                 ms: start.elapsed().as_millis() as u64,

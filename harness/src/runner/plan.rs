@@ -2,7 +2,7 @@
 
 use crate::events::Capabilities;
 use crate::scenario::{Family, Mode, Need, Scenario};
-use crate::target::Target;
+use crate::target::{Security, Target};
 use crate::verdict::Verdict;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,8 +85,37 @@ fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(
             ));
         }
     }
+    let tls = probe.tls.as_ref();
+    let tls_problem = tls.and_then(|t| t.problem.as_deref());
+    if sc.tls_setup && sc.login {
+        if let Some(why) = tls_problem {
+            return Some((
+                Verdict::Skip,
+                format!("no TLS session could be set up ({why}); the tls cases judge it"),
+            ));
+        }
+    }
+    if !sc.tls_setup && target.security == Security::Implicit {
+        return Some((
+            Verdict::Skip,
+            "the case needs a session in clear, which an implicit-TLS (ftps://) target never has; run it against the server's ftp:// or ftpes:// port".into(),
+        ));
+    }
     for need in &sc.needs {
         match need {
+            Need::Tls if !target.security.is_tls() => {
+                let offered = if probe.has_feature("AUTH") {
+                    " (the server announces AUTH in FEAT)"
+                } else {
+                    ""
+                };
+                return Some((
+                    Verdict::Skip,
+                    format!(
+                        "needs a TLS target: rerun against ftpes://host/ (explicit) or ftps://host/ (implicit){offered}"
+                    ),
+                ));
+            }
             Need::Write if !probe.writable => {
                 return Some((Verdict::Skip, "the target is read-only for this login (the probe could not create a directory)".into()));
             }
@@ -108,8 +137,27 @@ fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(
     None
 }
 
+/// Why `mode` cannot run on this target, by what the probe learnt: the
+/// server refuses data connections at that protection level, which RFC
+/// 4217 §10.2 leaves to its policy.
+fn mode_verdict(mode: Mode, probe: &Capabilities) -> Option<(Verdict, String)> {
+    let tls = probe.tls.as_ref()?;
+    let (refused, level) = if mode.tls {
+        (tls.private_refused.as_ref(), "PROT P (TLS)")
+    } else {
+        (tls.clear_refused.as_ref(), "PROT C (in clear)")
+    };
+    refused.map(|why| {
+        (
+            Verdict::Unsupported,
+            format!("the server refuses data connections under {level}: {why}"),
+        )
+    })
+}
+
 /// Expand and filter. Data-bearing scenarios run once per mode and family
-/// (PASV and PORT over IPv4 only); the others once, over the first family.
+/// (PASV and PORT over IPv4 only), and on a TLS target once more with the
+/// data connections under PROT P; the others once, over the first family.
 /// A scenario with `family:` runs over that family only; on a target
 /// without it, its case is a skip that says so.
 pub fn plan(
@@ -146,6 +194,7 @@ pub fn plan(
                     )),
                 ),
             };
+            let pre = pre.or_else(|| mode.and_then(|m| mode_verdict(m, probe)));
             out.push(Case {
                 id,
                 scenario: sc_arc.clone(),
@@ -155,11 +204,19 @@ pub fn plan(
             });
         };
         if sc.is_data_bearing() {
+            let protections: &[bool] = if target.security.is_tls() {
+                &[false, true]
+            } else {
+                &[false]
+            };
             for &family in wanted.iter().filter(|f| target.addr(**f).is_some()) {
                 for &data in &sc.modes {
-                    if data.supports(family) {
-                        let mode = Mode { data, family };
-                        push(format!("{}[{mode}]", sc.id), Some(mode), family);
+                    for &tls in protections {
+                        if data.supports(family) {
+                            let mode = Mode { data, family, tls };
+                            let id = format!("{}[{mode}]", sc.id);
+                            push(id, Some(mode), family);
+                        }
                     }
                 }
             }

@@ -58,6 +58,8 @@ pub enum Need {
     User,
     /// A FEAT feature, e.g. `MLST` or `REST STREAM`.
     Feature(String),
+    /// A TLS target (`ftpes://`, `ftps://`) whose TLS the probe could set up.
+    Tls,
 }
 
 /// How a data connection is set up.
@@ -129,11 +131,18 @@ pub struct Mode {
     pub data: DataMode,
     /// Control connection family.
     pub family: Family,
+    /// Data connections under PROT P (TLS), after PBSZ 0 in set-up; on
+    /// TLS targets only.
+    pub tls: bool,
 }
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.data.as_str(), self.family.as_str())
+        write!(f, "{}-{}", self.data.as_str(), self.family.as_str())?;
+        if self.tls {
+            f.write_str("-tls")?;
+        }
+        Ok(())
     }
 }
 
@@ -259,6 +268,10 @@ pub enum StepKind {
     /// A new control connection must be greeted with 220 within the step
     /// timeout: the server survived what came before (fuzz crash findings).
     ExpectAlive,
+    /// On a new connection (after AUTH TLS for `ftpes://`), a ClientHello
+    /// offering only TLS 1.0 and 1.1: the server must not choose either
+    /// (RFC 8996). `tls legacy-refused`.
+    TlsLegacyRefused,
     /// Set up a data connection in the case's mode.
     DataOpen,
     /// Active modes only: send PORT/EPRT naming an address other than the
@@ -294,6 +307,10 @@ pub struct Step {
     pub line: usize,
     /// A failing `should` step gives a warning; a `may` step, "unsupported".
     pub level: Level,
+    /// A `policy` step: a MAY the RFC gives the server (level [`Level::May`])
+    /// whose other choice users should hear about, a warning that explains
+    /// the choice (a server that accepts USER in clear before AUTH TLS).
+    pub policy: bool,
     /// Which `ref:` a failing step quotes (1-based, `must:2`); by default the
     /// first `ref:` of the step's level. Either way of the step's level.
     pub cites: Option<usize>,
@@ -322,6 +339,12 @@ pub struct Scenario {
     pub modes: Vec<DataMode>,
     /// Whether the runner logs in before the steps (default yes).
     pub login: bool,
+    /// Whether the set-up secures the session as the target says (`tls:
+    /// auto`, the default: AUTH TLS on an `ftpes://` target) or leaves it
+    /// in clear (`tls: none`) for the steps to test what comes before AUTH
+    /// or to send AUTH themselves. An `ftps://` session is TLS from the
+    /// start either way.
+    pub tls_setup: bool,
     /// The control connection's family the steps assume (`family:`), e.g.
     /// IPv4 for an EPRT naming `|1|{host}|`; `None`: any.
     pub family: Option<Family>,

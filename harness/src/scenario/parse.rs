@@ -149,11 +149,12 @@ fn parse_tolerance(s: &str) -> Option<u64> {
     }
 }
 
-/// The level words a step may start with.
-const LEVELS: [(&str, Level); 3] = [
+/// The level words a step may start with (`policy` is a MAY that warns).
+const LEVELS: [(&str, Level); 4] = [
     ("must", Level::Must),
     ("should", Level::Should),
     ("may", Level::May),
+    ("policy", Level::May),
 ];
 
 /// `CODES [~ "PATTERN"]`, as `expect` and `check` take them.
@@ -212,6 +213,10 @@ fn validate_steps(sc: &Scenario, file: &str) -> Result<(), ScenarioError> {
                     r.level
                 )));
             }
+        } else if step.policy && sc.cited_by(step).is_none() {
+            return Err(ctx.err(
+                "a policy step needs a MAY ref: to quote, the sentence that gives the server its choice",
+            ));
         } else if judges(&step.kind) && step.level != Level::May && sc.cited_by(step).is_none() {
             return Err(ctx.err(format!(
                 "a {} step needs a {} ref: to quote when it fails (add one, give the step the level of the sentence it checks, or write should:N for a MUST whose breach the text leaves in doubt)",
@@ -257,9 +262,10 @@ fn parse_line(
     if line.is_empty() || line.starts_with('#') {
         return Ok(());
     }
-    if let Some((key, value)) = line.split_once(':').filter(|(k, _)| {
-        !k.contains(' ') && !k.is_empty() && !LEVELS.iter().any(|(w, _)| w == k)
-    }) {
+    if let Some((key, value)) = line
+        .split_once(':')
+        .filter(|(k, _)| !k.contains(' ') && !k.is_empty() && !LEVELS.iter().any(|(w, _)| w == k))
+    {
         if *in_steps {
             return Err(ctx.err(format!(
                 "metadata `{key}:` after the first step; put it at the top"
@@ -301,11 +307,12 @@ fn parse_line(
                     sc.needs.push(match n {
                         "write" => Need::Write,
                         "user" => Need::User,
+                        "tls" => Need::Tls,
                         _ => match n.strip_prefix("feat ") {
                             Some(f) => Need::Feature(f.trim().to_ascii_uppercase()),
                             None => {
                                 return Err(ctx.err(format!(
-                                    "unknown need {n:?}: use write, user, or feat NAME"
+                                    "unknown need {n:?}: use write, user, tls, or feat NAME"
                                 )));
                             }
                         },
@@ -341,6 +348,13 @@ fn parse_line(
                     _ => return Err(ctx.err("login: takes yes or no")),
                 }
             }
+            "tls" => {
+                sc.tls_setup = match value {
+                    "auto" => true,
+                    "none" => false,
+                    _ => return Err(ctx.err("tls: takes auto (the default) or none")),
+                }
+            }
             "family" => {
                 sc.family = Some(match value {
                     "ipv4" => Family::V4,
@@ -350,13 +364,14 @@ fn parse_line(
             }
             _ => {
                 return Err(ctx.err(format!(
-                    "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes, login or family"
+                    "unknown metadata key {key:?}: use id, title, ref, covers, tags, needs, modes, login, tls or family"
                 )));
             }
         }
         return Ok(());
     }
     *in_steps = true;
+    let policy = line.starts_with("policy ") || line.starts_with("policy:");
     let (level, cites, body) = match line.split_once(' ') {
         Some((prefix, b))
             if LEVELS
@@ -374,7 +389,9 @@ fn parse_line(
             let cites = match n {
                 None => None,
                 Some(n) => Some(n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    ctx.err(format!("`{prefix}`: write {word}:N, N the number of a ref: line (1 for the first)"))
+                    ctx.err(format!(
+                        "`{prefix}`: write {word}:N, N the number of a ref: line (1 for the first)"
+                    ))
                 })?),
             };
             (level, cites, b.trim())
@@ -421,6 +438,8 @@ fn parse_line(
             let (codes, pattern) = parse_expectation(ctx, rest, known)?;
             StepKind::Check { codes, pattern }
         }
+        "tls" if rest == "legacy-refused" => StepKind::TlsLegacyRefused,
+        "tls" => return Err(ctx.err("tls takes: legacy-refused")),
         "expect" if rest == "any" => StepKind::ExpectAny,
         "expect" if rest == "alive" => StepKind::ExpectAlive,
         "expect" => {
@@ -450,9 +469,7 @@ fn parse_line(
                 ("upload", src) => StepKind::DataUpload(parse_source(ctx, src)?),
                 ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
                 ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
-                    Some(("exact", src)) => {
-                        DownloadCheck::Exact(parse_source(ctx, src.trim())?)
-                    }
+                    Some(("exact", src)) => DownloadCheck::Exact(parse_source(ctx, src.trim())?),
                     Some(("size", n)) => DownloadCheck::Size(
                         n.trim()
                             .parse()
@@ -473,15 +490,12 @@ fn parse_line(
                             let text = String::from_utf8(text)
                                 .map_err(|_| ctx.err("pattern must be UTF-8"))?;
                             check_vars(ctx, &text, known)?;
-                            Pattern::new(&text)
-                                .map_err(|e| ctx.err(format!("pattern: {e}")))?;
+                            Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
                             patterns.push(text);
                             rest = after.trim();
                         }
                         if patterns.is_empty() {
-                            return Err(
-                                ctx.err(format!("{kind} needs at least one \"pattern\""))
-                            );
+                            return Err(ctx.err(format!("{kind} needs at least one \"pattern\"")));
                         }
                         if kind == "lines" {
                             DownloadCheck::Lines(patterns)
@@ -490,8 +504,8 @@ fn parse_line(
                         }
                     }
                     Some(("match", p)) => {
-                        let (text, rest) = unquote_prefix(p.trim())
-                            .map_err(|e| ctx.err(format!("match: {e}")))?;
+                        let (text, rest) =
+                            unquote_prefix(p.trim()).map_err(|e| ctx.err(format!("match: {e}")))?;
                         if !rest.trim().is_empty() {
                             return Err(ctx.err("match: text after the pattern"));
                         }
@@ -516,13 +530,14 @@ fn parse_line(
         }
         _ => {
             return Err(ctx.err(format!(
-                "unknown step {word:?}: use send, raw, expect, check, or data (optionally after must/should/may)"
+                "unknown step {word:?}: use send, raw, expect, check, data or tls (optionally after must/should/may/policy)"
             )));
         }
     };
     sc.steps.push(Step {
         line: i + 1,
         level,
+        policy,
         cites,
         kind,
     });
@@ -547,6 +562,7 @@ pub fn parse_all(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>>
         needs: Vec::new(),
         modes: Vec::new(),
         login: true,
+        tls_setup: true,
         family: None,
         steps: Vec::new(),
     };

@@ -95,6 +95,7 @@ pub fn render(sc: &Scenario) -> String {
                 Need::Write => "write".to_owned(),
                 Need::User => "user".to_owned(),
                 Need::Feature(f) => format!("feat {f}"),
+                Need::Tls => "tls".to_owned(),
             })
             .collect();
         let _ = writeln!(o, "needs: {}", needs.join(", "));
@@ -102,6 +103,9 @@ pub fn render(sc: &Scenario) -> String {
     if !sc.modes.is_empty() {
         let modes: Vec<&str> = sc.modes.iter().map(|m| m.as_str()).collect();
         let _ = writeln!(o, "modes: {}", modes.join(" "));
+    }
+    if !sc.tls_setup {
+        o.push_str("tls: none\n");
     }
     if !sc.login {
         o.push_str("login: no\n");
@@ -111,13 +115,18 @@ pub fn render(sc: &Scenario) -> String {
     }
     o.push('\n');
     for step in &sc.steps {
+        let word = if step.policy {
+            "policy".to_owned()
+        } else {
+            step.level.as_str().to_ascii_lowercase()
+        };
         match (step.level, step.cites) {
             (Level::Must, None) => {}
-            (level, None) => {
-                let _ = write!(o, "{} ", level.as_str().to_ascii_lowercase());
+            (_, None) => {
+                let _ = write!(o, "{word} ");
             }
-            (level, Some(n)) => {
-                let _ = write!(o, "{}:{n} ", level.as_str().to_ascii_lowercase());
+            (_, Some(n)) => {
+                let _ = write!(o, "{word}:{n} ");
             }
         }
         let _ = match &step.kind {
@@ -150,6 +159,7 @@ pub fn render(sc: &Scenario) -> String {
             StepKind::ExpectClose => writeln!(o, "expect close"),
             StepKind::ExpectAny => writeln!(o, "expect any"),
             StepKind::ExpectAlive => writeln!(o, "expect alive"),
+            StepKind::TlsLegacyRefused => writeln!(o, "tls legacy-refused"),
             StepKind::DataOpen => writeln!(o, "data open"),
             StepKind::DataNone => writeln!(o, "data none"),
             StepKind::DataAbandon => writeln!(o, "data abandon"),

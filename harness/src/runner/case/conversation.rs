@@ -36,6 +36,17 @@ const NO_200: [Verb; 8] = [
     Verb::MLSD,
 ];
 
+/// A command whose reply is owed.
+#[derive(Clone, Debug)]
+pub(super) struct Awaited {
+    /// Its verb.
+    pub verb: Verb,
+    /// Its argument, as text (empty without one).
+    pub arg: String,
+    /// Whether a positive preliminary (1yz) reply to it came already.
+    pub after_preliminary: bool,
+}
+
 /// A reply, judged.
 #[derive(Debug)]
 pub(super) struct Answer {
@@ -65,7 +76,7 @@ pub(super) struct Conversation {
     /// Every non-pass observation so far.
     pub findings: Vec<Finding>,
     /// The command whose reply comes next, and whether a 1yz was already seen.
-    awaiting: VecDeque<(Verb, bool)>,
+    awaiting: VecDeque<Awaited>,
     overdue: OverdueProbe,
     /// The last line sent, as shown in findings.
     last_sent: String,
@@ -107,6 +118,12 @@ impl Conversation {
     /// The control connection (for its addresses and data connections).
     pub fn control(&self) -> &Control {
         &self.control
+    }
+
+    /// The control connection and the transcript, to change the
+    /// connection's security (`security.rs`).
+    pub fn control_mut(&mut self) -> (&mut Control, &mut Transcript) {
+        (&mut self.control, &mut self.t)
     }
 
     /// A passive data connection to `port` on the control connection's peer.
@@ -179,7 +196,7 @@ impl Conversation {
     fn deadline(&self) -> Duration {
         let step = self.limits.step_timeout;
         match self.awaiting.front() {
-            Some((v, _)) if [Verb::USER, Verb::PASS, Verb::ACCT].contains(v) => {
+            Some(a) if [Verb::USER, Verb::PASS, Verb::ACCT].contains(&a.verb) => {
                 step + self.limits.login_delay.max(self.login_delay_seen * 2)
             }
             _ => step,
@@ -189,7 +206,7 @@ impl Conversation {
     /// After a reply to a login command: remember how long it took, and
     /// say so when it took longer than a reply normally may.
     fn timed_login_reply(&mut self, took: Duration) {
-        let Some((verb, _)) = self.awaiting.front() else {
+        let Some(Awaited { verb, .. }) = self.awaiting.front() else {
             return;
         };
         if ![Verb::USER, Verb::PASS, Verb::ACCT].contains(verb) {
@@ -242,8 +259,20 @@ impl Conversation {
             Err(e) => return Err(Stop::driver(e)),
         }
         // An unparsable line still gets a reply; keep the queue aligned.
-        let verb = cmd.map_or_else(|| Verb::new(""), |c| c.verb().clone());
-        self.awaiting.push_back((verb, false));
+        let (verb, arg) = cmd.map_or_else(
+            || (Verb::new(""), String::new()),
+            |c| {
+                (
+                    c.verb().clone(),
+                    c.arg().map(|a| a.to_string()).unwrap_or_default(),
+                )
+            },
+        );
+        self.awaiting.push_back(Awaited {
+            verb,
+            arg,
+            after_preliminary: false,
+        });
         Ok(())
     }
 
@@ -260,8 +289,8 @@ impl Conversation {
     fn may_probe(&self, data_open: bool) -> bool {
         self.overdue == OverdueProbe::Unused
             && !data_open
-            && self.awaiting.iter().any(|(v, _)| *v == Verb::ABOR)
-            && self.awaiting.iter().all(|(v, _)| NO_200.contains(v))
+            && self.awaiting.iter().any(|a| a.verb == Verb::ABOR)
+            && self.awaiting.iter().all(|a| NO_200.contains(&a.verb))
     }
 
     /// Read the next reply; past [`Limits::overdue_probe`] with a reply owed
@@ -315,7 +344,7 @@ impl Conversation {
         if self.overdue != OverdueProbe::Pending || reply.code().get() != 200 {
             return Ok(());
         }
-        let owed: Vec<Verb> = self.awaiting.iter().map(|(v, _)| v.clone()).collect();
+        let owed: Vec<Verb> = self.awaiting.iter().map(|a| a.verb.clone()).collect();
         self.find(
             &sequence::skipped(&owed, reply, self.limits.overdue_probe),
             line,
@@ -365,6 +394,10 @@ impl Conversation {
             after_preliminary,
             reply,
             peer: self.control.peer().ip(),
+            security: oracle::codes::Security {
+                secured: self.control.is_tls(),
+                protected_data: self.control.private_data(),
+            },
         });
         if self.judging {
             for v in &j.violations {
@@ -383,15 +416,19 @@ impl Conversation {
         self.probe_overtaken(&parsed.value, line)?;
         let front = self.awaiting.pop_front();
         let passive_port = self.judge(
-            front.as_ref().map(|(v, _)| v),
-            front.as_ref().is_some_and(|(_, after)| *after),
+            front.as_ref().map(|a| &a.verb),
+            front.as_ref().is_some_and(|a| a.after_preliminary),
             &parsed,
             line,
         );
-        let answers = front.as_ref().map(|(v, _)| v.clone());
-        if let Some((verb, after)) = front {
-            if parsed.value.code().is_preliminary() && !after {
-                self.awaiting.push_front((verb, true));
+        let answers = front.as_ref().map(|a| a.verb.clone());
+        if let Some(a) = &front {
+            super::security::follow(self, a, &parsed.value, line).await?;
+        }
+        if let Some(mut a) = front {
+            if parsed.value.code().is_preliminary() && !a.after_preliminary {
+                a.after_preliminary = true;
+                self.awaiting.push_front(a);
             }
         }
         self.settle_probe(line).await?;

@@ -6,8 +6,9 @@
 use super::Stop;
 use super::steps::Exec;
 use crate::codec::{ExtAddr, HostPort, ReplyCode};
-use crate::driver::DataConn;
+use crate::driver::{DataConn, DriverError};
 use crate::fixtures;
+use crate::oracle;
 use crate::oracle::Check;
 use crate::scenario::{BounceTarget, DataMode, DataSource, Mode, Step};
 use crate::verdict::Verdict;
@@ -44,8 +45,10 @@ impl Exec<'_> {
             .ok_or_else(|| Stop::new(Verdict::Error, "data open in a case without a mode"))
     }
 
+    /// The data connection `data open` set up, protected as PROT now
+    /// says (it may have changed since: RFC 4217 §8).
     pub(super) fn take_data(&mut self, step: &Step) -> Result<DataConn, Stop> {
-        self.data.take().ok_or_else(|| {
+        let mut conn = self.data.take().ok_or_else(|| {
             Stop::new(
                 Verdict::Error,
                 format!(
@@ -53,7 +56,22 @@ impl Exec<'_> {
                     self.spec.scenario.path, step.line
                 ),
             )
-        })
+        })?;
+        conn.protect(self.conv.control().data_tls());
+        Ok(conn)
+    }
+
+    /// A transfer that could not complete: a TLS data connection the
+    /// server did not take part in (after PROT P was accepted) fails the
+    /// case; anything else is the harness unable to go on.
+    pub(super) fn data_failed(&mut self, step: &Step, e: DriverError) -> Stop {
+        if let DriverError::Tls { failure, .. } = &e {
+            if let Some(v) = oracle::tls::data_connection(failure) {
+                self.conv.find(&v, Some(step.line));
+                return Stop::new(Verdict::Fail, format!("line {}: {}", step.line, v.received));
+            }
+        }
+        Stop::driver(e)
     }
 
     /// `data open`: set up a data connection in the case's mode.
@@ -242,9 +260,12 @@ impl Exec<'_> {
     pub(super) async fn data_upload(&mut self, step: &Step, src: &DataSource) -> Result<(), Stop> {
         let conn = self.take_data(step)?;
         let bytes = source_bytes(src);
-        conn.upload(&bytes, &self.spec.limits, &mut self.conv.t)
+        if let Err(e) = conn
+            .upload(&bytes, &self.spec.limits, &mut self.conv.t)
             .await
-            .map_err(Stop::driver)?;
+        {
+            return Err(self.data_failed(step, e));
+        }
         self.conv.image.uploaded(bytes);
         Ok(())
     }

@@ -6,7 +6,7 @@
 use super::Stop;
 use super::data::source_bytes;
 use super::steps::Exec;
-use crate::oracle::{Check, image};
+use crate::oracle::{self, Check, image};
 use crate::scenario::{DownloadCheck, Step};
 use sha2::{Digest, Sha256};
 
@@ -75,10 +75,17 @@ impl Exec<'_> {
             text_overflow: false,
         };
         let limits = self.spec.limits;
-        let total = conn
+        let transfer = match conn
             .stream(&limits, &mut self.conv.t, |chunk| checks.feed(chunk))
             .await
-            .map_err(Stop::driver)?;
+        {
+            Ok(t) => t,
+            Err(e) => return Err(self.data_failed(step, e)),
+        };
+        if let Some(v) = transfer.tls.as_ref().and_then(oracle::tls::data_close) {
+            self.conv.find(&v, Some(step.line));
+        }
+        let total = transfer.bytes;
         let digest = checks.sha.take().map(|s| hex(&s.finalize()));
         // The built-in round trip, unless the step checks the same bytes itself.
         if let Some((path, c)) = &checks.round_trip {

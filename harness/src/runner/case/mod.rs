@@ -7,15 +7,19 @@
 //! | `steps.rs` | the step interpreter: `send`, `expect …`, `data …`, and how a failed step is cited |
 //! | `data.rs` | data connections: set-up in the case's mode, bounce targets, negative checks, uploads |
 //! | `download.rs` | downloads, checked as they stream |
+//! | `security.rs` | what accepted AUTH, PROT, CCC and REIN do to the connection |
+//! | `legacy.rs` | `tls legacy-refused`: TLS 1.0 and 1.1 must not be negotiated |
 
 mod conversation;
 mod data;
 mod download;
+mod legacy;
+mod security;
 mod steps;
 
-use crate::driver::{Control, Direction, DriverError, Limits, Transcript};
+use crate::driver::{Control, Direction, DriverError, Limits, TlsClient, Transcript};
 use crate::scenario::{Mode, Scenario};
-use crate::target::Target;
+use crate::target::{Security, Target};
 use crate::verdict::{Finding, Verdict};
 use conversation::Conversation;
 use std::collections::BTreeMap;
@@ -61,15 +65,18 @@ pub(crate) struct CaseSpec<'a> {
     pub mode: Option<Mode>,
     pub addr: SocketAddr,
     pub target: &'a Target,
+    /// The run's TLS client, for a TLS target.
+    pub tls: Option<&'a TlsClient>,
     pub limits: Limits,
     pub dir: Option<String>,
 }
 
-/// Greeting, login, the URL's directory and the scratch directory, before
-/// the scenario's steps: the harness's own exchanges, read but not judged
-/// (the greeting has its own case; the scenarios that test login, CWD and
-/// MKD judge those). The greeting is read here unless the scenario's first
-/// step judges it.
+/// Greeting, AUTH TLS (`ftpes://`), login, the URL's directory, the
+/// scratch directory and, in a `-tls` mode, PBSZ 0 and PROT P, before the
+/// scenario's steps: the harness's own exchanges, read but not judged (the
+/// greeting has its own case; the scenarios that test login, CWD, MKD and
+/// the TLS commands judge those). The greeting is read here unless the
+/// scenario's first step judges it.
 async fn setup(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(), Stop> {
     conv.judging = false;
     let done = setup_steps(spec, conv).await;
@@ -107,6 +114,9 @@ async fn setup_steps(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(),
             ));
         }
     }
+    if spec.target.security == Security::Explicit && spec.scenario.tls_setup {
+        expect_set_up(conv, "AUTH TLS", 234).await?;
+    }
     if !spec.scenario.login {
         return Ok(());
     }
@@ -142,6 +152,26 @@ async fn setup_steps(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(),
             ));
         }
     }
+    if spec.mode.is_some_and(|m| m.tls) {
+        // RFC 4217 §9: "the PBSZ command MUST still be issued, but must
+        // have a parameter of '0'", before PROT.
+        expect_set_up(conv, "PBSZ 0", 200).await?;
+        expect_set_up(conv, "PROT P", 200).await?;
+    }
+    Ok(())
+}
+
+/// A set-up command that must get `want` for the case to run at all: the
+/// probe found it does, so anything else now is an error of the run.
+async fn expect_set_up(conv: &mut Conversation, line: &str, want: u16) -> Result<(), Stop> {
+    conv.send_text(line, None).await?;
+    let r = conv.reply(false, None).await?.reply;
+    if r.code().get() != want {
+        return Err(Stop::new(
+            Verdict::Error,
+            format!("set-up: {line} got {r} (the probe saw {want})"),
+        ));
+    }
     Ok(())
 }
 
@@ -162,7 +192,8 @@ fn variables(spec: &CaseSpec<'_>) -> BTreeMap<String, String> {
 pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
     let mut t = Transcript::default();
     t.push(Direction::Note, format!("connecting to {}", spec.addr));
-    let control = match Control::connect(spec.addr, spec.limits).await {
+    let implicit = spec.target.security == Security::Implicit;
+    let control = match Control::open(spec.addr, spec.limits, spec.tls, implicit, &mut t).await {
         Ok(c) => c,
         Err(e) => {
             t.push(Direction::Note, e.to_string());

@@ -12,6 +12,9 @@ use crate::scenario::{CodeSpec, Level, Pattern, Step, StepKind, substitute};
 use crate::verdict::{Finding, Verdict};
 use std::collections::BTreeMap;
 
+/// What a `policy` finding adds to its quote.
+const POLICY: &str = " (the RFC leaves this to the server's policy: a warning, so that the choice is seen, not a failure)";
+
 /// A case in progress: the conversation, the data connection set up by
 /// the last `data open`, and the variables.
 pub(super) struct Exec<'a> {
@@ -78,6 +81,7 @@ impl<'a> Exec<'a> {
             StepKind::ExpectGreeting => self.conv.greeting(true).await.map(|_| ()),
             StepKind::ExpectAny => self.expect_any(step).await,
             StepKind::ExpectAlive => self.expect_alive(step).await,
+            StepKind::TlsLegacyRefused => self.tls_legacy_refused(step).await,
             StepKind::ExpectClose => self.expect_close(step).await,
             StepKind::DataOpen => self.data_open(step).await,
             StepKind::DataOpenBounce(target) => self.data_open_bounce(step, *target).await,
@@ -132,7 +136,9 @@ impl<'a> Exec<'a> {
     async fn expect_alive(&mut self, step: &Step) -> Result<(), Stop> {
         let limits = self.spec.limits;
         let mut t = Transcript::default();
-        let got = match Control::connect(self.spec.addr, limits).await {
+        let implicit = self.spec.target.security == crate::target::Security::Implicit;
+        let got = match Control::open(self.spec.addr, limits, self.spec.tls, implicit, &mut t).await
+        {
             Ok(mut c) => c.read_reply(&mut t).await.map(|r| r.value.to_string()),
             Err(e) => Err(e),
         };
@@ -183,10 +189,16 @@ impl<'a> Exec<'a> {
         acceptable: String,
         received: String,
     ) -> Result<(), Stop> {
-        let verdict = Verdict::for_level(step.level);
+        let verdict = if step.policy {
+            Verdict::Warn
+        } else {
+            Verdict::for_level(step.level)
+        };
         let req = self.spec.scenario.cited_by(step);
         let note = if self.spec.scenario.suspects(step) {
             SUSPECTED
+        } else if step.policy {
+            POLICY
         } else {
             ""
         };

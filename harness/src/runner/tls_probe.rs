@@ -1,0 +1,143 @@
+//! The probe's TLS part. Securing the session: a certificate ftpspec does
+//! not trust, or an `ftps://` port that does not speak TLS, ends the run
+//! with advice (a setting to fix, not a verdict); a server that refuses
+//! AUTH TLS or takes no part in the handshake after 234 is left to the
+//! `tls` cases to judge, and every case that needs TLS is skipped. Then,
+//! logged in: which data protection levels the server transfers under
+//! (RFC 4217 §10.2 lets it refuse either), so that a mode it refuses is
+//! `unsupported`, not failed.
+
+use super::RunError;
+use crate::codec::Reply;
+use crate::driver::{Control, DriverError, TlsFailure, TlsInfo, Transcript};
+use crate::events::TlsCapabilities;
+use crate::oracle::passive;
+use crate::target::{Security, Target};
+
+/// What securing the session came to.
+pub(super) enum Secured {
+    /// The control connection is in TLS.
+    Yes(TlsInfo),
+    /// It is not, for the reason given (the connection is still usable in
+    /// clear only if `usable`).
+    No { why: String, usable: bool },
+}
+
+/// A TLS failure that is the run's configuration, not the server's
+/// conduct: an error the user must fix.
+fn setting(target: &Target, failure: &TlsFailure) -> Option<RunError> {
+    match failure {
+        TlsFailure::Certificate(_) => Some(RunError::Tls(failure.to_string())),
+        TlsFailure::NotTls(_) if target.security == Security::Implicit => {
+            Some(RunError::Tls(format!(
+                "{failure}: {} does not speak implicit TLS; for a port that greets in clear use ftpes:// (AUTH TLS) or ftp://",
+                target.name
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// The handshake of an `ftps://` connection, just made.
+pub(super) async fn implicit(
+    target: &Target,
+    c: &mut Control,
+    t: &mut Transcript,
+) -> Result<Secured, RunError> {
+    match c.start_tls(t).await {
+        Ok(info) => Ok(Secured::Yes(info)),
+        Err(e) => failed(target, e),
+    }
+}
+
+/// AUTH TLS on an `ftpes://` connection, after the greeting.
+pub(super) async fn explicit(
+    target: &Target,
+    c: &mut Control,
+    t: &mut Transcript,
+) -> Result<Secured, RunError> {
+    match c.auth_tls(t).await {
+        Ok(r) if r.value.code().get() == 234 => {
+            Ok(Secured::Yes(c.tls_info().cloned().unwrap_or_else(|| {
+                TlsInfo {
+                    version: String::new(),
+                    cipher: String::new(),
+                    resumed: false,
+                }
+            })))
+        }
+        Ok(r) => Ok(Secured::No {
+            why: format!("AUTH TLS refused: {}", r.value),
+            usable: true,
+        }),
+        Err(e) => failed(target, e),
+    }
+}
+
+fn failed(target: &Target, e: DriverError) -> Result<Secured, RunError> {
+    match e {
+        DriverError::Tls { failure, .. } => match setting(target, &failure) {
+            Some(err) => Err(err),
+            None => Ok(Secured::No {
+                why: failure.to_string(),
+                usable: false,
+            }),
+        },
+        other => Err(RunError::Unreachable(other.to_string())),
+    }
+}
+
+/// Which protection levels the server transfers under, logged in on `c`
+/// (whose control connection is in TLS).
+pub(super) async fn data_levels(c: &mut Control, t: &mut Transcript, tls: &mut TlsCapabilities) {
+    match c.protect(true, t).await {
+        Ok(None) => match transfer(c, t).await {
+            Ok(info) => tls.data = info,
+            Err(why) => tls.private_refused = Some(why),
+        },
+        Ok(Some(r)) => tls.private_refused = Some(r.to_string()),
+        Err(e) => tls.private_refused = Some(e.to_string()),
+    }
+    match c.protect(false, t).await {
+        Ok(None) => {
+            if let Err(why) = transfer(c, t).await {
+                tls.clear_refused = Some(why);
+            }
+        }
+        Ok(Some(r)) => tls.clear_refused = Some(r.to_string()),
+        Err(e) => tls.clear_refused = Some(e.to_string()),
+    }
+}
+
+/// One passive LIST at the current protection level: the data
+/// connection's TLS session, or why the server would not transfer. A TLS
+/// data connection the server takes no part in is not a refusal: the
+/// cases in that mode run, and fail.
+async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>, String> {
+    let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
+    let r = c.ask(cmd, t).await.map_err(|e| e.to_string())?;
+    let port = passive::judge(&r, c.peer().ip())
+        .and_then(|p| p.port)
+        .ok_or_else(|| format!("{cmd}: {r}"))?;
+    let conn = c
+        .connect_passive(port, t)
+        .await
+        .map_err(|e| e.to_string())?;
+    c.send(b"LIST\r\n", t).await.map_err(|e| e.to_string())?;
+    let first = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
+    if !first.code().is_preliminary() {
+        return Err(refusal(&first));
+    }
+    let data = conn.stream(c.limits(), t, |_| {}).await;
+    let last = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
+    match data {
+        Ok(x) if last.code().is_completion() => Ok(x.tls.map(|d| d.info)),
+        Ok(_) => Err(refusal(&last)),
+        Err(DriverError::Tls { failure, .. }) if failure.is_protocol_breach() => Ok(None),
+        Err(e) => Err(format!("{e} (then {last})")),
+    }
+}
+
+fn refusal(r: &Reply) -> String {
+    format!("LIST got {r}")
+}
