@@ -203,7 +203,9 @@ impl DataConn {
         t: &mut Transcript,
     ) -> Result<(Stream, Option<TlsInfo>), DriverError> {
         match self.setup {
-            Setup::Protected(p) => match p.wait(limits.step_timeout).await {
+            // The handshake has its own bound inside; this one also covers
+            // the server connecting (active mode).
+            Setup::Protected(p) => match p.wait(limits.step_timeout * 2).await {
                 Ok(made) => {
                     for n in made.notes {
                         t.push(Direction::Note, n);

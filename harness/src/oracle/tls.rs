@@ -76,6 +76,18 @@ pub fn data_connection(failure: &TlsFailure) -> Option<Violation> {
     ))
 }
 
+/// A PROT P transfer the server reported complete (`reply`, a 2yz) on a
+/// data connection whose TLS handshake failed as `failure` shows: the data,
+/// if any went, went without TLS.
+pub fn claimed_without_tls(failure: &TlsFailure, reply: &crate::codec::Reply) -> Violation {
+    Violation::broken(
+        Check::Tls,
+        PROT_HOLDS,
+        "a TLS data connection, PROT P having been accepted with 200",
+        format!("{failure}; yet the server replied {reply}"),
+    )
+}
+
 /// A TLS data connection the server closed: without close_notify, the
 /// end of the data cannot be told from a truncation. RFC 8446 makes the
 /// alert a MUST for TLS 1.3; for TLS 1.2 (RFC 5246 §7.2.1, where the

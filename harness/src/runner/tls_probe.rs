@@ -130,10 +130,19 @@ async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>
     }
     let data = conn.stream(c.limits(), t, |_| {}).await;
     let last = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
+    // The transfer's reply decides: a refusal is the server's policy; a
+    // 2yz after a TLS handshake that failed is a transfer without TLS,
+    // which the cases in that mode are to judge, not skip.
+    if !last.code().is_completion() {
+        return Err(refusal(&last));
+    }
     match data {
-        Ok(x) if last.code().is_completion() => Ok(x.tls.map(|d| d.info)),
-        Ok(_) => Err(refusal(&last)),
-        Err(DriverError::Tls { failure, .. }) if failure.is_protocol_breach() => Ok(None),
+        Ok(x) => Ok(x.tls.map(|d| d.info)),
+        Err(DriverError::Tls { failure, .. })
+            if !matches!(failure, crate::driver::TlsFailure::Certificate(_)) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(format!("{e} (then {last})")),
     }
 }

@@ -1,9 +1,10 @@
 //! Reading command lines from the control connection, bounded in length
 //! and idle time, Telnet commands removed.
 
+use super::tls::Ctl;
 use super::{IDLE, MAX_LINE, SILENT_MAX};
 use tokio::io::AsyncReadExt;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::ReadHalf;
 use tokio::time::timeout;
 
 /// Drop Telnet commands (RFC 854) from a command line: `IAC IAC` is a literal
@@ -42,7 +43,7 @@ pub(super) enum Line {
 }
 
 pub(super) struct LineReader {
-    pub(super) r: OwnedReadHalf,
+    pub(super) r: ReadHalf<Ctl>,
     pub(super) buf: Vec<u8>,
 }
 

@@ -5,6 +5,9 @@
 //! by every connection of one [`ScriptedServer`]. Each other [`Fault`] breaks
 //! exactly one behaviour, so a client under test can be shown to notice it.
 //!
+//! Started with [`ScriptedServer::start_tls`] it also offers FTP over TLS
+//! (RFC 4217, `tls.rs`), and the `Tls*` faults break one rule of it each.
+//!
 //! Safety and boundedness: the server never panics on input, every loop is
 //! bounded (by a count, a size cap or a timeout), idle control connections end
 //! after 30 s, and in active mode (PORT/EPRT) it only ever connects to
@@ -15,7 +18,10 @@
 mod fs;
 mod lines;
 mod session;
+mod tls;
 mod transfer;
+
+pub use tls::TlsFixture;
 
 use fs::{MemFs, parent, resolve};
 
@@ -129,11 +135,22 @@ pub enum Fault {
     ListingReversed,
     /// STOU's 150 is a multi-line reply whose first line is `FILE: name`.
     MultilineStou,
+    /// (TLS) AUTH TLS answered 234, then the connection goes on in clear.
+    TlsNoHandshake,
+    /// (TLS) PROT P accepted, but data connections stay in clear.
+    TlsDataInClear,
+    /// (TLS) Data connections are closed (TCP) without close_notify.
+    TlsNoCloseNotify,
+    /// (TLS) Data connections must resume the control session, but the
+    /// server keeps no sessions: every PROT P transfer gets 522.
+    TlsNoResumption,
+    /// (TLS) PROT is accepted without a PBSZ first.
+    TlsProtBeforePbsz,
 }
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 29] = [
+    pub const ALL: [Fault; 34] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -163,7 +180,25 @@ impl Fault {
         Fault::BadGreeting,
         Fault::ListingReversed,
         Fault::MultilineStou,
+        Fault::TlsNoHandshake,
+        Fault::TlsDataInClear,
+        Fault::TlsNoCloseNotify,
+        Fault::TlsNoResumption,
+        Fault::TlsProtBeforePbsz,
     ];
+
+    /// Whether the fault is one of FTP over TLS (meaningful on a server
+    /// started with [`ScriptedServer::start_tls`]).
+    pub fn is_tls(self) -> bool {
+        matches!(
+            self,
+            Fault::TlsNoHandshake
+                | Fault::TlsDataInClear
+                | Fault::TlsNoCloseNotify
+                | Fault::TlsNoResumption
+                | Fault::TlsProtBeforePbsz
+        )
+    }
 }
 
 /// A running scripted server. Dropping it stops accepting and ends its sessions.
@@ -174,6 +209,8 @@ pub struct ScriptedServer {
     pub fault: Fault,
     fs: Arc<Mutex<MemFs>>,
     task: JoinHandle<()>,
+    /// Its TLS, for a server started with [`ScriptedServer::start_tls`].
+    pub tls: Option<Arc<TlsFixture>>,
 }
 
 impl ScriptedServer {
@@ -193,21 +230,55 @@ impl ScriptedServer {
     /// Start on `ip`, an ephemeral port; an error if it cannot be bound
     /// (e.g. `::1` on a host without IPv6).
     pub async fn try_start_on(ip: IpAddr, fault: Fault) -> io::Result<ScriptedServer> {
+        Self::bind(ip, fault, None).await
+    }
+
+    /// Start on 127.0.0.1 offering FTP over TLS (AUTH TLS, PBSZ, PROT)
+    /// with a certificate made now ([`TlsFixture::ca`] is the file to
+    /// trust); a TLS fault breaks one of its rules.
+    pub async fn start_tls(fault: Fault) -> ScriptedServer {
+        let tls = Arc::new(TlsFixture::new(fault != Fault::TlsNoResumption, false));
+        Self::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), fault, Some(tls))
+            .await
+            .expect("bind 127.0.0.1")
+    }
+
+    /// Start on 127.0.0.1 speaking implicit TLS: the handshake first,
+    /// then the greeting (`ftps://`).
+    pub async fn start_implicit_tls(fault: Fault) -> ScriptedServer {
+        let tls = Arc::new(TlsFixture::new(fault != Fault::TlsNoResumption, true));
+        Self::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), fault, Some(tls))
+            .await
+            .expect("bind 127.0.0.1")
+    }
+
+    async fn bind(
+        ip: IpAddr,
+        fault: Fault,
+        tls: Option<Arc<TlsFixture>>,
+    ) -> io::Result<ScriptedServer> {
         let listener = TcpListener::bind(SocketAddr::new(ip, 0)).await?;
         let addr = listener.local_addr()?;
         let fs = Arc::new(Mutex::new(MemFs::new()));
-        let task = tokio::spawn(accept_loop(listener, fault, fs.clone()));
+        let task = tokio::spawn(accept_loop(listener, fault, fs.clone(), tls.clone()));
         Ok(ScriptedServer {
             addr,
             fault,
             fs,
             task,
+            tls,
         })
     }
 
-    /// `ftp://ftpspec:ftpspec@127.0.0.1:PORT/` (`[::1]` for IPv6).
+    /// `ftp://ftpspec:ftpspec@127.0.0.1:PORT/` (`[::1]` for IPv6);
+    /// `ftpes://…` for a server with TLS.
     pub fn url(&self) -> String {
-        format!("ftp://{USER}:{PASS}@{}/", self.addr)
+        let scheme = match &self.tls {
+            None => "ftp",
+            Some(t) if t.implicit => "ftps",
+            Some(_) => "ftpes",
+        };
+        format!("{scheme}://{USER}:{PASS}@{}/", self.addr)
     }
 
     /// Create (or replace) the file at absolute `path`, creating parent directories.
@@ -253,14 +324,19 @@ fn lock(fs: &Mutex<MemFs>) -> MutexGuard<'_, MemFs> {
     fs.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn accept_loop(listener: TcpListener, fault: Fault, fs: Arc<Mutex<MemFs>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    fault: Fault,
+    fs: Arc<Mutex<MemFs>>,
+    tls: Option<Arc<TlsFixture>>,
+) {
     let mut sessions = JoinSet::new();
     loop {
         while sessions.try_join_next().is_some() {}
         match listener.accept().await {
             Ok((stream, _)) => {
                 if sessions.len() < MAX_SESSIONS {
-                    sessions.spawn(session::session(stream, fault, fs.clone()));
+                    sessions.spawn(session::session(stream, fault, fs.clone(), tls.clone()));
                 }
             }
             // E.g. out of file descriptors: back off instead of spinning.

@@ -3,14 +3,15 @@
 
 use super::fs::{MemFs, quote, resolve};
 use super::lines::{Line, LineReader};
+use super::tls::{Ctl, TlsFixture};
 use super::*;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
+use tokio::io::WriteHalf;
 use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::time::timeout;
 
 pub(super) enum Flow {
@@ -27,7 +28,7 @@ pub(super) enum DataSetup {
 
 pub(super) struct Session {
     pub(super) r: LineReader,
-    pub(super) w: OwnedWriteHalf,
+    pub(super) w: WriteHalf<Ctl>,
     pub(super) fault: Fault,
     pub(super) fs: Arc<Mutex<MemFs>>,
     pub(super) local: SocketAddr,
@@ -40,14 +41,27 @@ pub(super) struct Session {
     pub(super) rnfr: Option<String>,
     pub(super) data: Option<DataSetup>,
     pub(super) epsv_all: bool,
+    /// The server's TLS, if it offers FTP over TLS.
+    pub(super) tls: Option<Arc<TlsFixture>>,
+    /// AUTH TLS succeeded: the control connection is in TLS.
+    pub(super) secured: bool,
+    /// PBSZ was accepted (in TLS).
+    pub(super) pbsz: bool,
+    /// PROT P is in force.
+    pub(super) private: bool,
 }
 
-pub(super) async fn session(stream: TcpStream, fault: Fault, fs: Arc<Mutex<MemFs>>) {
+pub(super) async fn session(
+    stream: TcpStream,
+    fault: Fault,
+    fs: Arc<Mutex<MemFs>>,
+    tls: Option<Arc<TlsFixture>>,
+) {
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return;
     };
     let _ = stream.set_nodelay(true);
-    let (r, w) = stream.into_split();
+    let (r, w) = tokio::io::split(Ctl::Plain(stream));
     let mut s = Session {
         r: LineReader { r, buf: Vec::new() },
         w,
@@ -63,7 +77,18 @@ pub(super) async fn session(stream: TcpStream, fault: Fault, fs: Arc<Mutex<MemFs
         rnfr: None,
         data: None,
         epsv_all: false,
+        tls,
+        secured: false,
+        pbsz: false,
+        private: false,
     };
+    // Implicit TLS: the handshake before anything else.
+    if let Some(tls) = s.tls.clone().filter(|t| t.implicit) {
+        if s.upgrade(tls).await.is_err() {
+            return;
+        }
+        s.secured = true;
+    }
     let greeting: &[u8] = match fault {
         Fault::BadGreeting => b"hello\r\n",
         Fault::CodeHyphenLines => {
@@ -112,6 +137,10 @@ pub(super) const KNOWN: &[&str] = &[
     "RNTO", "ABOR", "DELE", "RMD", "XRMD", "MKD", "XMKD", "PWD", "XPWD", "LIST", "NLST", "SITE",
     "SYST", "STAT", "HELP", "NOOP", "FEAT", "OPTS", "SIZE", "MDTM",
 ];
+
+/// The RFC 2228 commands a server with TLS knows (any time: RFC 4217 lets
+/// AUTH, PBSZ and PROT come before or after the login).
+pub(super) const TLS_VERBS: &[&str] = &["AUTH", "PBSZ", "PROT", "CCC"];
 
 /// Allowed before login.
 pub(super) const PRE_LOGIN: &[&str] = &[
@@ -219,8 +248,12 @@ impl Session {
         if self.logged_in && self.fault == Fault::All200 {
             return self.ok("200 OK").await;
         }
-        if !KNOWN.contains(&verb) {
+        let tls_verb = self.tls.is_some() && TLS_VERBS.contains(&verb);
+        if !KNOWN.contains(&verb) && !tls_verb {
             return self.ok("500 Unknown command").await;
+        }
+        if tls_verb {
+            return self.tls_command(verb, arg).await;
         }
         if !self.logged_in && !PRE_LOGIN.contains(&verb) {
             return self.ok("530 Please login with USER and PASS").await;
@@ -260,6 +293,8 @@ impl Session {
             }
             "ACCT" => self.ok("202 ACCT not needed").await,
             "SMNT" => self.ok("502 SMNT not implemented").await,
+            // Leaving TLS on REIN (RFC 4217 §13) is not scripted: refused.
+            "REIN" if self.secured => self.ok("502 REIN is not available over TLS").await,
             "REIN" => {
                 if self.fault != Fault::ReinKeepsLogin {
                     self.reset();
@@ -297,11 +332,14 @@ impl Session {
                     " REST STREAM",
                     " UTF8",
                 ];
-                let lines: Vec<&str> = if self.fault == Fault::UnindentedFeat {
+                let mut lines: Vec<&str> = if self.fault == Fault::UnindentedFeat {
                     FEATURES.iter().map(|f| f.trim_start()).collect()
                 } else {
                     FEATURES.to_vec()
                 };
+                if self.tls.is_some() {
+                    lines.extend([" AUTH TLS", " PBSZ", " PROT"]);
+                }
                 self.multiline(211, "Features:", &lines, "End").await
             }
             "HELP" => {

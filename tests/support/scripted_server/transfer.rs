@@ -6,7 +6,6 @@ use super::session::{DataSetup, Flow, Session};
 use super::*;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
@@ -205,8 +204,12 @@ impl Session {
         bytes: &[u8],
         done: &str,
     ) -> io::Result<Flow> {
-        let Some(mut conn) = Self::open_data(setup).await else {
+        let Some(tcp) = Self::open_data(setup).await else {
             return self.ok("425 Can't open data connection").await;
+        };
+        let mut conn = match self.protect_data(tcp).await {
+            Ok(c) => c,
+            Err(reply) => return self.ok(reply).await,
         };
         let mut ok = true;
         for chunk in bytes.chunks(64 * 1024) {
@@ -216,9 +219,11 @@ impl Session {
             }
         }
         if ok {
-            ok = matches!(timeout(IO_TIMEOUT, conn.shutdown()).await, Ok(Ok(())));
+            ok = matches!(
+                timeout(IO_TIMEOUT, conn.finish(self.fault)).await,
+                Ok(Ok(()))
+            );
         }
-        drop(conn);
         if ok {
             self.ok(done).await
         } else {
@@ -300,8 +305,12 @@ impl Session {
             "150 Ok to send data".to_string()
         };
         self.preliminary(&pre).await?;
-        let Some(mut conn) = Self::open_data(setup).await else {
+        let Some(tcp) = Self::open_data(setup).await else {
             return self.ok("425 Can't open data connection").await;
+        };
+        let mut conn = match self.protect_data(tcp).await {
+            Ok(c) => c,
+            Err(reply) => return self.ok(reply).await,
         };
         let mut got = Vec::new();
         let mut tmp = vec![0u8; 64 * 1024];

@@ -6,7 +6,7 @@
 use super::Stop;
 use super::steps::Exec;
 use crate::codec::{ExtAddr, HostPort, ReplyCode};
-use crate::driver::{DataConn, DriverError};
+use crate::driver::{DataConn, DriverError, TlsFailure};
 use crate::fixtures;
 use crate::oracle;
 use crate::oracle::Check;
@@ -61,17 +61,44 @@ impl Exec<'_> {
         Ok(conn)
     }
 
-    /// A transfer that could not complete: a TLS data connection the
+    /// A transfer that could not complete. A TLS data connection the
     /// server did not take part in (after PROT P was accepted) fails the
-    /// case; anything else is the harness unable to go on.
-    pub(super) fn data_failed(&mut self, step: &Step, e: DriverError) -> Stop {
-        if let DriverError::Tls { failure, .. } = &e {
-            if let Some(v) = oracle::tls::data_connection(failure) {
-                self.conv.find(&v, Some(step.line));
-                return Stop::new(Verdict::Fail, format!("line {}: {}", step.line, v.received));
-            }
+    /// case. One it closed or refused is told apart by the transfer's
+    /// reply, read now: a refusal (522, say) is the server's policy (RFC
+    /// 4217 §10.2), so the case is unsupported; a 2yz claims a transfer
+    /// that never had TLS, and fails. Anything else is the harness unable
+    /// to go on.
+    pub(super) async fn data_failed(&mut self, step: &Step, e: DriverError) -> Stop {
+        let DriverError::Tls { failure, .. } = &e else {
+            return Stop::driver(e);
+        };
+        let line = Some(step.line);
+        if let Some(v) = oracle::tls::data_connection(failure) {
+            self.conv.find(&v, line);
+            return Stop::new(Verdict::Fail, format!("line {}: {}", step.line, v.received));
         }
-        Stop::driver(e)
+        if matches!(failure, TlsFailure::Certificate(_)) {
+            return Stop::driver(e);
+        }
+        let reply = match self.reply(line).await {
+            Ok(a) if a.reply.code().is_preliminary() => self.reply(line).await,
+            other => other,
+        };
+        match reply {
+            Ok(a) if a.reply.code().is_completion() => {
+                let v = oracle::tls::claimed_without_tls(failure, &a.reply);
+                self.conv.find(&v, line);
+                Stop::new(Verdict::Fail, format!("line {}: {}", step.line, v.received))
+            }
+            Ok(a) => Stop::new(
+                Verdict::Unsupported,
+                format!(
+                    "the server refused the protected data connection ({failure}), then replied {}: RFC 4217 §10.2 leaves that to its policy",
+                    a.reply
+                ),
+            ),
+            Err(stop) => stop,
+        }
     }
 
     /// `data open`: set up a data connection in the case's mode.
@@ -264,7 +291,7 @@ impl Exec<'_> {
             .upload(&bytes, &self.spec.limits, &mut self.conv.t)
             .await
         {
-            return Err(self.data_failed(step, e));
+            return Err(self.data_failed(step, e).await);
         }
         self.conv.image.uploaded(bytes);
         Ok(())

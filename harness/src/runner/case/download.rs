@@ -80,7 +80,7 @@ impl Exec<'_> {
             .await
         {
             Ok(t) => t,
-            Err(e) => return Err(self.data_failed(step, e)),
+            Err(e) => return Err(self.data_failed(step, e).await),
         };
         if let Some(v) = transfer.tls.as_ref().and_then(oracle::tls::data_close) {
             self.conv.find(&v, Some(step.line));

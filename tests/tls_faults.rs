@@ -1,0 +1,191 @@
+//! Proof for FTP over TLS: the scripted server with TLS (`start_tls`)
+//! breaks one rule of RFC 4217 / RFC 2228 at a time, and each test shows
+//! the verdict against the faulty server and the pass against the
+//! conformant one.
+
+mod support;
+
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::oracle::Check;
+use ftpspec_harness::runner::{self, CaseResult, Filter, Report, RunConfig};
+use ftpspec_harness::scenario::load_dir;
+use ftpspec_harness::target::{Target, Trust};
+use ftpspec_harness::verdict::Verdict;
+use std::time::Duration;
+use support::scripted_server::{Fault, ScriptedServer};
+
+async fn run_on(server: &ScriptedServer, only: &[&str]) -> Report {
+    let mut target = Target::parse(&server.url()).unwrap();
+    target.trust = Trust {
+        ca: Some(server.tls.as_ref().unwrap().ca.clone()),
+        insecure: false,
+    };
+    let config = RunConfig {
+        target,
+        jobs: 4,
+        limits: Limits {
+            step_timeout: Duration::from_millis(1500),
+            ..Limits::default()
+        },
+        case_timeout: Duration::from_secs(20),
+        filter: Filter {
+            only: only
+                .iter()
+                .map(|g| runner::Selector::new(g).unwrap())
+                .collect(),
+            tags: Vec::new(),
+        },
+    };
+    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let report = runner::run(load_dir(&suite).unwrap(), config, |_| {})
+        .await
+        .unwrap();
+    assert!(!report.cases.is_empty(), "no case matched {only:?}");
+    report
+}
+
+async fn run(fault: Fault, only: &[&str]) -> Report {
+    run_on(&ScriptedServer::start_tls(fault).await, only).await
+}
+
+fn case<'a>(r: &'a Report, id: &str) -> &'a CaseResult {
+    r.cases.iter().find(|c| c.id == id).unwrap_or_else(|| {
+        panic!(
+            "no case {id} in {:?}",
+            r.cases.iter().map(|c| &c.id).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// The case passes against the conformant TLS server and gets `want`
+/// against the faulty one.
+async fn flips(fault: Fault, id: &str, want: Verdict) -> CaseResult {
+    let good = run(Fault::None, &[id]).await;
+    assert_eq!(
+        case(&good, id).verdict,
+        Verdict::Pass,
+        "{id} against the conformant server: {:#?}",
+        case(&good, id)
+    );
+    let bad = run(fault, &[id]).await;
+    let c = case(&bad, id).clone();
+    assert_eq!(c.verdict, want, "{id} against {fault:?}: {c:#?}");
+    c
+}
+
+fn tls_finding(c: &CaseResult, quote_part: &str) -> bool {
+    c.findings
+        .iter()
+        .any(|f| f.check == Check::Tls && f.required.contains(quote_part))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conformant_tls_server_neither_fails_nor_errors() {
+    let r = run(Fault::None, &["*"]).await;
+    let bad: Vec<String> = r
+        .cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error))
+        .map(|c| format!("{}: {} {}", c.id, c.verdict, c.message))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    let tls = r.probe.tls.as_ref().expect("the probe saw TLS");
+    assert!(tls.data.as_ref().is_some_and(|d| d.resumed), "{tls:?}");
+    assert_eq!(
+        case(&r, "transfer.stor-retr-binary[port-ipv4-tls]").verdict,
+        Verdict::Pass
+    );
+    // It takes USER in clear: the policy warning.
+    assert_eq!(
+        case(&r, "rfc4217.clear-login-policy").verdict,
+        Verdict::Warn
+    );
+    // rustls refuses a TLS 1.1 ClientHello.
+    assert_eq!(case(&r, "rfc4217.legacy-versions").verdict, Verdict::Pass);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_234_without_a_handshake_fails() {
+    let c = flips(Fault::TlsNoHandshake, "rfc4217.auth-tls", Verdict::Fail).await;
+    assert!(tls_finding(&c, "must begin with the same digit"), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prot_p_data_in_clear_fails() {
+    for id in [
+        "transfer.stor-retr-binary[pasv-ipv4-tls]",
+        "transfer.stor-retr-binary[port-ipv4-tls]",
+    ] {
+        let c = flips(Fault::TlsDataInClear, id, Verdict::Fail).await;
+        assert!(tls_finding(&c, "MUST be at that level"), "{c:#?}");
+    }
+    // In clear modes nothing changes.
+    let r = run(
+        Fault::TlsDataInClear,
+        &["transfer.stor-retr-binary[pasv-ipv4]"],
+    )
+    .await;
+    assert_eq!(
+        case(&r, "transfer.stor-retr-binary[pasv-ipv4]").verdict,
+        Verdict::Pass
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_connection_closed_without_close_notify_fails_under_tls13() {
+    let c = flips(
+        Fault::TlsNoCloseNotify,
+        "transfer.stor-retr-binary[epsv-ipv4-tls]",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(tls_finding(&c, "close_notify"), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_every_session_reuse_makes_prot_p_unsupported() {
+    let c = flips(
+        Fault::TlsNoResumption,
+        "transfer.stor-retr-binary[pasv-ipv4-tls]",
+        Verdict::Unsupported,
+    )
+    .await;
+    assert!(c.message.contains("522"), "{c:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prot_accepted_before_pbsz_fails() {
+    flips(
+        Fault::TlsProtBeforePbsz,
+        "rfc4217.prot-before-pbsz",
+        Verdict::Fail,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implicit_tls_runs_the_suite_inside_tls() {
+    let server = ScriptedServer::start_implicit_tls(Fault::None).await;
+    let r = run_on(
+        &server,
+        &[
+            "transfer.stor-retr-binary[epsv-ipv4]",
+            "transfer.stor-retr-binary[epsv-ipv4-tls]",
+            "rfc4217.clear-login-policy",
+            "rfc4217.legacy-versions",
+            "basic.noop",
+        ],
+    )
+    .await;
+    assert!(r.target.starts_with("ftps://"), "{}", r.target);
+    for (id, want) in [
+        ("transfer.stor-retr-binary[epsv-ipv4]", Verdict::Pass),
+        ("transfer.stor-retr-binary[epsv-ipv4-tls]", Verdict::Pass),
+        ("basic.noop", Verdict::Pass),
+        // No session in clear on an implicit port.
+        ("rfc4217.clear-login-policy", Verdict::Skip),
+        ("rfc4217.legacy-versions", Verdict::Pass),
+    ] {
+        assert_eq!(case(&r, id).verdict, want, "{id}: {:#?}", case(&r, id));
+    }
+}
