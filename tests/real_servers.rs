@@ -1,9 +1,12 @@
-//! The whole suite against real FTP servers (vsftpd, pyftpdlib), compared
-//! with the checked-in verdicts in `tests/expectations/<name>.tsv`.
+//! The whole suite against real FTP servers (vsftpd, pyftpdlib, inetutils
+//! ftpd, ftp-srv, LightFTP, and libunftp in-process), in clear and over TLS,
+//! compared with the checked-in verdicts in `tests/expectations/<name>.tsv`.
 //!
 //! Ignored unless asked for; it needs `FTPSPEC_TARGETS` to name a file of
-//! `name<TAB>url` lines, which `scripts/ci/real-servers.sh` writes after
-//! starting the servers inside a private network namespace:
+//! `name<TAB>url` lines (and, for TLS, `FTPSPEC_TLS_TARGETS` with
+//! `ftpes://`/`ftps://` URLs and `FTPSPEC_TLS_CA`), which
+//! `scripts/ci/real-servers.sh` writes after starting the servers inside a
+//! private network namespace:
 //!
 //! ```sh
 //! cargo test --no-run --test real_servers          # outside: may need the network
@@ -283,10 +286,29 @@ async fn real_servers_match_expectations() {
         );
     };
     let update = std::env::var("FTPSPEC_UPDATE_EXPECTATIONS").is_ok_and(|v| v == "1");
-    let mut targets: Vec<(String, Result<Target, String>)> = read_targets(Path::new(&targets))
+    let mut listed = read_targets(Path::new(&targets));
+    // FTP over TLS: FTPSPEC_TLS_TARGETS (ftpes:// and ftps:// URLs),
+    // trusting FTPSPEC_TLS_CA, the CA that signed the servers' certificate.
+    let tls_ca = std::env::var_os("FTPSPEC_TLS_CA").map(PathBuf::from);
+    if let Some(tls) = std::env::var_os("FTPSPEC_TLS_TARGETS") {
+        let tls = read_targets(Path::new(&tls));
+        assert!(
+            tls_ca.is_some(),
+            "FTPSPEC_TLS_TARGETS without FTPSPEC_TLS_CA: scripts/ci/real-servers.sh sets both"
+        );
+        listed.extend(tls);
+    }
+    let mut targets: Vec<(String, Result<Target, String>)> = listed
         .into_iter()
         .map(|(name, url)| {
-            let t = Target::parse(&url).map_err(|e| format!("bad target URL {url}: {e}"));
+            let t = Target::parse(&url)
+                .map_err(|e| format!("bad target URL {url}: {e}"))
+                .map(|mut t| {
+                    if t.security.is_tls() {
+                        t.trust.ca = tls_ca.clone();
+                    }
+                    t
+                });
             (name, t)
         })
         .collect();
@@ -302,6 +324,15 @@ async fn real_servers_match_expectations() {
     // slowest case, login delays, takes seconds), then judge in file order.
     // One load for all targets, so they all run the same suite.
     let suite = load_suite().unwrap_or_else(|e| panic!("{e}"));
+    // At most FTPSPEC_TARGETS_AT_ONCE targets run together (default 4): on
+    // a 2-core machine twenty servers at once starve each other, and a
+    // starved server's delays read as the server's own.
+    let at_once = std::env::var("FTPSPEC_TARGETS_AT_ONCE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4usize)
+        .max(1);
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(at_once));
     let runs: Vec<_> = targets
         .iter()
         .map(|(name, target)| {
@@ -309,7 +340,9 @@ async fn real_servers_match_expectations() {
             let libunftp = name == "libunftp";
             let suite = suite.clone();
             let name = name.clone();
+            let gate = gate.clone();
             tokio::spawn(async move {
+                let _turn = gate.acquire_owned().await;
                 let started = Instant::now();
                 let result = match target {
                     // libunftp shares one root between concurrent cases, and

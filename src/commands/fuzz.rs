@@ -5,7 +5,6 @@
 use clap::Args;
 use ftpspec_harness::embedded::Embedded;
 use ftpspec_harness::fuzzer::{self, FuzzConfig, FuzzReport, Progress};
-use ftpspec_harness::target::Target;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,11 +19,13 @@ const UNREACHABLE: u8 = 3;
 
 #[derive(Args)]
 pub struct FuzzArgs {
-    /// Server to fuzz, ftp://user:pass@host:port/. Default: the embedded libunftp
-    /// server on loopback (a safe first try). Fuzzed PORT/EPRT only ever name
+    /// The server to fuzz (default: the embedded libunftp server on
+    /// loopback, a safe first try). Fuzzed PORT/EPRT only ever name
     /// loopback; still, point this at servers you own, on a machine you own.
-    #[arg(long, value_name = "URL")]
-    target: Option<String>,
+    /// Sessions on an ftpes:// or ftps:// target run inside TLS; on an
+    /// ftp:// one they may send AUTH TLS themselves.
+    #[command(flatten)]
+    target: super::target_args::TargetArgs,
     /// Stop after this long (e.g. 30s, 10m). Default 60s unless --sessions is given.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     duration: Option<Duration>,
@@ -150,8 +151,8 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     let result = runtime.block_on(async {
         // Kept alive for the run when used.
         let mut embedded = None;
-        let target = match &args.target {
-            Some(url) => Target::parse(url).map_err(|e| (USAGE, e.to_string()))?,
+        let target = match args.target.resolve().map_err(|e| (USAGE, e))? {
+            Some(t) => t,
             None => {
                 let e = Embedded::start()
                     .await
@@ -197,11 +198,18 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     });
     // The embedded server is gone after the run: its findings replay
     // against a fresh one, so the line names no target.
-    let target_arg = match &args.target {
-        Some(url) => Target::parse(url)
-            .map(|t| format!(" --target '{}'", t.name))
-            .unwrap_or_default(),
-        None => String::new(),
+    let target_arg = match args.target.resolve() {
+        Ok(Some(t)) => {
+            let mut out = format!(" --target '{}'", t.name);
+            if let Some(ca) = &t.trust.ca {
+                out.push_str(&format!(" --tls-ca '{}'", ca.display()));
+            }
+            if t.trust.insecure {
+                out.push_str(" --insecure");
+            }
+            out
+        }
+        _ => String::new(),
     };
     match result {
         Ok(report) => {

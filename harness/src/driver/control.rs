@@ -369,7 +369,15 @@ impl Control {
                     // failure of ours (and judged as a close); so is a TLS
                     // connection closed without close_notify.
                     Err(e) if is_reset(&e) || e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
-                    Err(e) => return Err(DriverError::io("reading a reply")(e)),
+                    Err(e) => {
+                        return Err(match self.stream.broken_tls(&e) {
+                            Some(failure) => DriverError::Tls {
+                                on: "control connection",
+                                failure,
+                            },
+                            None => DriverError::io("reading a reply")(e),
+                        });
+                    }
                 };
                 if n == 0 {
                     self.eof = true;

@@ -315,6 +315,23 @@ impl DataConn {
                     );
                     0
                 }
+                // A reset ends the data as a close does (a server aborting
+                // the transfer may reset rather than close): the checks
+                // judge what arrived; an aborted TLS connection owes no
+                // close_notify.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    // An abort, not a close: close_notify is not judged.
+                    t.push(
+                        Direction::Note,
+                        "data: the server reset the data connection",
+                    );
+                    0
+                }
                 Err(e) => return Err(DriverError::io("downloading")(e)),
             };
             if n == 0 {

@@ -12,7 +12,9 @@ use tokio_rustls::client::TlsStream;
 /// How many bytes of the server's first answer a [`Tap`] keeps.
 const SEEN: usize = 64;
 
-/// TCP under TLS, keeping the first [`SEEN`] bytes read until told to stop.
+/// TCP under TLS, keeping the first [`SEEN`] bytes read until told to
+/// stop, and after that the start of the latest read (to show what a
+/// server sent that broke the TLS stream).
 #[derive(Debug)]
 pub struct Tap {
     tcp: TcpStream,
@@ -36,7 +38,7 @@ impl Tap {
 
     pub(crate) fn stop_recording(&mut self) {
         self.recording = false;
-        self.seen = Vec::new();
+        self.seen.clear();
     }
 
     /// The TCP stream.
@@ -63,9 +65,13 @@ impl AsyncRead for Tap {
         if buf.filled().len() > before {
             let _ = socket2::SockRef::from(&self.tcp).set_tcp_quickack(true);
         }
-        if self.recording && self.seen.len() < SEEN {
-            let room = SEEN - self.seen.len();
-            let new = &buf.filled()[before..];
+        let new = &buf.filled()[before..];
+        if !new.is_empty() {
+            if !self.recording {
+                // After the handshake: the start of the latest read only.
+                self.seen.clear();
+            }
+            let room = SEEN.saturating_sub(self.seen.len());
             let take = new.len().min(room);
             let new = new[..take].to_vec();
             self.seen.extend_from_slice(&new);
@@ -117,6 +123,15 @@ impl Stream {
     /// Whether the stream is inside TLS.
     pub fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
+    }
+
+    /// What a read error on this stream says about the server's TLS, if
+    /// anything (see [`super::tls::broken`]).
+    pub fn broken_tls(&self, e: &io::Error) -> Option<super::tls::TlsFailure> {
+        match self {
+            Stream::Tls(s) => super::tls::broken(e, s.get_ref().0.seen()),
+            _ => None,
+        }
     }
 
     /// Read what is here without waiting: `Ok(None)` when nothing is.

@@ -93,6 +93,15 @@ pub enum TlsFailure {
     /// No answer to the ClientHello.
     #[error("no answer to the TLS ClientHello within {0:?}")]
     Silent(Duration),
+    /// After the handshake, the server sent what TLS cannot read: bytes
+    /// in clear inside the session, or a record that does not decrypt.
+    #[error("the server broke the TLS session: {why} (the last bytes read: {})", crate::codec::escape_bytes(.seen))]
+    Broken {
+        /// What the TLS library said.
+        why: String,
+        /// The start of the last read from the socket.
+        seen: Vec<u8>,
+    },
     /// Anything else the TLS library reported.
     #[error("TLS handshake failed: {0}")]
     Other(String),
@@ -105,7 +114,10 @@ impl TlsFailure {
     pub fn is_protocol_breach(&self) -> bool {
         matches!(
             self,
-            TlsFailure::NotTls(_) | TlsFailure::ServerActedAsClient | TlsFailure::Silent(_)
+            TlsFailure::NotTls(_)
+                | TlsFailure::ServerActedAsClient
+                | TlsFailure::Silent(_)
+                | TlsFailure::Broken { .. }
         )
     }
 }
@@ -283,6 +295,22 @@ pub(crate) fn info(s: &TlsStream<Tap>) -> TlsInfo {
             .map(|s| format!("{:?}", s.suite()))
             .unwrap_or_default(),
         resumed: c.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+    }
+}
+
+/// A read error on an established TLS stream, if it is the server's TLS
+/// going wrong (a record that is not TLS, or does not decrypt), with the
+/// start of the last read.
+pub(crate) fn broken(e: &std::io::Error, seen: &[u8]) -> Option<TlsFailure> {
+    let inner = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    match inner {
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::DecryptError
+        | rustls::Error::PeerMisbehaved(_) => Some(TlsFailure::Broken {
+            why: inner.to_string(),
+            seen: seen.to_vec(),
+        }),
+        _ => None,
     }
 }
 

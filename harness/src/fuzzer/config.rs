@@ -157,4 +157,7 @@ pub enum FuzzError {
     /// Neither a duration nor a session count: runs must be bounded.
     #[error("a fuzz run needs a bound: a duration or a session count")]
     Unbounded,
+    /// TLS cannot be set up as the target asks (`--tls-ca`).
+    #[error("TLS: {0}")]
+    Tls(crate::driver::TlsSetupError),
 }

@@ -6,8 +6,9 @@ use super::hit::{Hit, reportable};
 use super::safety::make_safe;
 use super::session::{Action, DOWNLOADS, DataKind, Session, UPLOADS, command_line, is_clean_line};
 use crate::codec::{ExtAddr, HostPort, Parsed, Reply, Verb};
-use crate::driver::{Control, DataConn, DriverError, Limits, Transcript};
+use crate::driver::{Control, DataConn, DriverError, Limits, TlsClient, Transcript};
 use crate::oracle::{self, Exchange, Violation, port, sequence, syntax};
+use crate::target::Security;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -27,6 +28,12 @@ pub struct ExecConfig {
     pub settle: Duration,
     /// Keep the transcript (for findings; costs allocation otherwise).
     pub transcript: bool,
+    /// The TLS client: the target's for an `ftpes://`/`ftps://` target; for
+    /// an `ftp://` one a client that accepts any certificate, so that an
+    /// AUTH TLS the fuzzer sends in a clear session can be followed.
+    pub tls: Option<TlsClient>,
+    /// How sessions start: in clear, with AUTH TLS, or in TLS at once.
+    pub security: Security,
 }
 
 /// How a session ended.
@@ -91,10 +98,11 @@ pub enum Liveness {
     Mute(String),
 }
 
-/// Probe the server on a new connection.
-pub async fn liveness(addr: SocketAddr, limits: Limits) -> Liveness {
+/// Probe the server on a new connection (after the TLS handshake on an
+/// implicit-TLS target: `tls`).
+pub async fn liveness(addr: SocketAddr, limits: Limits, tls: Option<&TlsClient>) -> Liveness {
     let mut t = Transcript::default();
-    match Control::connect(addr, limits).await {
+    match Control::open(addr, limits, tls, tls.is_some(), &mut t).await {
         Err(e) => Liveness::Refused(e.to_string()),
         Ok(mut c) => match c.read_reply(&mut t).await {
             Ok(r) if matches!(r.value.code().get(), 220 | 120 | 421) => Liveness::Up,
@@ -179,6 +187,11 @@ impl Run<'_> {
             self.hit(v, verb, action);
             return End::Malformed(action);
         }
+        if let DriverError::Tls { failure, .. } = &e {
+            if failure.is_protocol_breach() {
+                self.hit(crate::oracle::tls::garbled(verb, failure), verb, action);
+            }
+        }
         match e {
             DriverError::Timeout(..) if self.armed && self.data.is_none() => {
                 End::ServerEnded(action)
@@ -233,8 +246,14 @@ impl Run<'_> {
             if matches!(code.get(), 227 | 229) {
                 self.follow_passive(passive_port).await;
             }
-            if matches!(code.get(), 221 | 421 | 234) {
+            if matches!(code.get(), 221 | 421) {
                 return Err(End::ServerEnded(i));
+            }
+            if code.get() == 234 {
+                self.start_tls(i, verb).await?;
+            }
+            if clean {
+                self.follow_security(verb, &bytes, code.get()).await?;
             }
             if code.is_preliminary() {
                 self.armed = false;
@@ -259,6 +278,53 @@ impl Run<'_> {
             got += 1;
         }
         Ok(last)
+    }
+
+    /// A 234: TLS now, as the server said (RFC 4217 §4). A server that
+    /// then takes no part in it is a finding (oracle::tls::after_234); a
+    /// second AUTH inside TLS ends the session (TLS is not nested).
+    async fn start_tls(&mut self, i: usize, verb: &str) -> Result<(), End> {
+        if self.control.is_tls() || self.control.tls_client().is_none() {
+            return Err(End::ServerEnded(i));
+        }
+        match self.control.start_tls(&mut self.t).await {
+            Ok(_) => Ok(()),
+            Err(DriverError::Tls { failure, .. }) => {
+                if let Some(v) = crate::oracle::tls::after_234(&failure) {
+                    self.hit(v, verb, i);
+                }
+                Err(End::ServerEnded(i))
+            }
+            Err(_) => Err(End::ServerEnded(i)),
+        }
+    }
+
+    /// What an accepted PROT, CCC or REIN does to the connection (as in a
+    /// case: `runner/case/security.rs`).
+    async fn follow_security(&mut self, verb: &str, line: &[u8], code: u16) -> Result<(), End> {
+        let v = verb.to_ascii_uppercase();
+        let arg = line
+            .strip_suffix(b"\r\n")
+            .unwrap_or(line)
+            .splitn(2, |b| *b == b' ')
+            .nth(1)
+            .unwrap_or_default();
+        match (v.as_str(), code) {
+            ("PROT", 200) => {
+                let clear = arg.eq_ignore_ascii_case(b"C");
+                self.control.set_private_data(!clear);
+            }
+            ("CCC", 200) | ("REIN", 220) => {
+                if v == "REIN" {
+                    self.control.set_private_data(false);
+                }
+                if self.control.clear_tls(&mut self.t).await.is_err() {
+                    return Err(End::ServerEnded(self.sent));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// A 227 or 229 (judged already), to whatever command: the server now
@@ -387,6 +453,13 @@ async fn login(c: &mut Control, cfg: &ExecConfig, t: &mut Transcript) -> Result<
     if last.code().get() != 220 {
         return Err(End::NoGreeting(last.to_string()));
     }
+    if cfg.security == Security::Explicit {
+        match c.auth_tls(t).await {
+            Ok(r) if r.value.code().get() == 234 => {}
+            Ok(r) => return Err(End::LoginFailed(format!("AUTH TLS refused: {}", r.value))),
+            Err(e) => return Err(End::LoginFailed(format!("AUTH TLS: {e}"))),
+        }
+    }
     match c.login(&cfg.user, &cfg.pass, t).await {
         Ok(l) if l.logged_in => Ok(()),
         Ok(l) => Err(End::LoginFailed(
@@ -411,10 +484,12 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         shown: shown.clone(),
         sent: 0,
     };
-    let mut control = match Control::connect(cfg.addr, cfg.limits).await {
-        Ok(c) => c,
-        Err(e) => return done(End::Refused(e.to_string()), t),
-    };
+    let implicit = cfg.security == Security::Implicit;
+    let mut control =
+        match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t).await {
+            Ok(c) => c,
+            Err(e) => return done(End::Refused(e.to_string()), t),
+        };
     if let Err(end) = login(&mut control, cfg, &mut t).await {
         return done(end, t);
     }

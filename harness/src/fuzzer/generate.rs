@@ -32,9 +32,9 @@ const EXTRA_VERBS: &[&str] = &[
     "A", "",
 ];
 
-/// Verbs the fuzzer never sends as commands: AUTH would switch the
-/// connection to TLS, which the session cannot follow (234 ends a session anyway).
-const NEVER: &[&str] = &["AUTH", "CCC"];
+/// Verbs the fuzzer never sends as commands (none now: an AUTH TLS that
+/// gets 234 is followed into TLS, and CCC out of it).
+const NEVER: &[&str] = &[];
 
 const PATHS: &[&[u8]] = &[
     b".",
@@ -115,6 +115,14 @@ const SEQUENCES: &[&[&str]] = &[
     &["TYPE", "SIZE"],
     &["USER", "PASS"],
     &["REIN", "USER", "PASS"],
+    // RFC 4217 §12.1's order, and broken ones.
+    &["AUTH", "PBSZ", "PROT"],
+    &["AUTH", "PROT", "PBSZ"],
+    &["PBSZ", "PROT"],
+    &["PROT", "PBSZ"],
+    &["AUTH", "USER", "PASS", "PBSZ", "PROT"],
+    &["AUTH", "CCC"],
+    &["PBSZ", "PROT", "CCC"],
 ];
 
 /// Every verb generation draws from.
@@ -238,6 +246,21 @@ impl Generator {
             "PORT" => port_arg(u)?,
             "EPRT" => eprt_arg(u)?,
             "EPSV" => pick(u, &[&b"1"[..], b"2", b"ALL", b"3", b"0", b"all"])?.to_vec(),
+            "AUTH" => pick(
+                u,
+                &[
+                    &b"TLS"[..],
+                    b"TLS",
+                    b"TLS",
+                    b"tls",
+                    b"TLS-C",
+                    b"SSL",
+                    b"GSSAPI",
+                    b"X",
+                ],
+            )?
+            .to_vec(),
+            "PROT" => pick(u, &[&b"P"[..], b"P", b"C", b"S", b"E", b"p", b"X"])?.to_vec(),
             "TYPE" => pick(
                 u,
                 &[

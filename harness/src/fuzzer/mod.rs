@@ -50,6 +50,8 @@ pub use rng::Rng;
 pub use safety::make_safe;
 pub use session::{Action, DataKind, Session};
 
+use crate::driver::TlsClient;
+use crate::target::Trust;
 use shared::{Shared, State};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -69,6 +71,20 @@ pub async fn fuzz(
         Some(cmd) => Some(Monitor::start(cmd, addr, cfg.max_restarts).await?),
         None => None,
     };
+    // A clear target still gets a TLS client, accepting any certificate:
+    // the fuzzer sends AUTH TLS in clear sessions, and a 234 must be
+    // followed by a handshake for the session to go on.
+    let tls = match TlsClient::for_target(&cfg.target).map_err(FuzzError::Tls)? {
+        Some(c) => c,
+        None => TlsClient::new(
+            &cfg.target.host,
+            &Trust {
+                ca: None,
+                insecure: true,
+            },
+        )
+        .map_err(FuzzError::Tls)?,
+    };
     let exec = ExecConfig {
         addr,
         user: cfg.target.login_name().to_owned(),
@@ -76,6 +92,8 @@ pub async fn fuzz(
         limits: cfg.limits,
         settle: Duration::from_millis(30).min(cfg.limits.step_timeout),
         transcript: false,
+        tls: Some(tls),
+        security: cfg.target.security,
     };
     // A first session that only logs in: fail fast on a wrong URL or login.
     let first = execute(&Session::default(), &exec).await;

@@ -99,7 +99,9 @@ impl Shared {
                 return Some(format!("the target process exited ({status})"));
             }
         }
-        match liveness(self.exec.addr, self.exec.limits).await {
+        let implicit = self.exec.security == crate::target::Security::Implicit;
+        let tls = self.exec.tls.as_ref().filter(|_| implicit);
+        match liveness(self.exec.addr, self.exec.limits, tls).await {
             Liveness::Up => None,
             Liveness::Refused(e) => Some(format!("a new connection is refused ({e})")),
             Liveness::Mute(e) => Some(format!("a new connection gets no greeting ({e})")),

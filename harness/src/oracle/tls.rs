@@ -88,6 +88,18 @@ pub fn claimed_without_tls(failure: &TlsFailure, reply: &crate::codec::Reply) ->
     )
 }
 
+/// Where the reply to `command` was owed, the server broke the TLS session
+/// of the control connection (`failure`: bytes in clear inside it, a
+/// record that does not decrypt): no reply could be read.
+pub fn garbled(command: &str, failure: &TlsFailure) -> Violation {
+    Violation::broken(
+        Check::Tls,
+        super::sequence::AT_LEAST_ONE,
+        format!("a reply to {command}, inside the TLS session"),
+        format!("instead of a reply to {command}: {failure}"),
+    )
+}
+
 /// A TLS data connection the server closed: without close_notify, the
 /// end of the data cannot be told from a truncation. RFC 8446 makes the
 /// alert a MUST for TLS 1.3; for TLS 1.2 (RFC 5246 §7.2.1, where the

@@ -181,6 +181,9 @@ impl Conversation {
         let v = match &e {
             DriverError::Closed => fate::closed(&command),
             DriverError::Timeout(waited, _) => fate::hang(&command, *waited),
+            DriverError::Tls { failure, .. } if failure.is_protocol_breach() => {
+                oracle::tls::garbled(&command, failure)
+            }
             _ => return Stop::driver(e),
         };
         self.find(&v, line);
