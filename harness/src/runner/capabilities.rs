@@ -66,7 +66,20 @@ pub(crate) async fn probe(
         ..Capabilities::default()
     };
     if target.security == Security::Explicit {
-        secured = Some(tls_probe::explicit(target, &mut c, &mut t).await?);
+        let mut s = tls_probe::explicit(target, &mut c, &mut t).await?;
+        if let Secured::No { usable: false, .. } = s {
+            // Once more on a new connection, as a case's set-up does: a
+            // server may lose a handshake to a race of its own (libunftp
+            // 0.24 now and then reads the ClientHello as a command).
+            c = Control::open(addr, *limits, tls, false, &mut t)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            c.greeting(&mut t)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            s = tls_probe::explicit(target, &mut c, &mut t).await?;
+        }
+        secured = Some(s);
     }
     let mut tls_caps = secured.as_ref().map(|s| match s {
         Secured::Yes(info) => TlsCapabilities {

@@ -64,15 +64,17 @@ async fn start_tls(conv: &mut Conversation, line: Option<usize>) -> Result<(), S
         Err(e) => return Err(Stop::driver(e)),
     };
     if !conv.judging {
-        let verdict = if failure.is_protocol_breach() {
-            Verdict::Skip
-        } else {
-            Verdict::Error
-        };
-        return Err(Stop::new(
-            verdict,
-            format!("AUTH TLS in set-up: {failure} (tls.auth-tls judges the server's TLS)"),
-        ));
+        let breach = failure.is_protocol_breach();
+        let mut stop = Stop::new(
+            if breach {
+                Verdict::Skip
+            } else {
+                Verdict::Error
+            },
+            format!("AUTH TLS in set-up: {failure} (rfc4217.auth-tls judges the server's TLS)"),
+        );
+        stop.retry_setup = breach;
+        return Err(stop);
     }
     match oracle::tls::after_234(&failure) {
         Some(v) => {
