@@ -102,6 +102,9 @@ async fn suite_against_embedded_libunftp() {
             .iter()
             .any(|f| f.check == Check::ReplyCode && f.received == "550")
     );
+    // The HTML page of the whole suite stays small enough to open and mail.
+    let page = ftpspec_harness::report::html::render(&[("run", &report)]);
+    assert!(page.len() < 300 * 1024, "HTML report of {} bytes", page.len());
     // Scratch directories were removed over the protocol.
     let left: Vec<_> = std::fs::read_dir(server.root())
         .unwrap()

@@ -367,27 +367,49 @@ fn by_verdict(o: &mut String, refs: &mut Refs, run: usize, r: &Report) {
                     details(o, refs, run, c);
                 }
             }
-            _ => {
-                o.push_str("<ul class=\"one\">");
-                for c in cases {
-                    let why = if c.message.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", esc(&c.message))
-                    };
-                    let _ = write!(
-                        o,
-                        "<li id=\"{}\"><b>{}</b> {}{why}</li>",
-                        anchor(run, &c.id),
-                        esc(&c.id),
-                        esc(&c.title)
-                    );
-                }
-                o.push_str("</ul>\n");
-            }
+            _ => one_liners(o, run, &cases),
         }
     }
 }
+
+/// Cases that need no details (pass, unsupported, skip), one line per
+/// scenario and reason: the modes it ran in are listed on the line, each
+/// the anchor of its case.
+fn one_liners(o: &mut String, run: usize, cases: &[&CaseResult]) {
+    // Scenario id and message, in first-seen order, with their cases.
+    let mut groups: Vec<((&str, &str), Vec<&CaseResult>)> = Vec::new();
+    for c in cases {
+        let key = (c.id.split('[').next().unwrap_or(&c.id), c.message.as_str());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(c),
+            None => groups.push((key, vec![c])),
+        }
+    }
+    o.push_str("<ul class=\"one\">");
+    for ((scenario, message), members) in groups {
+        let _ = write!(o, "<li><b>{}</b> {}", esc(scenario), esc(&members[0].title));
+        let modes: Vec<String> = members
+            .iter()
+            .map(|c| {
+                let label = c.mode.as_deref().unwrap_or("");
+                format!("<span id=\"{}\">{}</span>", anchor(run, &c.id), esc(label))
+            })
+            .collect();
+        if members.iter().any(|c| c.mode.is_some()) {
+            let _ = write!(o, " [{}]", modes.join(" "));
+        } else {
+            o.push_str(&modes.join(""));
+        }
+        if !message.is_empty() {
+            let _ = write!(o, ": {}", esc(message));
+        }
+        o.push_str("</li>");
+    }
+    o.push_str("</ul>\n");
+}
+
+/// How many transcript lines a case's section shows: its end.
+const TRANSCRIPT_TAIL: usize = 16;
 
 fn details(o: &mut String, refs: &mut Refs, run: usize, c: &CaseResult) {
     let open = if matches!(c.verdict, Verdict::Fail | Verdict::Error) {
@@ -419,7 +441,8 @@ fn details(o: &mut String, refs: &mut Refs, run: usize, c: &CaseResult) {
         esc(&c.scenario),
         checks.join(", ")
     );
-    if !c.message.is_empty() {
+    // The findings table says it all when there is one.
+    if !c.message.is_empty() && c.findings.is_empty() {
         let _ = write!(o, "<p>why: {}</p>", esc(&c.message));
     }
     if !c.findings.is_empty() {
@@ -446,8 +469,17 @@ fn details(o: &mut String, refs: &mut Refs, run: usize, c: &CaseResult) {
         let _ = write!(o, "<p class=\"k\">note: {}</p>", esc(n));
     }
     if !c.transcript.is_empty() {
+        // The end of the conversation is where a case went wrong; the
+        // whole of it is in the JSON report (and the page stays small).
+        let skip = c.transcript.len().saturating_sub(TRANSCRIPT_TAIL);
         o.push_str("<pre>");
-        for e in &c.transcript {
+        if skip > 0 {
+            let _ = writeln!(
+                o,
+                "  ({skip} earlier lines: the JSON report has the whole transcript)"
+            );
+        }
+        for e in &c.transcript[skip..] {
             let _ = writeln!(o, "{:>6}ms {} {}", e.ms, e.dir.arrow(), esc(&e.text));
         }
         o.push_str("</pre>");
