@@ -176,12 +176,18 @@ impl Reply {
 
     /// All text, lines joined by `\n`, invalid UTF-8 replaced.
     pub fn text(&self) -> String {
-        let mut out = String::new();
+        String::from_utf8_lossy(&self.text_bytes()).into_owned()
+    }
+
+    /// The text as sent, lines joined with `\n`: bytes, since a server may
+    /// name a path that is not UTF-8 (RFC 2640 §2.2).
+    pub fn text_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
         for (i, l) in self.lines.iter().enumerate() {
             if i > 0 {
-                out.push('\n');
+                out.push(b'\n');
             }
-            out.push_str(&String::from_utf8_lossy(l));
+            out.extend_from_slice(l);
         }
         out
     }

@@ -97,11 +97,14 @@ fn refused() -> Step {
     }
 }
 
-/// `send` when the line is plain, `raw` otherwise (and always for bytes
-/// `send` would read as a `{variable}`).
+/// `send` when the line is plain UTF-8, `raw` otherwise (and always for
+/// bytes `send` would read as a `{variable}` or an escape).
 fn send(bytes: &[u8]) -> Step {
-    let plain =
-        is_clean_line(bytes) && !bytes.contains(&b'{') && !bytes[..bytes.len() - 2].ends_with(b" ");
+    let plain = is_clean_line(bytes)
+        && !bytes.contains(&b'{')
+        && !bytes.contains(&b'\\')
+        && std::str::from_utf8(bytes).is_ok()
+        && !bytes[..bytes.len() - 2].ends_with(b" ");
     if plain {
         let text = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
         step(StepKind::Send(text))

@@ -417,6 +417,54 @@ pub fn substitute(
     Ok(out)
 }
 
+/// A `send` line's bytes: `{variables}` substituted (their values as
+/// they are), `\xNN` the byte NN, `\\` one backslash, everything else as
+/// written (UTF-8). `Err` names a variable without a value, or the escape
+/// that is not one.
+pub fn send_bytes(
+    template: &str,
+    mut lookup: impl FnMut(&str) -> Option<String>,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find(['\\', '{']) {
+        out.extend_from_slice(rest[..i].as_bytes());
+        let after = &rest[i + 1..];
+        if rest[i..].starts_with('\\') {
+            if let Some(r) = after.strip_prefix('\\') {
+                out.push(b'\\');
+                rest = r;
+            } else if let Some(b) = after
+                .strip_prefix('x')
+                .and_then(|h| h.get(..2))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(b);
+                rest = &after[3..];
+            } else {
+                return Err(format!(
+                    "bad escape in send: write \\xNN for a byte, \\\\ for a backslash (at {:?})",
+                    &rest[i..rest.len().min(i + 4)]
+                ));
+            }
+            continue;
+        }
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+            .unwrap_or(after.len());
+        if name_len > 0 && after[name_len..].starts_with('}') {
+            let name = &after[..name_len];
+            out.extend_from_slice(lookup(name).ok_or_else(|| name.to_owned())?.as_bytes());
+            rest = &after[name_len + 1..];
+        } else {
+            out.push(b'{');
+            rest = after;
+        }
+    }
+    out.extend_from_slice(rest.as_bytes());
+    Ok(out)
+}
+
 /// The `{variables}` a template uses.
 pub fn variables(template: &str) -> Vec<String> {
     let mut names = Vec::new();

@@ -2,7 +2,7 @@
 
 use super::escape::{unquote, unquote_prefix};
 use super::model::*;
-use super::pattern::Pattern;
+use super::pattern::{Pattern, source_of};
 use crate::fixtures::fixture;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -177,7 +177,7 @@ fn parse_expectation(
         None => None,
         Some(p) => {
             let text = unquote(p).map_err(|e| ctx.err(format!("pattern: {e}")))?;
-            let text = String::from_utf8(text).map_err(|_| ctx.err("pattern must be UTF-8"))?;
+            let text = source_of(&text);
             check_vars(ctx, &text, known)?;
             Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
             known.extend(captures_of(&text));
@@ -408,6 +408,8 @@ fn parse_line(
                 return Err(ctx.err("send needs a command, e.g. `send NOOP`"));
             }
             check_vars(ctx, rest, known)?;
+            // Escapes are checked now; variables get their values later.
+            send_bytes(rest, |_| Some(String::new())).map_err(|e| ctx.err(e))?;
             StepKind::Send(rest.to_owned())
         }
         "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
@@ -487,8 +489,7 @@ fn parse_line(
                         while !rest.is_empty() {
                             let (text, after) = unquote_prefix(rest)
                                 .map_err(|e| ctx.err(format!("{kind}: {e}")))?;
-                            let text = String::from_utf8(text)
-                                .map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                            let text = source_of(&text);
                             check_vars(ctx, &text, known)?;
                             Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
                             patterns.push(text);
@@ -509,8 +510,7 @@ fn parse_line(
                         if !rest.trim().is_empty() {
                             return Err(ctx.err("match: text after the pattern"));
                         }
-                        let text = String::from_utf8(text)
-                            .map_err(|_| ctx.err("pattern must be UTF-8"))?;
+                        let text = source_of(&text);
                         check_vars(ctx, &text, known)?;
                         Pattern::new(&text).map_err(|e| ctx.err(format!("pattern: {e}")))?;
                         DownloadCheck::Match(text)

@@ -124,8 +124,8 @@ impl Exec<'_> {
             ),
             DownloadCheck::Match(p) => {
                 let (src, pat) = self.pattern(p)?;
-                let text = String::from_utf8_lossy(checks.text.as_deref().unwrap_or_default());
-                let ok = !checks.text_overflow && pat.matches(&text).is_some();
+                let text = checks.text.as_deref().unwrap_or_default();
+                let ok = !checks.text_overflow && pat.matches_bytes(text).is_some();
                 let received = if checks.text_overflow {
                     format!("{describe} (more than {MATCH_LIMIT} bytes: not matched)")
                 } else {
@@ -134,10 +134,10 @@ impl Exec<'_> {
                 (ok, format!("text matching \"{src}\""), received)
             }
             DownloadCheck::Lines(patterns) | DownloadCheck::Only(patterns) => {
-                let text = String::from_utf8_lossy(checks.text.as_deref().unwrap_or_default());
-                let lines: Vec<&str> = text
-                    .split('\n')
-                    .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                let text = checks.text.as_deref().unwrap_or_default();
+                let lines: Vec<&[u8]> = text
+                    .split(|b| *b == b'\n')
+                    .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
                     .filter(|l| !l.is_empty())
                     .collect();
                 let mut compiled = Vec::new();
@@ -147,7 +147,7 @@ impl Exec<'_> {
                 let (ok, acceptable, problem) = if matches!(check, DownloadCheck::Lines(_)) {
                     let missing: Vec<String> = compiled
                         .iter()
-                        .filter(|(_, pat)| !lines.iter().any(|l| pat.matches(l).is_some()))
+                        .filter(|(_, pat)| !lines.iter().any(|l| pat.matches_bytes(l).is_some()))
                         .map(|(src, _)| format!("\"{src}\""))
                         .collect();
                     (
@@ -158,7 +158,7 @@ impl Exec<'_> {
                 } else {
                     let other = lines
                         .iter()
-                        .find(|l| !compiled.iter().any(|(_, pat)| pat.matches(l).is_some()));
+                        .find(|l| !compiled.iter().any(|(_, pat)| pat.matches_bytes(l).is_some()));
                     let shown: Vec<String> = compiled
                         .iter()
                         .map(|(src, _)| format!("\"{src}\""))
@@ -166,7 +166,10 @@ impl Exec<'_> {
                     (
                         other.is_none(),
                         format!("only lines matching {}", shown.join(" or ")),
-                        format!("the line {:?}", other.copied().unwrap_or_default()),
+                        format!(
+                            "the line \"{}\"",
+                            crate::codec::escape_bytes(other.copied().unwrap_or_default())
+                        ),
                     )
                 };
                 let ok = ok && !checks.text_overflow;

@@ -8,7 +8,7 @@ use crate::codec::{Reply, TimeVal, Verb};
 use crate::driver::{Control, DataConn, Direction, Transcript};
 use crate::fixtures;
 use crate::oracle::{Check, SUSPECTED, fate};
-use crate::scenario::{CodeSpec, Level, Pattern, Step, StepKind, substitute};
+use crate::scenario::{CodeSpec, Level, Pattern, Step, StepKind, send_bytes, substitute};
 use crate::verdict::{Finding, Verdict};
 use std::collections::BTreeMap;
 
@@ -55,14 +55,20 @@ impl<'a> Exec<'a> {
         let line = Some(step.line);
         match &step.kind {
             StepKind::Send(template) => {
-                let text = self.subst(template)?;
-                if text.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                let mut bytes = send_bytes(template, |n| self.lookup(n)).map_err(|v| {
+                    Stop::new(
+                        Verdict::Error,
+                        format!("variable {{{v}}} has no value in this case"),
+                    )
+                })?;
+                if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
                     return Err(Stop::new(
                         Verdict::Error,
-                        "a variable put CR, LF or NUL into a command; use raw for malformed input",
+                        "a variable or escape put CR, LF or NUL into a command; use raw for malformed input",
                     ));
                 }
-                self.conv.send_text(&text, line).await
+                bytes.extend_from_slice(b"\r\n");
+                self.conv.send(&bytes, line).await
             }
             StepKind::Raw(bytes) => self.conv.send(bytes, line).await,
             StepKind::Expect {
@@ -336,7 +342,7 @@ impl<'a> Exec<'a> {
     ) -> Result<(), Stop> {
         let caps = match pattern {
             None => Some(BTreeMap::new()),
-            Some(p) => self.pattern(p)?.1.matches(&reply.text()),
+            Some(p) => self.pattern(p)?.1.matches_bytes(&reply.text_bytes()),
         };
         match caps {
             Some(caps) if codes.accepts(reply.code().get()) => {
