@@ -89,22 +89,27 @@ async fn suite_against_embedded_libunftp() {
     // libunftp answers MKD with `257 /path` (no quotes): RFC 959 Appendix II SHOULD.
     assert_eq!(verdict("dirs.mkd-rmd"), Verdict::Warn);
     // libunftp sends 150 then 550 for a missing file; §5.4 allows only
-    // 110, 226, 250, 425, 426, 451 after a 1yz to RETR.
+    // 110, 226, 250, 425, 426, 451 after a 1yz to RETR, but §6's state
+    // diagram allows a 5yz there: another code of an allowed class, a
+    // warning (RFC 1123 §4.1.2.11).
     let missing = report
         .cases
         .iter()
         .find(|c| c.id == "transfer.retr-missing[pasv-ipv4]")
         .unwrap();
-    assert_eq!(missing.verdict, Verdict::Fail);
+    assert_eq!(missing.verdict, Verdict::Warn);
     assert!(
-        missing
-            .findings
-            .iter()
-            .any(|f| f.check == Check::ReplyCode && f.received == "550")
+        missing.findings.iter().any(|f| f.check == Check::ReplyCode
+            && f.received == "550"
+            && f.verdict == Verdict::Warn)
     );
     // The HTML page of the whole suite stays small enough to open and mail.
     let page = ftpspec_harness::report::html::render(&[("run", &report)]);
-    assert!(page.len() < 300 * 1024, "HTML report of {} bytes", page.len());
+    assert!(
+        page.len() < 300 * 1024,
+        "HTML report of {} bytes",
+        page.len()
+    );
     // Scratch directories were removed over the protocol.
     let left: Vec<_> = std::fs::read_dir(server.root())
         .unwrap()

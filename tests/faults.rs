@@ -492,11 +492,13 @@ async fn pasv_over_ipv6_may_be_refused_but_a_227_is_judged() {
     };
     let r = run_suite(&server, &suite_dir(), &["rfc1123.pasv"]).await;
     assert_eq!(case(&r, "rfc1123.pasv").verdict, Verdict::Pass, "{r:#?}");
+    // Over IPv6 no 227 can name the server (RFC 2428 §1), so a 227 in
+    // another form is judged a suspected breach: a warning, never a pass.
     let bad = ScriptedServer::start_on("::1".parse().unwrap(), Fault::Malformed227).await;
     let r = run_suite(&bad, &suite_dir(), &["rfc1123.pasv"]).await;
     let c = case(&r, "rfc1123.pasv");
-    assert_eq!(c.verdict, Verdict::Fail, "{c:#?}");
-    assert!(has_finding(c, Check::PassiveReply, Verdict::Fail), "{c:#?}");
+    assert_eq!(c.verdict, Verdict::Warn, "{c:#?}");
+    assert!(has_finding(c, Check::PassiveReply, Verdict::Warn), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,7 +98,11 @@ fn the_html_report_renders_as_written() {
         ])
         .output()
         .expect("run chromium");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dom = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         start_tags(&dom),

@@ -71,13 +71,16 @@ impl Verdict {
         }
     }
 
-    /// Severity for combining findings: error > fail > unsupported > warn > pass.
+    /// Severity for combining findings, from error, fail, warn, unsupported
+    /// and skip down to pass. A warning outranks `unsupported`: a SHOULD
+    /// the server broke before an optional feature turned out missing is
+    /// not to hide behind it.
     fn rank(self) -> u8 {
         match self {
             Verdict::Pass => 0,
             Verdict::Skip => 1,
-            Verdict::Warn => 2,
-            Verdict::Unsupported => 3,
+            Verdict::Unsupported => 2,
+            Verdict::Warn => 3,
             Verdict::Fail => 4,
             Verdict::Error => 5,
         }

@@ -84,7 +84,7 @@ impl Control {
         t: &mut Transcript,
     ) -> Result<Control, DriverError> {
         let mut c = Control::connect(addr, limits).await?;
-        c.tls = tls.cloned();
+        c.tls = tls.map(TlsClient::for_session);
         if implicit {
             c.start_tls(t).await?;
         }

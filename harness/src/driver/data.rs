@@ -395,13 +395,20 @@ impl DataConn {
             }
         };
         let mut buf = [0u8; 512];
-        match tokio::time::timeout(quiet, stream.read(&mut buf)).await {
-            Err(_) | Ok(Ok(0)) | Ok(Err(_)) => Ok(None),
+        let seen = match tokio::time::timeout(quiet, stream.read(&mut buf)).await {
+            Err(_) | Ok(Ok(0)) | Ok(Err(_)) => None,
             Ok(Ok(n)) => {
                 t.bytes(Direction::Data, &buf[..n]);
-                Ok(Some(format!("{n}+ bytes on the data connection")))
+                Some(format!("{n}+ bytes on the data connection"))
             }
+        };
+        // Close our side properly: over TLS a server may wait for our
+        // close_notify before it sends the transfer's final reply (vsftpd
+        // does, as RFC 4217 §12.6 draws it).
+        if stream.is_tls() {
+            let _ = tokio::time::timeout(quiet, stream.shutdown()).await;
         }
+        Ok(seen)
     }
 
     /// Check that the server does not connect at all (active mode) or send

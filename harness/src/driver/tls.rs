@@ -208,6 +208,7 @@ fn roots(trust: &Trust) -> Result<RootCertStore, TlsSetupError> {
 /// server's certificate must carry.
 #[derive(Clone)]
 pub struct TlsClient {
+    config: Arc<ClientConfig>,
     connector: TlsConnector,
     name: ServerName<'static>,
 }
@@ -248,10 +249,29 @@ impl TlsClient {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| TlsSetupError::Name(host.to_owned()))?;
+        let config = Arc::new(config);
         Ok(TlsClient {
-            connector: TlsConnector::from(Arc::new(config)),
+            connector: TlsConnector::from(config.clone()),
+            config,
             name,
         })
+    }
+
+    /// The same client with a session cache of its own: one per control
+    /// connection, so that its data connections resume *its* session.
+    /// Servers that insist on reuse (vsftpd's require_ssl_reuse) check
+    /// that; a cache shared by concurrent cases would now and then offer a
+    /// data connection another connection's ticket, which a server forked
+    /// per connection cannot resume.
+    pub fn for_session(&self) -> TlsClient {
+        let mut config = (*self.config).clone();
+        config.resumption = rustls::client::Resumption::in_memory_sessions(32);
+        let config = Arc::new(config);
+        TlsClient {
+            connector: TlsConnector::from(config.clone()),
+            config,
+            name: self.name.clone(),
+        }
     }
 
     /// Run the handshake on `tcp` as the TLS client, within `limit`.

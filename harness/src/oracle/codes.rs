@@ -259,7 +259,18 @@ pub fn reply_code_in(
     } else {
         "as its reply"
     };
-    let plausible = set.iter().any(|c| c / 100 == u16::from(code.first_digit()));
+    // RFC 959 §6's state diagram for "APPE, LIST, NLST, REIN, RETR, STOR,
+    // and STOU" leads from the 1yz to failure on "4,5", where §5.4's rows
+    // list no 5yz after it for RETR, LIST and NLST: the RFC contradicts
+    // itself, so a 5yz there is another code of an allowed class (a
+    // warning), not a changed meaning.
+    let diagram = after_preliminary
+        && code.first_digit() == 5
+        && [
+            "APPE", "LIST", "NLST", "REIN", "RETR", "STOR", "STOU", "MLSD",
+        ]
+        .contains(&verb.as_str());
+    let plausible = diagram || set.iter().any(|c| c / 100 == u16::from(code.first_digit()));
     let rule = if plausible { DEFINED_CODES } else { TABLE };
     Some(Violation::broken(
         Check::ReplyCode,

@@ -67,6 +67,21 @@ pub fn judge(reply: &Reply, peer: IpAddr) -> Option<Passive> {
 pub fn pasv(reply: &Reply, peer: IpAddr) -> Passive {
     let parsed = match PassiveReply::from_reply(reply, Leniency::PERMISSIVE) {
         Ok(p) => p.value.0,
+        // On an IPv6 control connection no 227 can name the server's
+        // address (RFC 2428 §1: PASV "only provides the ability to
+        // communicate information about IPv4 data connections"), so one
+        // that tries another form is a suspected breach only.
+        Err(e) if peer.is_ipv6() => {
+            return Passive {
+                port: None,
+                violations: vec![Violation::suspected(
+                    Check::PassiveReply,
+                    PASV_ADDRESS,
+                    "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2), or a refusal: over IPv6 PASV is replaced by EPSV (RFC 2428 §1)",
+                    format!("{reply} ({e})"),
+                )],
+            };
+        }
         Err(e) => {
             return Passive {
                 port: None,

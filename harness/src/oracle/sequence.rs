@@ -18,6 +18,23 @@ pub const AT_LEAST_ONE: Rule = Rule::must(
 /// sequence cannot be altered" an unasked-for reply breaks).
 pub const RULES: &[Rule] = &[AT_LEAST_ONE];
 
+/// After a command line longer than this, a server may have read the line
+/// as several (RFC 959 sets no limit), so an extra reply is a suspected
+/// breach only.
+pub const LONG_LINE: usize = 4096;
+
+/// A reply nobody asked for, after a line that may have been read as
+/// several commands ([`LONG_LINE`]): §4.2 allows "more than one" reply to a
+/// command, and which commands the server saw cannot be known.
+pub fn unsolicited_after_long_line(reply: &Reply) -> Violation {
+    Violation::suspected(
+        Check::OneReply,
+        TABLE,
+        "no reply until the next command (after an over-long line the server may have read several)",
+        format!("a reply no command asked for: {reply}"),
+    )
+}
+
 /// A reply that arrived when no command's reply was owed: duplicated, or
 /// spontaneous (RFC 959 §5.4: "There is no provision in FTP for such
 /// spontaneous information to be sent from the server to the user").

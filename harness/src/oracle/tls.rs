@@ -37,8 +37,27 @@ pub const CLOSE_NOTIFY: Rule = Rule::must(
     "Each party MUST send a \"close_notify\" alert before closing its write side of the connection, unless it has already sent some error alert.",
 );
 
+/// RFC 4217 §13: REIN ends TLS.
+pub const REIN_CLEARS: Rule = Rule::must(
+    4217,
+    "13",
+    "When this command is processed by the server, the TLS session(s) MUST be cleared and the control and data connections revert to unprotected, clear communications.",
+);
+
 /// Every rule this family enforces.
-pub const RULES: &[Rule] = &[SAME_DIGIT, PROT_HOLDS, ROLES, CLOSE_NOTIFY];
+pub const RULES: &[Rule] = &[SAME_DIGIT, PROT_HOLDS, ROLES, CLOSE_NOTIFY, REIN_CLEARS];
+
+/// After a REIN the server accepted (and both sides left TLS), the reply
+/// to `command`, sent in clear, could not be read (`why`): the server is
+/// still speaking TLS.
+pub fn not_cleared_after_rein(command: &str, why: &str) -> Violation {
+    Violation::broken(
+        Check::Tls,
+        REIN_CLEARS,
+        format!("a reply in clear to {command}, TLS having ended with the REIN"),
+        format!("no readable reply to {command} in clear after REIN ({why})"),
+    )
+}
 
 /// The handshake after a 234 to AUTH TLS failed as `failure` shows. Only
 /// a server that did not take part in TLS at all is judged; a certificate

@@ -225,6 +225,9 @@ pub enum StepKind {
     Send(String),
     /// Send bytes exactly as given.
     Raw(Vec<u8>),
+    /// Wait this many milliseconds before the next step (at most 5 s): so
+    /// that two writes reach the server as two, not one.
+    Pause(u64),
     /// Expect a reply with one of these codes, and optionally text matching a pattern template.
     Expect {
         /// Accepted codes.
@@ -428,7 +431,7 @@ pub fn send_bytes(
     let mut out = Vec::with_capacity(template.len());
     let mut rest = template;
     while let Some(i) = rest.find(['\\', '{']) {
-        out.extend_from_slice(rest[..i].as_bytes());
+        out.extend_from_slice(&rest.as_bytes()[..i]);
         let after = &rest[i + 1..];
         if rest[i..].starts_with('\\') {
             if let Some(r) = after.strip_prefix('\\') {

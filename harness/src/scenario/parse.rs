@@ -245,7 +245,11 @@ fn validate_steps(sc: &Scenario, file: &str) -> Result<(), ScenarioError> {
 fn judges(kind: &StepKind) -> bool {
     !matches!(
         kind,
-        StepKind::Send(_) | StepKind::Raw(_) | StepKind::DataAbandon | StepKind::DataOpenBounce(_)
+        StepKind::Send(_)
+            | StepKind::Raw(_)
+            | StepKind::Pause(_)
+            | StepKind::DataAbandon
+            | StepKind::DataOpenBounce(_)
     )
 }
 
@@ -413,6 +417,14 @@ fn parse_line(
             StepKind::Send(rest.to_owned())
         }
         "raw" => StepKind::Raw(unquote(rest).map_err(|e| ctx.err(format!("raw: {e}")))?),
+        "pause" => {
+            let ms = rest
+                .strip_suffix("ms")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .filter(|ms| (1..=5000).contains(ms))
+                .ok_or_else(|| ctx.err("pause takes 1ms to 5000ms, e.g. `pause 200ms`"))?;
+            StepKind::Pause(ms)
+        }
         "expect" if rest == "close" => StepKind::ExpectClose,
         "expect" if rest == "greeting" => StepKind::ExpectGreeting,
         "check" if rest.starts_with('{') => {

@@ -224,7 +224,10 @@ mod tests {
         );
         assert_eq!(Pattern::new("\\xg1"), Err(PatternError::BadByte));
         // A capture is text.
-        let caps = Pattern::new("{=n}").unwrap().matches_bytes(b"a\xff").unwrap();
+        let caps = Pattern::new("{=n}")
+            .unwrap()
+            .matches_bytes(b"a\xff")
+            .unwrap();
         assert_eq!(caps["n"], "a\u{fffd}");
     }
 

@@ -132,6 +132,7 @@ pub fn render(sc: &Scenario) -> String {
         let _ = match &step.kind {
             StepKind::Send(t) => writeln!(o, "send {t}"),
             StepKind::Raw(b) => writeln!(o, "raw {}", quote(b)),
+            StepKind::Pause(ms) => writeln!(o, "pause {ms}ms"),
             StepKind::Expect {
                 codes,
                 pattern,

@@ -80,6 +80,8 @@ pub(super) struct Conversation {
     overdue: OverdueProbe,
     /// The last line sent, as shown in findings.
     last_sent: String,
+    /// Its length in bytes.
+    last_len: usize,
     /// What TYPE is in force and what was stored in TYPE I.
     pub image: ImageTracker,
     /// The longest a reply to a login command took so far: later ones may
@@ -95,6 +97,9 @@ pub(super) struct Conversation {
     /// directory): a finding belongs to the exchange a scenario made, and
     /// an odd reply to set-up would otherwise be charged to every case.
     pub judging: bool,
+    /// A REIN just ended TLS: an unreadable next reply means the server is
+    /// still in TLS (RFC 4217 §13).
+    pub cleared_by_rein: bool,
 }
 
 impl Conversation {
@@ -107,12 +112,22 @@ impl Conversation {
             awaiting: VecDeque::new(),
             overdue: OverdueProbe::Unused,
             last_sent: String::new(),
+            last_len: 0,
             image: ImageTracker::default(),
             login_delay_seen: Duration::ZERO,
             closing: false,
             notes: Vec::new(),
             judging: true,
+            cleared_by_rein: false,
         }
+    }
+
+    /// Whether a command that may end a transfer early (ABOR, QUIT) was
+    /// sent and not yet answered.
+    pub fn ending_transfer(&self) -> bool {
+        self.awaiting
+            .iter()
+            .any(|a| a.verb == Verb::ABOR || a.verb == Verb::QUIT)
     }
 
     /// The control connection (for its addresses and data connections).
@@ -164,6 +179,15 @@ impl Conversation {
     /// one reply"), unless the server announced the close with 421. Any
     /// other error is the harness unable to go on.
     pub fn read_failed(&mut self, e: DriverError, line: Option<usize>) -> Stop {
+        if std::mem::take(&mut self.cleared_by_rein) && !self.awaiting.is_empty() {
+            let command = self.last_sent.clone();
+            let v = oracle::tls::not_cleared_after_rein(&command, &e.to_string());
+            self.find(&v, line);
+            return Stop::new(
+                Verdict::Fail,
+                format!("line {}: {}", line.unwrap_or_default(), v.received),
+            );
+        }
         if let Some(v) = syntax::stream(&e) {
             self.find(&v, line);
             return Stop::new(Verdict::Fail, format!("unreadable reply: {e}"));
@@ -238,7 +262,10 @@ impl Conversation {
     pub async fn send(&mut self, bytes: &[u8], line: Option<usize>) -> Result<(), Stop> {
         if self.awaiting.is_empty() {
             match self.control.unsolicited(&mut self.t) {
-                Ok(Some(r)) => self.find(&sequence::unsolicited(&r.value), line),
+                Ok(Some(r)) => {
+                    let v = self.unasked(&r.value);
+                    self.find(&v, line)
+                }
                 Ok(None) => {}
                 Err(e) => return Err(self.read_failed(e, line)),
             }
@@ -250,6 +277,7 @@ impl Conversation {
             self.image.sent(c);
         }
         self.last_sent = crate::codec::escape_bytes(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
+        self.last_len = bytes.len();
         match self.control.send(bytes, &mut self.t).await {
             Ok(()) => {}
             // The server already hung up: the next read reports it.
@@ -331,6 +359,7 @@ impl Conversation {
             .await
         {
             Ok(r) => {
+                self.cleared_by_rein = false;
                 self.timed_login_reply(started.elapsed());
                 if r.value.code().get() == 421 {
                     self.closing = true;
@@ -487,7 +516,8 @@ impl Conversation {
             Err(e) => return Err(self.read_failed(e, line)),
         };
         for r in extra {
-            self.find(&sequence::unsolicited(&r), line);
+            let v = self.unasked(&r);
+            self.find(&v, line);
         }
         Ok(closed)
     }
@@ -496,8 +526,18 @@ impl Conversation {
     pub fn check_leftover(&mut self) {
         if let Ok(Some(r)) = self.control.unsolicited(&mut self.t) {
             if self.awaiting.is_empty() {
-                self.find(&sequence::unsolicited(&r.value), None);
+                let v = self.unasked(&r.value);
+                self.find(&v, None);
             }
+        }
+    }
+
+    /// The finding for a reply nobody asked for.
+    fn unasked(&self, reply: &Reply) -> Violation {
+        if self.last_len > sequence::LONG_LINE {
+            sequence::unsolicited_after_long_line(reply)
+        } else {
+            sequence::unsolicited(reply)
         }
     }
 

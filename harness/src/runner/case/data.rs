@@ -68,7 +68,21 @@ impl Exec<'_> {
     /// 4217 §10.2), so the case is unsupported; a 2yz claims a transfer
     /// that never had TLS, and fails. Anything else is the harness unable
     /// to go on.
-    pub(super) async fn data_failed(&mut self, step: &Step, e: DriverError) -> Stop {
+    /// `None`: the case sent ABOR or QUIT since the transfer began, which
+    /// may cut the data connection off at any point (its TLS handshake
+    /// included): the data ended there, and the replies judge the rest.
+    pub(super) async fn data_failed(&mut self, step: &Step, e: DriverError) -> Option<Stop> {
+        if self.conv.ending_transfer() {
+            self.conv.t.push(
+                crate::driver::Direction::Note,
+                format!("data: ended by the ABOR or QUIT sent before: {e}"),
+            );
+            return None;
+        }
+        Some(self.data_failed_now(step, e).await)
+    }
+
+    async fn data_failed_now(&mut self, step: &Step, e: DriverError) -> Stop {
         let DriverError::Tls { failure, .. } = &e else {
             return Stop::driver(e);
         };
@@ -275,6 +289,11 @@ impl Exec<'_> {
 
     /// `data none`: no bytes on the data connection for the quiet period.
     pub(super) async fn data_none(&mut self, step: &Step) -> Result<(), Stop> {
+        if self.data.is_none() {
+            if let Some(seen) = self.drained.take() {
+                return self.nothing_seen(step, seen, "no use of the data connection");
+            }
+        }
         let conn = self.take_data(step)?;
         let seen = conn
             .expect_unused(&self.spec.limits, &mut self.conv.t)
@@ -291,7 +310,9 @@ impl Exec<'_> {
             .upload(&bytes, &self.spec.limits, &mut self.conv.t)
             .await
         {
-            return Err(self.data_failed(step, e).await);
+            if let Some(stop) = self.data_failed(step, e).await {
+                return Err(stop);
+            }
         }
         self.conv.image.uploaded(bytes);
         Ok(())

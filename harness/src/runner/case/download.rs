@@ -80,7 +80,10 @@ impl Exec<'_> {
             .await
         {
             Ok(t) => t,
-            Err(e) => return Err(self.data_failed(step, e).await),
+            Err(e) => match self.data_failed(step, e).await {
+                Some(stop) => return Err(stop),
+                None => Default::default(),
+            },
         };
         if let Some(v) = transfer.tls.as_ref().and_then(oracle::tls::data_close) {
             self.conv.find(&v, Some(step.line));
@@ -109,10 +112,7 @@ impl Exec<'_> {
                 };
                 (
                     c.first_difference().is_none(),
-                    format!(
-                        "exactly {} bytes (RFC 959 §3.1.1.3: \"The receiving site must store the data as contiguous bits.\")",
-                        c.expected_len()
-                    ),
+                    format!("exactly the {} bytes expected", c.expected_len()),
                     received,
                 )
             }
@@ -156,9 +156,11 @@ impl Exec<'_> {
                         format!("no line matches {}", missing.join(", ")),
                     )
                 } else {
-                    let other = lines
-                        .iter()
-                        .find(|l| !compiled.iter().any(|(_, pat)| pat.matches_bytes(l).is_some()));
+                    let other = lines.iter().find(|l| {
+                        !compiled
+                            .iter()
+                            .any(|(_, pat)| pat.matches_bytes(l).is_some())
+                    });
                     let shown: Vec<String> = compiled
                         .iter()
                         .map(|(src, _)| format!("\"{src}\""))

@@ -30,12 +30,18 @@ pub(super) async fn follow(
             conv.control_mut().0.set_private_data(!clear);
             Ok(())
         }
-        v if (*v == Verb::CCC && code == 200) || (*v == Verb::REIN && code == 220) => {
+        v if (*v == Verb::CCC && code == 200)
+            || (*v == Verb::REIN && reply.code().is_completion()) =>
+        {
+            let rein = *v == Verb::REIN;
             let (control, t) = conv.control_mut();
-            if *v == Verb::REIN {
+            if rein {
                 control.set_private_data(false);
             }
-            control.clear_tls(t).await.map_err(Stop::driver)
+            let was_tls = control.is_tls();
+            control.clear_tls(t).await.map_err(Stop::driver)?;
+            conv.cleared_by_rein = rein && was_tls;
+            Ok(())
         }
         _ => Ok(()),
     }

@@ -24,6 +24,10 @@ pub(super) struct Exec<'a> {
     vars: BTreeMap<String, String>,
     /// The reply the last `expect` read, for `check`.
     last_reply: Option<Reply>,
+    /// What an unused protected data connection carried when `expect
+    /// final` had to close it to get the final reply (see `expect_codes`),
+    /// for the `data none` that follows.
+    pub drained: Option<Option<String>>,
 }
 
 impl<'a> Exec<'a> {
@@ -38,6 +42,7 @@ impl<'a> Exec<'a> {
             data: None,
             vars,
             last_reply: None,
+            drained: None,
         }
     }
 
@@ -71,6 +76,10 @@ impl<'a> Exec<'a> {
                 self.conv.send(&bytes, line).await
             }
             StepKind::Raw(bytes) => self.conv.send(bytes, line).await,
+            StepKind::Pause(ms) => {
+                tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+                Ok(())
+            }
             StepKind::Expect {
                 codes,
                 pattern,
@@ -249,6 +258,19 @@ impl<'a> Exec<'a> {
             && answer.reply.code().is_preliminary()
             && !codes.accepts(answer.reply.code().get())
         {
+            // An unused protected data connection is closed first (after a
+            // look for data): over TLS the server may hold the final reply
+            // until the client's side of the TLS shutdown (RFC 4217
+            // §12.6), which nothing else would send.
+            if self.data.as_ref().is_some_and(|d| d.is_protected()) {
+                if let Some(conn) = self.data.take() {
+                    let seen = conn
+                        .expect_unused(&self.spec.limits, &mut self.conv.t)
+                        .await
+                        .map_err(Stop::driver)?;
+                    self.drained = Some(seen);
+                }
+            }
             answer = self.reply(line).await?;
         }
         let reply = answer.reply;
