@@ -149,12 +149,14 @@ impl Report {
     }
 
     /// This report without what varies between two runs of an unchanged
-    /// server (timings, the target's port, the ftpspec version, where the
-    /// scenarios were checked out, raw transcripts), for snapshot tests. Transcripts are left out because
-    /// they carry ports; keep them with [`crate::snapshot`] instead.
+    /// server (timings, the target's port, the ftpspec version and suite
+    /// digest, where the scenarios were checked out, raw transcripts), for
+    /// snapshot tests. Transcripts are left out because they carry ports;
+    /// keep them with [`crate::snapshot`] instead.
     pub fn stable(&self) -> Report {
         let mut r = self.clone();
         r.ftpspec = String::new();
+        r.suite = String::new();
         r.target = "<target>".into();
         r.duration_ms = 0;
         for c in &mut r.cases {
