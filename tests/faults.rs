@@ -608,3 +608,42 @@ async fn eprt_accepting_an_unknown_protocol_fails() {
         "{c:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_goes_down_is_reported_and_the_rest_not_tried() {
+    // STAT brings the server down; the probe never sends it.
+    let server = ScriptedServer::start(Fault::CrashOnStat).await;
+    let r = run_suite(
+        &server,
+        &suite_dir(),
+        &["rfc959.stat-general", "transfer.*"],
+    )
+    .await;
+    let stat = case(&r, "rfc959.stat-general");
+    assert_ne!(stat.verdict, Verdict::Pass, "{stat:#?}");
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("stopped accepting connections")),
+        "{:?}",
+        r.notes
+    );
+    let not_run = r
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::Error && c.message.starts_with("not run:"))
+        .count();
+    let refused = r
+        .cases
+        .iter()
+        .filter(|c| c.message.starts_with("cannot connect"))
+        .count();
+    // With four at a time a few may find the server gone; after the check
+    // the rest are not tried at all.
+    assert!(
+        (1..=4).contains(&refused),
+        "{refused} refused: {:#?}",
+        r.cases
+    );
+    assert!(not_run >= 1, "{:#?}", r.cases);
+}

@@ -86,6 +86,7 @@ fn report() -> Report {
         summary.add(c.verdict);
     }
     Report {
+        notes: Vec::new(),
         schema: 1,
         ftpspec: "test".into(),
         target: "ftp://ftpspec@127.0.0.1:2121/".into(),

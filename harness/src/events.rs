@@ -223,6 +223,10 @@ pub struct Report {
     /// The run judged against a `--baseline`, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<GateOutcome>,
+    /// What the report should say about the run as a whole (the server
+    /// went down during it, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Every case, in plan order.
     pub cases: Vec<CaseResult>,
 }

@@ -1,34 +1,124 @@
 #!/usr/bin/env python3
-"""A small FTP server with planted bugs, for tests/live_fuzz.rs.
+"""A small FTP server with planted bugs, for tests/live_fuzz.rs and
+scripts/bench/time-to-find.sh.
 
-    buggy_ftpd.py PORT [--bugs crash-arg,crash-seq,hang]
+    buggy_ftpd.py PORT [--bugs NAME[,NAME...]] [--full]
 
-Login ftpspec/ftpspec. It answers like a plain, conformant-enough server
-(most commands: 502), except for three planted bugs at different depths:
+Login ftpspec/ftpspec (any password is taken). Loopback only (127.0.0.1).
+NAME is one of the bugs below, or `none` for no bug at all. Without --bugs:
+crash-arg,crash-seq,hang (what tests/live_fuzz.rs expects). An unknown name
+is an error (exit 2).
+
+Two profiles:
+
+  legacy (the default): answers like a plain, conformant-enough server
+  (most commands: 502). This is the server tests/live_fuzz.rs was written
+  against; its replies do not change.
+
+  full (--full, or as soon as any of the four bench bugs below is named):
+  the legacy server plus enough protocol for the bench bugs to be reachable
+  by a client that knows FTP: MKD/RMD/CWD/CDUP/PWD over a flat, per-session
+  set of directories (MKD x -> 257, then CWD x -> 250; names are compared
+  literally after stripping leading/trailing "/"), TYPE/MODE/STRU with real
+  argument checks (TYPE A|A N|I|L 8, MODE S, STRU F -> 200; other known
+  codes -> 504; anything else -> 501), REST n -> 350 with the offset kept
+  until the next RETR/STOR/STOU/APPE, RNFR (350 for a directory made in the
+  session, 550 otherwise) / RNTO (250 after a 350 RNFR, 503 otherwise),
+  RETR/SIZE/MDTM/DELE -> 550, ALLO -> 202. PASV/EPSV/PORT/EPRT stay 502:
+  there are no data connections.
+
+Bugs used by tests/live_fuzz.rs (either profile):
 
   crash-arg  MKD with an argument longer than 100 bytes that contains "%n":
              the whole process exits (a format-string crash).
-  crash-seq  REST <number> (accepted with 350), then APPE: the process exits
-             (a crash that needs a particular command order).
+  crash-seq  REST <number> (accepted with 350), then, as the very next
+             command, APPE: the process exits (a crash that needs a
+             particular command order).
   hang       SITE EXEC ...: that session never replies again (a hang); the
              server goes on serving other connections.
 
-A crash is the process exiting: the listener goes away with it, so new
-connections are refused until a process monitor (`--target-cmd`) restarts it.
-Loopback only.
+Bugs for scripts/bench/time-to-find.sh (they turn the full profile on):
+
+  token-arg         MODE whose argument contains the bytes "%s%s" anywhere
+                    (e.g. `MODE S%s%s`, `MODE %s%s%s%s`): the process exits.
+                    MODE's usual arguments are the literals S, B, C.
+  long-after-state  RETR with an argument longer than 300 bytes (the bytes
+                    after "RETR ", CRLF not counted) while a REST offset is
+                    pending: after a `REST <digits>` answered 350, with any
+                    commands in between except RETR/STOR/STOU/APPE (each of
+                    those uses up the offset). The process exits. Without
+                    the REST, a long RETR argument is just 550.
+  chain3            RNFR with a non-empty argument after a successful
+                    `CWD x` into a directory x that a successful `MKD x`
+                    made earlier in the same session (any commands before,
+                    between and after; e.g. MKD a / NOOP / CWD a / PWD /
+                    RNFR b). The process exits.
+  stall-arg         CWD whose argument contains "~" followed by a digit
+                    anywhere (e.g. `CWD ~1`, `CWD PROGRA~1/x`): that
+                    session never replies again (it reads and drops what
+                    the client sends until it hangs up); the server goes on
+                    serving other connections.
+
+A crash is the process exiting (os._exit(1)): the listener goes away with
+it, so new connections are refused until a process monitor (`--target-cmd`)
+restarts it. Each time a bug fires, one line `buggy_ftpd: BUG fired: ...`
+goes to stderr.
 """
 import os
+import re
 import socket
 import sys
 import threading
 
-PORT = int(sys.argv[1])
-BUGS = set(sys.argv[3].split(",")) if len(sys.argv) > 3 and sys.argv[2] == "--bugs" else {"crash-arg", "crash-seq", "hang"}
+OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
+NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
+
+
+def parse_args(argv):
+    def usage(msg):
+        sys.stderr.write(f"buggy_ftpd.py: {msg}\nusage: buggy_ftpd.py PORT [--bugs NAME[,NAME...]] [--full]\n")
+        sys.exit(2)
+
+    if len(argv) < 2 or not argv[1].isdigit():
+        usage("PORT missing")
+    port = int(argv[1])
+    bugs = set(OLD_BUGS)
+    full = False
+    i = 2
+    while i < len(argv):
+        if argv[i] == "--bugs" and i + 1 < len(argv):
+            bugs = {b for b in argv[i + 1].split(",") if b}
+            i += 2
+        elif argv[i] == "--full":
+            full = True
+            i += 1
+        else:
+            usage(f"unexpected argument {argv[i]!r}")
+    bugs.discard("none")
+    unknown = bugs - OLD_BUGS - NEW_BUGS
+    if unknown:
+        usage(f"unknown bug(s) {','.join(sorted(unknown))}; known: none,{','.join(sorted(OLD_BUGS | NEW_BUGS))}")
+    return port, bugs, full or bool(bugs & NEW_BUGS)
+
+
+PORT, BUGS, FULL = parse_args(sys.argv)
 
 KNOWN = {"USER", "PASS", "QUIT", "NOOP", "MKD", "REST", "APPE", "SITE", "SYST", "TYPE", "PWD", "CWD"}
 
 
+def fired(bug, verb, arg):
+    shown = arg[:60].decode("latin-1")
+    sys.stderr.write(f"buggy_ftpd: {bug} fired: {verb} {shown!r} ({len(arg)} bytes)\n")
+    sys.stderr.flush()
+
+
+def crash(bug, verb, arg):
+    fired(bug, verb, arg)
+    os._exit(1)
+
+
 def serve(conn):
+    """The legacy profile: tests/live_fuzz.rs's server, unchanged."""
     f = conn.makefile("rb")
     def reply(text):
         conn.sendall(text.encode() + b"\r\n")
@@ -62,7 +152,7 @@ def serve(conn):
             reply("200 type set")
         elif verb == "MKD":
             if "crash-arg" in BUGS and len(arg) > 100 and b"%n" in arg:
-                os._exit(1)
+                crash("crash-arg", verb, arg)
             reply("550 cannot create")
         elif verb == "REST":
             if arg.isdigit():
@@ -72,10 +162,11 @@ def serve(conn):
             reply("501 bad offset")
         elif verb == "APPE":
             if "crash-seq" in BUGS and rest:
-                os._exit(1)
+                crash("crash-seq", verb, arg)
             reply("450 file unavailable")
         elif verb == "SITE":
             if "hang" in BUGS and arg.upper().startswith(b"EXEC"):
+                fired("hang", verb, arg)
                 # Never answer again; drain until the client goes.
                 while f.readline(65536):
                     pass
@@ -93,9 +184,199 @@ def serve(conn):
         rest = False
 
 
+STALL = re.compile(rb"~[0-9]")
+
+
+def dir_name(arg):
+    """A directory name MKD accepts: 1-255 bytes once leading and trailing
+    "/" are stripped, no "/" inside, no control bytes, not "." or ".."."""
+    name = arg.strip(b"/")
+    if not name or len(name) > 255 or b"/" in name or name in (b".", b".."):
+        return None
+    if any(c < 0x20 or c == 0x7F for c in name):
+        return None
+    return name
+
+
+def serve_full(conn):
+    """The full profile (see the module docstring)."""
+    f = conn.makefile("rb")
+
+    def reply(data):
+        if isinstance(data, str):
+            data = data.encode()
+        conn.sendall(data + b"\r\n")
+
+    def quoted(name):
+        return b'"' + name.replace(b'"', b'""') + b'"'
+
+    reply("220 buggy ftpd ready")
+    logged_in = False
+    prev_rest = False  # crash-seq: the previous command was a REST answered 350
+    offset = False  # long-after-state: a REST offset is pending
+    made = set()  # directories made by MKD in this session
+    cwd = b"/"
+    entered = False  # chain3: a CWD into a directory made in this session succeeded
+    rnfr = None  # the name a 350 RNFR accepted, for the next command only
+    while True:
+        line = f.readline(65536)
+        if not line:
+            return
+        line = line.rstrip(b"\r\n")
+        verb, _, arg = line.partition(b" ")
+        verb = verb.decode("latin-1").upper()
+        after_rest, prev_rest = prev_rest, False
+        renaming, rnfr = rnfr, None
+        if verb == "USER":
+            reply("331 password please")
+        elif verb == "PASS":
+            logged_in = True
+            reply("230 logged in")
+        elif verb == "QUIT":
+            reply("221 bye")
+            return
+        elif not logged_in:
+            reply("530 log in first")
+        elif verb == "NOOP":
+            reply("200 ok")
+        elif verb == "SYST":
+            reply("215 UNIX Type: L8")
+        elif verb == "PWD":
+            reply(b"257 " + quoted(cwd) + b" is the current directory")
+        elif verb == "CWD":
+            if "stall-arg" in BUGS and STALL.search(arg):
+                fired("stall-arg", verb, arg)
+                while f.readline(65536):
+                    pass
+                return
+            name = arg.strip(b"/")
+            if not arg:
+                reply("501 directory name needed")
+            elif not name or name == b"..":
+                cwd = b"/"
+                reply("250 directory changed")
+            elif name in made:
+                cwd = b"/" + name
+                entered = True
+                reply("250 directory changed")
+            else:
+                reply("550 no such directory")
+        elif verb == "CDUP":
+            cwd = b"/"
+            reply("200 directory changed")
+        elif verb == "MKD":
+            if "crash-arg" in BUGS and len(arg) > 100 and b"%n" in arg:
+                crash("crash-arg", verb, arg)
+            name = dir_name(arg)
+            if not arg:
+                reply("501 directory name needed")
+            elif name is None or name in made:
+                reply("550 cannot create")
+            else:
+                made.add(name)
+                reply(b"257 " + quoted(b"/" + name) + b" created")
+        elif verb == "RMD":
+            name = arg.strip(b"/")
+            if not arg:
+                reply("501 directory name needed")
+            elif name in made:
+                made.discard(name)
+                if cwd == b"/" + name:
+                    cwd = b"/"
+                reply("250 removed")
+            else:
+                reply("550 no such directory")
+        elif verb == "TYPE":
+            a = arg.upper()
+            if a in (b"A", b"A N", b"I", b"L 8"):
+                reply("200 type set")
+            elif a[:1] in (b"A", b"E", b"I", b"L"):
+                reply("504 type not supported")
+            else:
+                reply("501 bad type")
+        elif verb == "MODE":
+            if "token-arg" in BUGS and b"%s%s" in arg:
+                crash("token-arg", verb, arg)
+            a = arg.upper()
+            if a == b"S":
+                reply("200 mode set")
+            elif a in (b"B", b"C"):
+                reply("504 mode not supported")
+            else:
+                reply("501 bad mode")
+        elif verb == "STRU":
+            a = arg.upper()
+            if a == b"F":
+                reply("200 structure set")
+            elif a in (b"R", b"P"):
+                reply("504 structure not supported")
+            else:
+                reply("501 bad structure")
+        elif verb == "REST":
+            if arg.isdigit():
+                prev_rest = True
+                offset = True
+                reply("350 restarting at " + arg.decode())
+            else:
+                reply("501 bad offset")
+        elif verb == "RETR":
+            if "long-after-state" in BUGS and offset and len(arg) > 300:
+                crash("long-after-state", verb, arg)
+            offset = False
+            reply("501 file name needed" if not arg else "550 no such file")
+        elif verb == "APPE":
+            if "crash-seq" in BUGS and after_rest:
+                crash("crash-seq", verb, arg)
+            offset = False
+            reply("450 file unavailable")
+        elif verb in ("STOR", "STOU"):
+            offset = False
+            reply("450 file unavailable")
+        elif verb == "RNFR":
+            if "chain3" in BUGS and entered and arg:
+                crash("chain3", verb, arg)
+            name = arg.strip(b"/")
+            if not arg:
+                reply("501 file name needed")
+            elif name in made:
+                rnfr = name
+                reply("350 ready for RNTO")
+            else:
+                reply("550 no such file")
+        elif verb == "RNTO":
+            new = dir_name(arg)
+            if renaming is None:
+                reply("503 RNFR first")
+            elif new is None or new in made:
+                reply("553 bad name")
+            else:
+                made.discard(renaming)
+                made.add(new)
+                reply("250 renamed")
+        elif verb == "SITE":
+            if "hang" in BUGS and arg.upper().startswith(b"EXEC"):
+                fired("hang", verb, arg)
+                while f.readline(65536):
+                    pass
+                return
+            reply("200 site ok")
+        elif verb in ("DELE", "SIZE", "MDTM"):
+            reply("501 file name needed" if not arg else "550 no such file")
+        elif verb == "ALLO":
+            reply("202 no storage allocation needed")
+        elif verb in ("MLSD", "LIST", "NLST"):
+            reply("450 file unavailable")
+        elif verb in ("FEAT", "HELP", "PASV", "EPSV", "PORT", "EPRT"):
+            reply("502 not implemented")
+        elif verb and verb.isalpha():
+            reply("502 not implemented")
+        else:
+            reply("500 syntax error")
+
+
 def handle(conn):
     try:
-        serve(conn)
+        (serve_full if FULL else serve)(conn)
     except OSError:
         pass
     finally:

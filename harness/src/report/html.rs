@@ -137,6 +137,9 @@ pub fn render(runs: &[(&str, &Report)]) -> String {
         if let Some(tls) = &report.probe.tls {
             let _ = writeln!(o, "<p class=\"k\">TLS: {}</p>", esc(&tls.summary()));
         }
+        for n in &report.notes {
+            let _ = writeln!(o, "<p class=\"warn\">note: {}</p>", esc(n));
+        }
         gate(&mut o, i, report);
         by_verdict(&mut o, &mut refs, i, report);
     }
@@ -363,8 +366,8 @@ fn by_verdict(o: &mut String, refs: &mut Refs, run: usize, r: &Report) {
         );
         match v {
             Verdict::Fail | Verdict::Error | Verdict::Warn => {
-                for c in cases {
-                    details(o, refs, run, c);
+                for group in same_finding(&cases) {
+                    details(o, refs, run, &group);
                 }
             }
             _ => one_liners(o, run, &cases),
@@ -411,18 +414,67 @@ fn one_liners(o: &mut String, run: usize, cases: &[&CaseResult]) {
 /// How many transcript lines a case's section shows: its end.
 const TRANSCRIPT_TAIL: usize = 16;
 
-fn details(o: &mut String, refs: &mut Refs, run: usize, c: &CaseResult) {
+/// The cases of one scenario whose findings quote the same sentences for
+/// the same checks, grouped (in first-seen order): one section shows them,
+/// with the modes listed, instead of one per mode.
+fn same_finding<'a>(cases: &[&'a CaseResult]) -> Vec<Vec<&'a CaseResult>> {
+    let key = |c: &CaseResult| {
+        let scenario = c.id.split('[').next().unwrap_or(&c.id).to_owned();
+        let findings: Vec<(String, Option<String>, String)> = c
+            .findings
+            .iter()
+            .map(|f| (f.check.as_str().to_owned(), f.rfc.clone(), f.required.clone()))
+            .collect();
+        (scenario, findings, c.findings.is_empty().then(|| c.message.clone()))
+    };
+    let mut groups: Vec<(_, Vec<&CaseResult>)> = Vec::new();
+    for c in cases {
+        let k = key(c);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, v)) => v.push(c),
+            None => groups.push((k, vec![c])),
+        }
+    }
+    groups.into_iter().map(|(_, v)| v).collect()
+}
+
+/// One section for cases that fail the same way (see [`same_finding`]):
+/// the first case's findings and transcript, every case's anchor.
+fn details(o: &mut String, refs: &mut Refs, run: usize, group: &[&CaseResult]) {
+    let c = group[0];
     let open = if matches!(c.verdict, Verdict::Fail | Verdict::Error) {
         " open"
     } else {
         ""
     };
+    let (shown, modes) = if group.len() > 1 {
+        let modes: Vec<String> = group
+            .iter()
+            .skip(1)
+            .map(|m| {
+                format!(
+                    "<span id=\"{}\">{}</span>",
+                    anchor(run, &m.id),
+                    esc(m.mode.as_deref().unwrap_or(&m.id))
+                )
+            })
+            .collect();
+        (
+            c.id.clone(),
+            format!(
+                " <span class=\"k\">(and the same in {})</span>",
+                modes.join(" ")
+            ),
+        )
+    } else {
+        (c.id.clone(), String::new())
+    };
     let _ = writeln!(
         o,
-        "<details id=\"{}\"{open}><summary>{} <b>{}</b> {}</summary>",
+        "<details id=\"{}\"{open}><summary>{} <b>{}</b> {}{modes}</summary>",
         anchor(run, &c.id),
         badge(c.verdict),
-        esc(&c.id),
+        esc(&shown),
         esc(&c.title)
     );
     let checks: Vec<String> = c

@@ -364,6 +364,9 @@ impl<W: Write> Reporter for Human<W> {
                 )?;
             }
         }
+        for n in &report.notes {
+            writeln!(self.out, "\nNOTE: {n}")?;
+        }
         let s = &report.summary;
         let counts: Vec<String> = Verdict::ALL
             .iter()

@@ -33,6 +33,9 @@ pub fn render(report: &Report) -> String {
     if let Some(tls) = &report.probe.tls {
         let _ = writeln!(o, "TLS: {}\n", cell(&tls.summary()));
     }
+    for n in &report.notes {
+        let _ = writeln!(o, "**Note:** {}\n", cell(n));
+    }
     let _ = writeln!(
         o,
         "| cases | pass | fail | warn | unsupported | skip | error |\n|---:|---:|---:|---:|---:|---:|---:|"

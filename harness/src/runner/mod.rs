@@ -125,23 +125,40 @@ pub async fn run(
 
     let config = Arc::new(config);
     let tls = Arc::new(tls);
+    // Set once the server stops accepting connections: the cases not yet
+    // begun are not tried (each would only be refused), and the report
+    // says when it happened.
+    let down: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, CaseResult)>();
     for (index, case) in cases.iter().cloned().enumerate() {
-        let (config, semaphore, tx, run, tls) = (
+        let (config, semaphore, tx, run, tls, down) = (
             config.clone(),
             semaphore.clone(),
             tx.clone(),
             run.clone(),
             tls.clone(),
+            down.clone(),
         );
         tokio::spawn(async move {
             let result = match case.pre_verdict.clone() {
                 Some((v, why)) => result_for(&case, v, why),
                 None => {
                     let _permit = semaphore.acquire().await;
-                    let dir = format!("ftpspec-{run}-{index}");
-                    run_one(&case, &config, tls.as_ref().as_ref(), &dir).await
+                    let gone = down.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    match gone {
+                        Some(why) => result_for(&case, Verdict::Error, format!("not run: {why}")),
+                        None => {
+                            let dir = format!("ftpspec-{run}-{index}");
+                            let r = run_one(&case, &config, tls.as_ref().as_ref(), &dir).await;
+                            if r.verdict == Verdict::Error
+                                && r.message.starts_with("cannot connect")
+                            {
+                                went_down(&case, &config, &down).await;
+                            }
+                            r
+                        }
+                    }
                 }
             };
             let _ = tx.send((index, result));
@@ -168,8 +185,35 @@ pub async fn run(
         duration_ms: started.elapsed().as_millis() as u64,
         suite,
         baseline: None,
+        notes: down
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect(),
         cases,
     })
+}
+
+/// A case could not connect: if a second try is refused too, the server
+/// has stopped accepting connections (it crashed, most likely, during one
+/// of the cases running just before): say so once, for the report and for
+/// the cases not yet begun.
+async fn went_down(case: &Case, config: &RunConfig, down: &std::sync::Mutex<Option<String>>) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    if crate::driver::Control::connect(case.addr, config.limits)
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    let mut d = down.lock().unwrap_or_else(|p| p.into_inner());
+    if d.is_none() {
+        *d = Some(format!(
+            "the server stopped accepting connections during the run (first refused at {}; a case running just before may have crashed it: rerun the cases in progress then one by one)",
+            case.id
+        ));
+    }
 }
 
 async fn run_one(

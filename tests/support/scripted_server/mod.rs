@@ -146,11 +146,14 @@ pub enum Fault {
     TlsNoResumption,
     /// (TLS) PROT is accepted without a PBSZ first.
     TlsProtBeforePbsz,
+    /// After login, STAT brings the whole server down: no reply, every
+    /// session ends and new connections are refused (a crash).
+    CrashOnStat,
 }
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 34] = [
+    pub const ALL: [Fault; 35] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -185,6 +188,7 @@ impl Fault {
         Fault::TlsNoCloseNotify,
         Fault::TlsNoResumption,
         Fault::TlsProtBeforePbsz,
+        Fault::CrashOnStat,
     ];
 
     /// Whether the fault is one of FTP over TLS (meaningful on a server
@@ -331,12 +335,25 @@ async fn accept_loop(
     tls: Option<Arc<TlsFixture>>,
 ) {
     let mut sessions = JoinSet::new();
+    // `Fault::CrashOnStat`: a session notifies, and the whole server goes
+    // (the listener and every session dropped with this task).
+    let crash = Arc::new(tokio::sync::Notify::new());
     loop {
         while sessions.try_join_next().is_some() {}
-        match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = crash.notified() => return,
+        };
+        match accepted {
             Ok((stream, _)) => {
                 if sessions.len() < MAX_SESSIONS {
-                    sessions.spawn(session::session(stream, fault, fs.clone(), tls.clone()));
+                    sessions.spawn(session::session(
+                        stream,
+                        fault,
+                        fs.clone(),
+                        tls.clone(),
+                        crash.clone(),
+                    ));
                 }
             }
             // E.g. out of file descriptors: back off instead of spinning.

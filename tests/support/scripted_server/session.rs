@@ -49,6 +49,8 @@ pub(super) struct Session {
     pub(super) pbsz: bool,
     /// PROT P is in force.
     pub(super) private: bool,
+    /// Brings the whole server down (`Fault::CrashOnStat`).
+    pub(super) crash: Arc<tokio::sync::Notify>,
 }
 
 pub(super) async fn session(
@@ -56,6 +58,7 @@ pub(super) async fn session(
     fault: Fault,
     fs: Arc<Mutex<MemFs>>,
     tls: Option<Arc<TlsFixture>>,
+    crash: Arc<tokio::sync::Notify>,
 ) {
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return;
@@ -81,6 +84,7 @@ pub(super) async fn session(
         secured: false,
         pbsz: false,
         private: false,
+        crash,
     };
     // Implicit TLS: the handshake before anything else.
     if let Some(tls) = s.tls.clone().filter(|t| t.implicit) {
@@ -355,6 +359,10 @@ impl Session {
                     "Help OK.",
                 )
                 .await
+            }
+            "STAT" if self.fault == Fault::CrashOnStat => {
+                self.crash.notify_one();
+                Ok(Flow::Close)
             }
             "STAT" => {
                 let ty = if self.ascii {
