@@ -647,3 +647,55 @@ async fn a_server_that_goes_down_is_reported_and_the_rest_not_tried() {
     );
     assert!(not_run >= 1, "{:#?}", r.cases);
 }
+
+// RFC 2640 and RFC 7151: each check flips against the fault that breaks it.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf8_pathnames_must_come_back_byte_for_byte() {
+    flips(
+        Fault::MangleNonAscii,
+        "rfc2640.utf8-pathname[pasv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spaces_after_the_first_are_part_of_the_pathname() {
+    flips(
+        Fault::TrimPathSpaces,
+        "rfc2640.pathname-one-space[pasv-ipv4]",
+        Verdict::Fail,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_language_must_not_be_accepted() {
+    flips(
+        Fault::LangAnyTag,
+        "rfc2640.lang-unsupported-tag",
+        Verdict::Warn,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_after_login_is_refused() {
+    flips(
+        Fault::HostAfterLogin,
+        "rfc7151.host-after-login",
+        Verdict::Fail,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_naming_another_address_is_refused() {
+    flips(
+        Fault::HostAnyLiteral,
+        "rfc7151.host-literal-mismatch",
+        Verdict::Fail,
+    )
+    .await;
+}

@@ -137,6 +137,21 @@ fn built_in_check_rules_are_verbatim() {
     assert!(bad.is_empty(), "not found verbatim:\n{}", bad.join("\n"));
 }
 
+/// The sentence each tolerated deviation of the codec departs from (shown
+/// in warnings) is quoted word for word too.
+#[test]
+fn codec_deviation_quotes_are_verbatim() {
+    let quotes = ftpspec_harness::codec::Deviation::ALL
+        .iter()
+        .map(|d| {
+            let r = d.rfc();
+            (d.name().to_owned(), r.rfc, r.quote.to_owned())
+        })
+        .collect();
+    let bad = missing(quotes);
+    assert!(bad.is_empty(), "not found verbatim:\n{}", bad.join("\n"));
+}
+
 #[test]
 fn catalogue_rows_are_verbatim() {
     let text = std::fs::read_to_string(root().join("scenarios/requirements.tsv")).unwrap();

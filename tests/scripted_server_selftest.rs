@@ -32,10 +32,14 @@ impl Ctl {
     }
 
     async fn line(&mut self) -> String {
-        let mut l = String::new();
-        let n = timeout(T, self.r.read_line(&mut l)).await.unwrap().unwrap();
+        // Bytes: the server sends pathnames back as it got them, UTF-8 or not.
+        let mut l = Vec::new();
+        let n = timeout(T, self.r.read_until(b'\n', &mut l))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "unexpected EOF");
-        l
+        String::from_utf8_lossy(&l).into_owned()
     }
 
     /// One complete reply (multi-line aware): code and full text.

@@ -66,8 +66,8 @@ macro_rules! deviations {
 
 deviations! {
     /// A line ended in LF without the preceding CR.
-    BareLf = 0, 959, "4.1",
-        "the end of each command is signaled by the Telnet end-of-line code (CRLF)",
+    BareLf = 0, 959, "5.3",
+        "The argument field consists of a variable length character string ending with the character sequence <CRLF> (Carriage Return, Line Feed) for NVT-ASCII representation;",
         "line ended in a bare LF instead of CRLF";
     /// A command verb longer than four letters (`XYZZY`).
     LongVerb = 1, 959, "5.3",
@@ -111,12 +111,12 @@ deviations! {
         "The first two fields contained in the parenthesis MUST be blank.",
         "229 network protocol or address field not blank";
     /// A command argument or reply text that is not valid UTF-8.
-    NotUtf8 = 11, 2640, "2.2",
-        "the UTF-8 encoding ... is used for pathnames",
+    NotUtf8 = 11, 2640, "3.1",
+        "Pathnames are sequences of bytes.  The encoding of names that are valid UTF-8 sequences is assumed to be UTF-8.",
         "text is not valid UTF-8";
     /// A FEAT feature line not indented by exactly one space.
     FeatLineIndent = 13, 2389, "3.2",
-        "Each line in the feature-listing begins with a single space.",
+        "Note that each feature line in the feature-listing begins with a single space.",
         "FEAT feature line not indented by a single space";
 }
 

@@ -1,7 +1,7 @@
 //! Reply codes (RFC 959 §5.4): the codes the table allows for each command
-//! (extended with the replies RFC 2228, RFC 4217, RFC 2428, RFC 2389 and
-//! RFC 3659 define for their commands), and the greeting on a new
-//! connection.
+//! (extended with the replies RFC 2228, RFC 4217, RFC 2428, RFC 2389, RFC
+//! 3659, RFC 2640 and RFC 7151 define for their commands), and the greeting
+//! on a new connection.
 
 use super::rule::{Rule, Violation};
 use crate::codec::{Reply, ReplyCode, Verb};
@@ -198,6 +198,16 @@ pub fn allowed(verb: &Verb) -> Option<Allowed> {
             &[200, 504, 536, 503, 534, 431, 500, 501, 421, 530, 502, 533],
             &[],
             SEC2228,
+        ),
+        // RFC 2640 §4.2: lang-response = lang-ok ("200") / error-response
+        // (500, 501, 502, 504).
+        "LANG" => a(&[200, 500, 501, 502, 504, 421], &[], "RFC 2640 §4.2"),
+        // RFC 7151 §2.2 and §3: host-ok ("220") or an error (421, 500,
+        // 501, 502, 503, 504 named in the text).
+        "HOST" => a(
+            &[220, 421, 500, 501, 502, 503, 504],
+            &[],
+            "RFC 7151 §2.2, §3",
         ),
         "CCC" => a(
             &[200, 500, 533, 534, 501, 502, 421],

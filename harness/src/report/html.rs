@@ -423,9 +423,19 @@ fn same_finding<'a>(cases: &[&'a CaseResult]) -> Vec<Vec<&'a CaseResult>> {
         let findings: Vec<(String, Option<String>, String)> = c
             .findings
             .iter()
-            .map(|f| (f.check.as_str().to_owned(), f.rfc.clone(), f.required.clone()))
+            .map(|f| {
+                (
+                    f.check.as_str().to_owned(),
+                    f.rfc.clone(),
+                    f.required.clone(),
+                )
+            })
             .collect();
-        (scenario, findings, c.findings.is_empty().then(|| c.message.clone()))
+        (
+            scenario,
+            findings,
+            c.findings.is_empty().then(|| c.message.clone()),
+        )
     };
     let mut groups: Vec<(_, Vec<&CaseResult>)> = Vec::new();
     for c in cases {

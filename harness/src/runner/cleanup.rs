@@ -9,10 +9,10 @@ use std::time::Duration;
 
 /// Delete every file in `dir` (one level: cases make flat directories,
 /// subdirectories get an RMD attempt) and the directory itself. Bounded
-/// in time and in entries. A second and third attempt follow a failed one
-/// a little later: a server may still be finishing the case's transfer
-/// (after a QUIT mid-transfer, say), or lose a session to a race of its
-/// own.
+/// in time and in entries. Up to three more attempts follow a failed one,
+/// later each time (0.3, 1, 3 s): a server may still be finishing the
+/// case's transfer (after a QUIT mid-transfer, say), or lose a session to
+/// a race of its own.
 pub(super) async fn remove_dir(
     addr: SocketAddr,
     target: &Target,
@@ -21,10 +21,8 @@ pub(super) async fn remove_dir(
     dir: &str,
 ) -> Result<(), String> {
     let mut last = String::new();
-    for attempt in 0..3u64 {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-        }
+    for wait_ms in [0u64, 300, 1000, 3000] {
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
         match tokio::time::timeout(
             Duration::from_secs(15),
             remove_once(addr, target, tls, limits, dir),
@@ -70,27 +68,37 @@ async fn remove_once(
                 .await
                 .map_err(|e| e.to_string())?;
             c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
-            names = String::from_utf8_lossy(&listing)
-                .lines()
-                .map(|l| l.trim().to_owned())
+            // Names are bytes, kept as sent (a leading space, or bytes
+            // that are not UTF-8, are part of a name: RFC 2640 §3.1).
+            names = listing
+                .split(|b| *b == b'\n')
+                .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
                 .filter(|l| !l.is_empty())
                 .take(1000)
                 .collect();
         }
         for name in names {
-            let base = name.rsplit('/').next().unwrap_or(&name).to_owned();
-            if base == "." || base == ".." {
+            let base = name.rsplit(|b| *b == b'/').next().unwrap_or(&name).to_vec();
+            if base == b"." || base == b".." || base.contains(&0) || base.contains(&b'\r') {
                 continue;
             }
-            let path = format!("{dir}/{base}");
-            let r = c
-                .ask(&format!("DELE {path}"), &mut t)
+            let mut path = format!("{dir}/").into_bytes();
+            path.extend_from_slice(&base);
+            let line = |verb: &str| {
+                let mut l = format!("{verb} ").into_bytes();
+                l.extend_from_slice(&path);
+                l.extend_from_slice(b"\r\n");
+                l
+            };
+            c.send(&line("DELE"), &mut t)
                 .await
                 .map_err(|e| e.to_string())?;
+            let r = c.read_reply(&mut t).await.map_err(|e| e.to_string())?.value;
             if !r.code().is_completion() {
-                c.ask(&format!("RMD {path}"), &mut t)
+                c.send(&line("RMD"), &mut t)
                     .await
                     .map_err(|e| e.to_string())?;
+                c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
             }
         }
         let r = c

@@ -35,6 +35,14 @@ pub(super) fn strip_telnet(line: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Text back to the bytes it was read from (see `LineReader::next`): every
+/// char the server handles is one byte.
+pub(super) fn latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
+}
+
 pub(super) enum Line {
     Text(String),
     TooLong,
@@ -62,7 +70,10 @@ impl LineReader {
                     return Line::TooLong;
                 }
                 let line = strip_telnet(&line);
-                return Line::Text(String::from_utf8_lossy(&line).into_owned());
+                // Latin-1: one char per byte, so that a pathname's bytes,
+                // UTF-8 or not, come back as they were (RFC 2640 §3.1:
+                // "Pathnames are sequences of bytes"); see `latin1`.
+                return Line::Text(line.iter().map(|&b| char::from(b)).collect());
             }
             if self.buf.len() > MAX_LINE {
                 return Line::TooLong;

@@ -17,6 +17,7 @@
 
 mod fs;
 mod lines;
+mod names;
 mod session;
 mod tls;
 mod transfer;
@@ -146,6 +147,16 @@ pub enum Fault {
     TlsNoResumption,
     /// (TLS) PROT is accepted without a PBSZ first.
     TlsProtBeforePbsz,
+    /// (RFC 2640) Every byte above 0x7f in a pathname is stored as `?`.
+    MangleNonAscii,
+    /// (RFC 2640) A pathname's leading spaces are dropped.
+    TrimPathSpaces,
+    /// (RFC 7151) HOST is accepted after login.
+    HostAfterLogin,
+    /// (RFC 7151) HOST naming an address that is not the server's is accepted.
+    HostAnyLiteral,
+    /// (RFC 2640) LANG with a language the server does not have is accepted.
+    LangAnyTag,
     /// After login, STAT brings the whole server down: no reply, every
     /// session ends and new connections are refused (a crash).
     CrashOnStat,
@@ -153,7 +164,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 35] = [
+    pub const ALL: [Fault; 40] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -189,6 +200,11 @@ impl Fault {
         Fault::TlsNoResumption,
         Fault::TlsProtBeforePbsz,
         Fault::CrashOnStat,
+        Fault::MangleNonAscii,
+        Fault::TrimPathSpaces,
+        Fault::HostAfterLogin,
+        Fault::HostAnyLiteral,
+        Fault::LangAnyTag,
     ];
 
     /// Whether the fault is one of FTP over TLS (meaningful on a server

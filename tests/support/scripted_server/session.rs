@@ -2,7 +2,7 @@
 //! command interpreter (transfers are `transfer.rs`).
 
 use super::fs::{MemFs, quote, resolve};
-use super::lines::{Line, LineReader};
+use super::lines::{Line, LineReader, latin1};
 use super::tls::{Ctl, TlsFixture};
 use super::*;
 use std::io;
@@ -51,6 +51,8 @@ pub(super) struct Session {
     pub(super) private: bool,
     /// Brings the whole server down (`Fault::CrashOnStat`).
     pub(super) crash: Arc<tokio::sync::Notify>,
+    /// The language LANG chose (RFC 2640 §4).
+    pub(super) lang: &'static str,
 }
 
 pub(super) async fn session(
@@ -85,6 +87,7 @@ pub(super) async fn session(
         pbsz: false,
         private: false,
         crash,
+        lang: "en-US",
     };
     // Implicit TLS: the handshake before anything else.
     if let Some(tls) = s.tls.clone().filter(|t| t.implicit) {
@@ -139,7 +142,7 @@ pub(super) const KNOWN: &[&str] = &[
     "USER", "PASS", "ACCT", "CWD", "XCWD", "CDUP", "XCUP", "SMNT", "REIN", "QUIT", "PORT", "PASV",
     "EPRT", "EPSV", "TYPE", "STRU", "MODE", "RETR", "STOR", "STOU", "APPE", "ALLO", "REST", "RNFR",
     "RNTO", "ABOR", "DELE", "RMD", "XRMD", "MKD", "XMKD", "PWD", "XPWD", "LIST", "NLST", "SITE",
-    "SYST", "STAT", "HELP", "NOOP", "FEAT", "OPTS", "SIZE", "MDTM",
+    "SYST", "STAT", "HELP", "NOOP", "FEAT", "OPTS", "SIZE", "MDTM", "HOST", "LANG",
 ];
 
 /// The RFC 2228 commands a server with TLS knows (any time: RFC 4217 lets
@@ -148,7 +151,7 @@ pub(super) const TLS_VERBS: &[&str] = &["AUTH", "PBSZ", "PROT", "CCC"];
 
 /// Allowed before login.
 pub(super) const PRE_LOGIN: &[&str] = &[
-    "USER", "PASS", "QUIT", "FEAT", "SYST", "HELP", "NOOP", "REIN",
+    "USER", "PASS", "QUIT", "FEAT", "SYST", "HELP", "NOOP", "REIN", "HOST", "LANG",
 ];
 
 /// Need an argument (501 without).
@@ -167,7 +170,7 @@ impl Session {
     }
 
     pub(super) async fn reply(&mut self, text: &str) -> io::Result<()> {
-        self.send(format!("{text}\r\n").as_bytes()).await
+        self.send(&latin1(&format!("{text}\r\n"))).await
     }
 
     pub(super) async fn ok(&mut self, text: &str) -> io::Result<Flow> {
@@ -199,7 +202,7 @@ impl Session {
             ' '
         };
         out.push_str(&format!("{code}{sep}{last}\r\n"));
-        self.send(out.as_bytes()).await?;
+        self.send(&latin1(&out)).await?;
         Ok(Flow::Continue)
     }
 
@@ -209,7 +212,7 @@ impl Session {
         if self.fault == Fault::DuplicatedReply {
             out = out.repeat(2);
         }
-        self.send(out.as_bytes()).await?;
+        self.send(&latin1(&out)).await?;
         Ok(Flow::Continue)
     }
 
@@ -218,10 +221,11 @@ impl Session {
     }
 
     pub(super) fn path(&self, arg: &str) -> String {
-        resolve(&self.cwd, arg)
+        resolve(&self.cwd, &self.stored_name(arg))
     }
 
     pub(super) fn reset(&mut self) {
+        self.lang = "en-US";
         self.user = None;
         self.logged_in = false;
         self.cwd = "/".to_string();
@@ -344,6 +348,13 @@ impl Session {
                 if self.tls.is_some() {
                     lines.extend([" AUTH TLS", " PBSZ", " PROT"]);
                 }
+                // RFC 2640 §4.3 and RFC 7151 §3.4: the language in use
+                // carries the asterisk.
+                let lang = match self.lang {
+                    "fr" => " LANG en-US;fr*",
+                    _ => " LANG en-US*;fr",
+                };
+                lines.extend([lang, " HOST"]);
                 self.multiline(211, "Features:", &lines, "End").await
             }
             "HELP" => {
@@ -534,6 +545,8 @@ impl Session {
             }
             "ALLO" => self.ok("202 ALLO command ignored").await,
             "SITE" => self.ok("500 SITE command not understood").await,
+            "HOST" => self.host(arg).await,
+            "LANG" => self.language(arg).await,
             "OPTS" => {
                 let o = arg.trim().to_ascii_uppercase();
                 if o == "UTF8 ON" || o == "UTF8" {

@@ -402,7 +402,7 @@ impl Session {
         }
         self.preliminary("150 Here comes the directory listing")
             .await?;
-        self.send_data(setup, out.as_bytes(), "226 Directory send OK")
+        self.send_data(setup, &super::lines::latin1(&out), "226 Directory send OK")
             .await
     }
 }
