@@ -110,12 +110,19 @@ fn summary(r: &FuzzReport, target: &str) {
             "FINDING {} {}: {} (after {} sessions, {:.1}s; minimised {} -> {} actions)",
             f.oracle,
             if f.verb.is_empty() { "(raw)" } else { &f.verb },
-            f.detail,
+            abbreviate(&f.detail),
             f.after_sessions,
             f.after_secs,
             f.actions.1,
             f.actions.0
         );
+        if f.commands.len() > 1 {
+            outln!(
+                "  one cause, seen with {} commands: {}",
+                f.commands.len(),
+                f.commands.join(" ")
+            );
+        }
         match &f.file {
             Some(path) => outln!(
                 "  reproduce: ftpspec run{target} --suite {} --only '{}'",
@@ -127,6 +134,20 @@ fn summary(r: &FuzzReport, target: &str) {
             None => outln!("  (use --findings DIR to write a scenario that reproduces it)"),
         }
     }
+}
+
+/// A message cut to a terminal's worth: long arguments (10 KB lines are
+/// what fuzzing sends) are shortened, the finding file keeps them whole.
+fn abbreviate(text: &str) -> String {
+    const MAX: usize = 240;
+    if text.len() <= MAX {
+        return text.to_owned();
+    }
+    let mut cut = MAX;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..cut], text.len())
 }
 
 fn scenario_id(text: &str) -> String {

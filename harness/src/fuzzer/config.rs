@@ -126,6 +126,14 @@ pub struct FindingOut {
     /// The scenario text.
     #[serde(skip)]
     pub scenario: String,
+    /// What the server did, as findings are told apart (`cause.rs`).
+    pub cause: String,
+    /// Every command seen to trigger this cause (the minimised finding
+    /// shows one).
+    pub commands: Vec<String>,
+    /// The deduplication key.
+    #[serde(skip)]
+    pub key: (crate::oracle::Check, String),
 }
 
 /// The result of a run.

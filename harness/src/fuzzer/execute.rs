@@ -132,6 +132,11 @@ struct Run<'a> {
     sent: usize,
     /// The verb of each exchange so far.
     verbs_sent: Vec<String>,
+    /// The last line sent (after the safety rewrite): what replies echo.
+    last_line: Vec<u8>,
+    /// Each action as actually sent, after the safety rewrite (what every
+    /// message about it shows: the wire, not the generator's intent).
+    shown: Vec<String>,
 }
 
 impl Run<'_> {
@@ -167,8 +172,12 @@ impl Run<'_> {
                 protected_data: self.control.private_data(),
             },
         });
+        let shape = super::cause::reply_shape(&r.value, verb, &self.last_line);
         for v in judged.violations {
-            self.hit(v, verb, action);
+            if reportable(&v) {
+                let cause = super::cause::of_reply(&v, &shape);
+                self.hits.push(Hit::new(v, verb, action).with_cause(cause));
+            }
         }
         judged.passive_port
     }
@@ -213,6 +222,10 @@ impl Run<'_> {
                 let prev = self.verbs_sent.last().cloned().unwrap_or_default();
                 self.hit(sequence::unsolicited(&extra.value), &prev, i - 1);
             }
+        }
+        self.last_line = bytes.clone();
+        if let Some(s) = self.shown.get_mut(i) {
+            *s = crate::scenario::quote(&bytes);
         }
         self.verbs_sent.push(verb.to_owned());
         self.sent += 1;
@@ -407,11 +420,21 @@ impl Run<'_> {
             Action::Command { verb: v, arg } => {
                 let line = command_line(v, arg.as_deref());
                 let r = self.exchange(i, &verb, &line).await?;
-                if let (Some(r), Some(arg)) = (r, arg) {
-                    if is_clean_line(&line) {
-                        // The address as sent, after the safety rewrite.
-                        let sent = make_safe(arg, self.ipv6);
-                        if let Some(named) = named_address(&verb, &sent) {
+                if let (Some(r), Some(_)) = (r, arg) {
+                    // Only a reply known to answer this line: after a raw
+                    // line without its end the server may have read both
+                    // as one (`ALLO ` + `EPRT …`).
+                    if is_clean_line(&line) && self.in_sync {
+                        // The address as it went on the wire (the line after
+                        // the safety rewrite), never as generated.
+                        let wire = self.last_line.clone();
+                        let sent = wire
+                            .strip_suffix(b"\r\n")
+                            .unwrap_or(&wire)
+                            .splitn(2, |b| *b == b' ')
+                            .nth(1)
+                            .unwrap_or_default();
+                        if let Some(named) = named_address(&verb, sent) {
                             if let Some(v) = port::accepted(&verb, named, &r) {
                                 self.hit(v, &verb, i);
                             }
@@ -485,14 +508,24 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         sent: 0,
     };
     let implicit = cfg.security == Security::Implicit;
-    let mut control =
-        match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t).await {
-            Ok(c) => c,
-            Err(e) => return done(End::Refused(e.to_string()), t),
-        };
-    if let Err(end) = login(&mut control, cfg, &mut t).await {
-        return done(end, t);
-    }
+    // Twice at most: a server may lose the login's TLS handshake to a race
+    // of its own (libunftp 0.24 now and then reads the ClientHello as a
+    // command), which is not what this session is about.
+    let mut attempt = 0;
+    let control = loop {
+        let mut control =
+            match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t).await {
+                Ok(c) => c,
+                Err(e) => return done(End::Refused(e.to_string()), t),
+            };
+        match login(&mut control, cfg, &mut t).await {
+            Ok(()) => break control,
+            Err(End::LoginFailed(e)) if attempt == 0 && e.starts_with("AUTH TLS: ") => {
+                attempt += 1;
+            }
+            Err(end) => return done(end, t),
+        }
+    };
     if !cfg.transcript {
         t = Transcript::default();
     }
@@ -510,6 +543,8 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         armed: false,
         sent: 0,
         verbs_sent: Vec::new(),
+        last_line: Vec::new(),
+        shown: shown.clone(),
     };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {
@@ -536,7 +571,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         end,
         transcript: run.t,
         verbs,
-        shown,
+        shown: run.shown,
         sent: run.sent,
     }
 }

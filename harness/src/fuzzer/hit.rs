@@ -14,6 +14,10 @@ pub struct Hit {
     pub verb: String,
     /// Index of the action in the session.
     pub action: usize,
+    /// What the server did, as far as it tells causes apart (see
+    /// `cause.rs`); by default the command, for crashes and hangs, whose
+    /// trigger is all there is to tell them apart by.
+    pub cause: String,
 }
 
 impl Hit {
@@ -23,7 +27,14 @@ impl Hit {
             violation,
             verb: verb.to_owned(),
             action,
+            cause: format!("on {verb}"),
         }
+    }
+
+    /// The same hit with the cause `cause`.
+    pub fn with_cause(mut self, cause: String) -> Hit {
+        self.cause = cause;
+        self
     }
 
     /// Which check.
@@ -36,9 +47,9 @@ impl Hit {
         &self.violation.received
     }
 
-    /// The deduplication key.
+    /// The deduplication key: one finding per key.
     pub fn key(&self) -> (Check, String) {
-        (self.check(), self.verb.clone())
+        (self.check(), self.cause.clone())
     }
 }
 

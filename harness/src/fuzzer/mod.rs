@@ -14,6 +14,7 @@
 //! | `safety.rs` | PORT/EPRT always name loopback of the control connection's family |
 //! | `execute.rs` | running one session through the driver, the per-reply checks as replies arrive |
 //! | `hit.rs` | [`Hit`]: a check firing on an action; which violations a fuzz run reports |
+//! | `cause.rs` | what makes two hits one finding: the check and the server's behaviour, not the command |
 //! | `shared.rs` | the state the workers share; crash, hang and close judged with a liveness probe |
 //! | `worker.rs` | the worker loop: generate, run, feed back, hand hits to triage |
 //! | `triage.rs` | verify, blame, minimise and write one finding |
@@ -22,6 +23,7 @@
 //! | `findings.rs` | findings written as runnable scenario files |
 //! | `monitor.rs` | `--target-cmd`: start, watch and restart the server process |
 
+mod cause;
 mod config;
 mod execute;
 mod feedback;
@@ -53,7 +55,6 @@ pub use session::{Action, DataKind, Session};
 use crate::driver::TlsClient;
 use crate::target::Trust;
 use shared::{Shared, State};
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
@@ -118,7 +119,7 @@ pub async fn fuzz(
             coverage: Coverage::default(),
             corpus: Corpus::default(),
             progress: Progress::default(),
-            claimed: HashSet::new(),
+            claimed: Default::default(),
             findings: Vec::new(),
             stopped: None,
         }),
@@ -145,6 +146,11 @@ pub async fn fuzz(
     let progress = shared.snapshot();
     on_progress(&progress);
     let s = shared.state();
+    for f in &s.findings {
+        if let (Some(path), true) = (&f.file, f.commands.len() > 1) {
+            findings::note_commands(path, &f.commands);
+        }
+    }
     Ok(FuzzReport {
         progress,
         findings: s.findings.clone(),

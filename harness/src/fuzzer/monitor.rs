@@ -24,6 +24,9 @@ pub enum MonitorError {
     TooManyRestarts(usize),
 }
 
+/// How long a stopped server gets between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(2);
+
 /// A server process the fuzzer owns.
 #[derive(Debug)]
 pub struct Monitor {
@@ -100,16 +103,29 @@ impl Monitor {
         self.spawn().await
     }
 
-    /// Stop the process group we started.
+    /// Stop the process group we started: SIGTERM first, and SIGKILL only
+    /// after [`GRACE`], so that a server can finish what it writes on the
+    /// way out (coverage data, logs).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             if child.try_wait().ok().flatten().is_none() {
                 // The group id is the child's pid (process_group(0)).
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{}", child.id())])
-                    .stderr(Stdio::null())
-                    .status();
-                let _ = child.kill();
+                let group = format!("-{}", child.id());
+                let signal = |sig: &str| {
+                    let _ = Command::new("kill")
+                        .args([sig, "--", &group])
+                        .stderr(Stdio::null())
+                        .status();
+                };
+                signal("-TERM");
+                let deadline = Instant::now() + GRACE;
+                while Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if child.try_wait().ok().flatten().is_none() {
+                    signal("-KILL");
+                    let _ = child.kill();
+                }
             }
             let _ = child.wait();
         }

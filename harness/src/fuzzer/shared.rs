@@ -9,7 +9,7 @@ use super::feedback::{Corpus, Coverage};
 use super::hit::Hit;
 use super::monitor::Monitor;
 use crate::oracle::{Check, fate};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
 use tokio::sync::RwLock;
@@ -19,8 +19,9 @@ pub(super) struct State {
     pub coverage: Coverage,
     pub corpus: Corpus,
     pub progress: Progress,
-    /// Keys already reported or being minimised.
-    pub claimed: HashSet<(Check, String)>,
+    /// Keys already reported or being minimised, with every command seen
+    /// to trigger each.
+    pub claimed: HashMap<(Check, String), BTreeSet<String>>,
     pub findings: Vec<FindingOut>,
     pub stopped: Option<String>,
 }
@@ -71,6 +72,26 @@ impl Shared {
                 .await
                 .as_mut()
                 .is_some_and(|m| m.exited().is_some())
+    }
+
+    /// Claim `hit`'s cause: true if it is new (the caller reports it);
+    /// otherwise the hit's command joins the commands of the finding.
+    pub fn claim(&self, hit: &Hit) -> bool {
+        let mut s = self.state();
+        let key = hit.key();
+        let fresh = !s.claimed.contains_key(&key);
+        let commands = s.claimed.entry(key.clone()).or_default();
+        commands.insert(hit.verb.clone());
+        let all: Vec<String> = commands.iter().cloned().collect();
+        if let Some(f) = s.findings.iter_mut().find(|f| f.key == key) {
+            f.commands = all;
+        }
+        fresh
+    }
+
+    /// Give `key` up (its hit did not reproduce, or was re-blamed).
+    pub fn unclaim(&self, key: &(Check, String)) {
+        self.state().claimed.remove(key);
     }
 
     pub fn harness_error(&self, what: String) {

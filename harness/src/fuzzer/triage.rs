@@ -53,6 +53,64 @@ fn noop() -> Action {
     }
 }
 
+/// Whether a connection-level effect (a close, a crash, silence) at
+/// action `at` is the doing of the command before: the same effect with a
+/// NOOP in place of the command blamed so far (and nothing after it)
+/// means so. The blame moves back as far as that holds, so that an
+/// over-long line is blamed, not the harmless command after it. Returns
+/// how far it moved.
+async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> usize {
+    let check = hit.check();
+    if !matches!(check, Check::Closed | Check::Crash | Check::Hang) {
+        return 0;
+    }
+    let mut moved = 0;
+    loop {
+        // After a move the effect shows at a NOOP that witnesses the
+        // command before it.
+        let culprit = if moved > 0 {
+            hit.action - 1
+        } else {
+            hit.action
+        };
+        if culprit == 0 || culprit >= session.actions.len() {
+            break;
+        }
+        let mut probe = session.clone();
+        probe.actions.truncate(culprit);
+        probe.actions.push(noop());
+        let same = move |h: &Hit, _: &Session| h.check() == check && h.action == culprit;
+        let Some((_, exec)) = reproduces(shared, &probe, &same, false).await else {
+            break;
+        };
+        let prev = probe.actions[culprit - 1].verb();
+        let note = format!(
+            " (a NOOP in its place fares no better: the cause is the command before, {})",
+            exec.sent(culprit - 1)
+        );
+        let base = hit
+            .violation
+            .received
+            .split_once(" (a NOOP in its place")
+            .map_or(hit.violation.received.clone(), |(b, _)| b.to_owned());
+        let mut violation = hit.violation.clone();
+        violation.received = format!("{base}{note}");
+        let cause = match check {
+            Check::Closed => super::cause::closed_after(
+                exec.replies
+                    .get(culprit - 1)
+                    .and_then(|r| r.last())
+                    .copied(),
+            ),
+            _ => format!("on {prev}"),
+        };
+        *hit = Hit::new(violation, &prev, culprit).with_cause(cause);
+        *session = probe;
+        moved += 1;
+    }
+    moved
+}
+
 /// Verify, minimise and write one finding. Holds the gate alone.
 pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64)) {
     let _g = shared.gate.write().await;
@@ -64,50 +122,26 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
     let server_was_down = shared.down().await.is_some();
     // Without a way to restart it, a server that crashed cannot be asked again.
     let can_rerun = restartable || !server_was_down;
-    // A connection closed (or a server gone) at command N may be the doing
-    // of command N-1, after its reply: if a NOOP in N's place fares the
-    // same, the finding is about N-1 (deduplicated as such).
-    let mut after_reply = false;
-    let mut note = String::new();
-    if can_rerun
-        && matches!(hit.check(), Check::Closed | Check::Crash)
-        && hit.action > 0
-        && hit.action < session.actions.len()
-        && session.actions[hit.action] != noop()
-    {
-        let mut probe = session.clone();
-        probe.actions.truncate(hit.action);
-        probe.actions.push(noop());
-        let (check, at) = (hit.check(), hit.action);
-        let same = move |h: &Hit, _: &Session| h.check() == check && h.action == at;
-        if reproduces(shared, &probe, &same, false).await.is_some() {
-            let prev = session.actions[at - 1].verb();
-            let mut st = shared.state();
-            st.claimed.remove(&hit.key());
-            if !st.claimed.insert((check, prev.clone())) {
-                return;
-            }
-            drop(st);
-            note = format!(
-                " (a NOOP in its place fares no better: the cause is the command before, {})",
-                session.actions[at - 1]
-            );
-            let mut violation = hit.violation.clone();
-            violation.received = format!("{}{note}", violation.received);
-            hit = Hit::new(violation, &prev, at);
-            session = probe;
-            after_reply = true;
+    let first_key = hit.key();
+    let after_reply = can_rerun && blame_back(shared, &mut session, &mut hit).await > 0;
+    if after_reply {
+        // Re-keyed: a cause already claimed absorbs this one.
+        shared.unclaim(&first_key);
+        if !shared.claim(&hit) {
+            return;
         }
     }
     let key = hit.key();
+    let blamed = hit.verb.clone();
+    let check = hit.check();
     let wanted = move |h: &Hit, s: &Session| {
-        h.check() == key.0
+        h.check() == check
             && if after_reply {
                 h.action > 0
                     && s.actions.get(h.action) == Some(&noop())
-                    && s.actions[h.action - 1].verb() == key.1
+                    && s.actions[h.action - 1].verb() == blamed
             } else {
-                h.verb == key.1
+                h.verb == blamed
             }
     };
     let verified = if can_rerun {
@@ -129,6 +163,12 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             // then names the minimised command.
             match reproduces(shared, &min, wanted, true).await {
                 Some((h, e)) => {
+                    let note = hit
+                        .violation
+                        .received
+                        .split_once(" (a NOOP in its place")
+                        .map(|(_, n)| format!(" (a NOOP in its place{n}"))
+                        .unwrap_or_default();
                     hit.violation.received = format!("{}{note}", h.detail());
                     hit.action = h.action;
                     (min, Some(e))
@@ -137,9 +177,8 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             }
         }
         None if can_rerun => {
-            let mut st = shared.state();
-            st.progress.flaky += 1;
-            st.claimed.remove(&hit.key());
+            shared.state().progress.flaky += 1;
+            shared.unclaim(&key);
             return;
         }
         None => (session.clone(), None),
@@ -199,8 +238,20 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
         actions: (min.actions.len(), original_actions),
         file,
         scenario: findings::text(&f),
+        cause: hit.cause.clone(),
+        commands: Vec::new(),
+        key: key.clone(),
     };
-    shared.state().findings.push(out);
+    {
+        let mut st = shared.state();
+        let mut out = out;
+        out.commands = st
+            .claimed
+            .get(&key)
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_else(|| vec![hit.verb.clone()]);
+        st.findings.push(out);
+    }
     if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
         eprintln!(
             "\nREPORT {:?} {} runs: {} {}",

@@ -115,7 +115,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                         &verb,
                         prev.actions.len().saturating_sub(1),
                     );
-                    if shared.state().claimed.insert(hit.key()) {
+                    if shared.claim(&hit) {
                         report(&shared, prev, hit, found_at).await;
                     }
                 } else if shared.down().await.is_none() {
@@ -132,8 +132,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             _ => {}
         }
         for hit in hits {
-            let fresh = shared.state().claimed.insert(hit.key());
-            if fresh {
+            if shared.claim(&hit) {
                 report(&shared, session.clone(), hit, found_at).await;
             }
         }
