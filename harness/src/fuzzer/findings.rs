@@ -255,6 +255,20 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// Add to a finding file, once the run is over, every command that was
+/// seen to trigger the same cause (the file replays one of them).
+pub fn note_commands(path: &Path, commands: &[String]) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let line = format!(
+        "# One cause, seen with {} commands: {}\n",
+        commands.len(),
+        commands.join(" ")
+    );
+    let _ = std::fs::write(path, format!("{line}{text}"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,18 +326,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Add to a finding file, once the run is over, every command that was
-/// seen to trigger the same cause (the file replays one of them).
-pub fn note_commands(path: &Path, commands: &[String]) {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return;
-    };
-    let line = format!(
-        "# One cause, seen with {} commands: {}\n",
-        commands.len(),
-        commands.join(" ")
-    );
-    let _ = std::fs::write(path, format!("{line}{text}"));
 }
