@@ -8,7 +8,7 @@
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::fuzzer::{self, FuzzConfig};
 use ftpspec_harness::runner::{self, Filter, RunConfig};
-use ftpspec_harness::scenario::load_dir;
+use ftpspec_harness::scenario::{StepKind, load_dir};
 use ftpspec_harness::target::Target;
 use ftpspec_harness::verdict::Verdict;
 use std::path::{Path, PathBuf};
@@ -43,11 +43,14 @@ fn have_python() -> bool {
 struct Server(Child);
 
 impl Server {
+    /// `bugs` as given to `--bugs`, then any other arguments (`--full`).
     fn start(port: u16, bugs: &str) -> Server {
+        let mut words = bugs.split(' ');
         let child = Command::new("python3")
             .arg(script())
             .arg(port.to_string())
-            .args(["--bugs", bugs])
+            .args(["--bugs", words.next().unwrap_or("none")])
+            .args(words)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -140,9 +143,10 @@ async fn finds_and_reproduces_planted_bugs() {
         .unwrap();
     assert!(line.len() < 140, "{line}");
     let appe = std::fs::read_to_string(found.path().join("crash-appe.ftpspec")).unwrap();
+    // The trailing `send NOOP` witnesses the crash; it is not an action.
     let steps: Vec<&str> = appe
         .lines()
-        .filter(|l| l.starts_with("send") || l.starts_with("raw"))
+        .filter(|l| (l.starts_with("send") || l.starts_with("raw")) && *l != "send NOOP")
         .collect();
     assert_eq!(steps.len(), 2, "{appe}");
     assert!(steps[0].contains("REST"), "{appe}");
@@ -161,4 +165,190 @@ async fn finds_and_reproduces_planted_bugs() {
         let (v, why) = replay(found.path(), id, port).await;
         assert_eq!(v, Verdict::Pass, "{id} against the fixed server: {why}");
     }
+}
+
+/// Fuzz buggy_ftpd.py started with `server_args` under the monitor, with
+/// a fixed seed, for at most `sessions` sessions and `findings` findings.
+async fn fuzz_buggy(
+    server_args: &str,
+    sessions: u64,
+    findings: Option<usize>,
+) -> (fuzzer::FuzzReport, tempfile::TempDir) {
+    let port = free_port();
+    let found = tempfile::tempdir().unwrap();
+    let mut cfg = FuzzConfig::new(Target::parse(&url(port)).unwrap());
+    cfg.seed = 1;
+    cfg.jobs = 1;
+    cfg.sessions = Some(sessions);
+    cfg.duration = Some(Duration::from_secs(120));
+    cfg.max_findings = findings;
+    cfg.findings = Some(found.path().to_owned());
+    cfg.limits.step_timeout = Duration::from_secs(1);
+    cfg.target_cmd = Some(format!(
+        "exec python3 '{}' {port} {server_args}",
+        script().display()
+    ));
+    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    for f in &report.findings {
+        eprintln!(
+            "found {} {} [{}] after {} sessions, commands {:?}",
+            f.oracle, f.verb, f.cause, f.after_sessions, f.commands
+        );
+    }
+    assert_eq!(report.progress.harness_errors, 0, "{:?}", report.progress);
+    (report, found)
+}
+
+/// The steps (send/raw lines) of a finding file.
+fn steps(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("send") || l.starts_with("raw"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The `id:` of a finding file.
+fn scenario_id(file: &Path) -> String {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_owned()
+}
+
+/// The finding `id` in `dir` fails against the server started with
+/// `buggy` and passes against the one started with `fixed`.
+async fn fails_then_passes(dir: &Path, id: &str, buggy: &str, fixed: &str) {
+    let port = free_port();
+    let (v, why) = {
+        let _server = Server::start(port, buggy);
+        replay(dir, id, port).await
+    };
+    assert_eq!(v, Verdict::Fail, "{id} against `{buggy}`: {why}");
+    let port = free_port();
+    let _server = Server::start(port, fixed);
+    let (v, why) = replay(dir, id, port).await;
+    assert_eq!(v, Verdict::Pass, "{id} against `{fixed}`: {why}");
+}
+
+/// Every 502 ends in a bare LF: one cause, whatever command drew the 502,
+/// so one finding that lists the commands seen to reach it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_cause_reached_by_many_commands_is_one_finding() {
+    if !have_python() {
+        eprintln!("SKIPPED: python3 is needed for tests/support/buggy_ftpd.py");
+        return;
+    }
+    let (report, found) = fuzz_buggy("--bugs lf-502", 400, None).await;
+    let syntax: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == "reply-syntax")
+        .collect();
+    assert_eq!(syntax.len(), 1, "one cause, one finding: {syntax:#?}");
+    let f = syntax[0];
+    assert!(f.cause.contains("bare LF"), "{}", f.cause);
+    assert!(
+        f.commands.len() >= 3,
+        "the finding lists the commands that reach it: {:?}",
+        f.commands
+    );
+    let text = std::fs::read_to_string(f.file.as_ref().unwrap()).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "# One cause, seen with {} commands:",
+            f.commands.len()
+        )),
+        "{text}"
+    );
+    let _ = found;
+}
+
+/// A crash that needs MKD x, CWD x, then RNFR, with anything between:
+/// found within a bounded number of sessions from a fixed seed, minimised
+/// to the three commands, and reproduced only by the buggy server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_command_state_with_noise_between_is_found() {
+    if !have_python() {
+        eprintln!("SKIPPED: python3 is needed for tests/support/buggy_ftpd.py");
+        return;
+    }
+    let (report, found) = fuzz_buggy("--bugs chain3", 3000, Some(1)).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.oracle == "crash")
+        .expect("the chain3 crash is found within 3000 sessions");
+    assert_eq!(f.verb, "RNFR");
+    let file = f.file.clone().unwrap();
+    let s = steps(&file);
+    let at = |verb: &str| s.iter().position(|l| l.contains(verb));
+    let (mkd, cwd, rnfr) = (at("MKD "), at("CWD "), at("RNFR "));
+    assert!(
+        mkd.is_some() && mkd < cwd && cwd < rnfr,
+        "minimised to MKD, CWD, RNFR in order: {s:?}"
+    );
+    let id = scenario_id(&file);
+    fails_then_passes(found.path(), &id, "chain3 --full", "none --full").await;
+}
+
+/// A line over 1000 bytes leaves the server in a state where the next
+/// line, whatever it is, crashes it: the long line is blamed, not the
+/// harmless command after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_line_not_the_next_command_is_blamed() {
+    if !have_python() {
+        eprintln!("SKIPPED: python3 is needed for tests/support/buggy_ftpd.py");
+        return;
+    }
+    let (report, found) = fuzz_buggy("--bugs poison-long", 2000, Some(1)).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.oracle == "crash")
+        .expect("the poison-long crash is found within 2000 sessions");
+    let file = f.file.clone().unwrap();
+    let id = scenario_id(&file);
+    // The lines the finding sends, as bytes (a long run is written
+    // compactly in the file: `A\{8192}`).
+    let scenario = load_dir(found.path())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == id)
+        .unwrap();
+    let lines: Vec<Vec<u8>> = scenario
+        .steps
+        .iter()
+        .filter_map(|st| match &st.kind {
+            StepKind::Send(t) => Some(t.as_bytes().to_vec()),
+            StepKind::Raw(b) => Some(b.clone()),
+            _ => None,
+        })
+        .collect();
+    let long = lines
+        .iter()
+        .position(|l| l.len() > 1000)
+        .unwrap_or_else(|| {
+            panic!(
+                "the long line stays in the finding: {}",
+                steps(&file).join(" | ")
+            )
+        });
+    // The long line is the last real step: what follows it (if anything)
+    // is the NOOP that witnesses it.
+    assert!(
+        lines[long + 1..].iter().all(|l| l.starts_with(b"NOOP")),
+        "blamed on the long line: {}",
+        steps(&file).join(" | ")
+    );
+    let blamed = lines[long].split(|b| *b == b' ').next().unwrap();
+    assert!(
+        f.verb.as_bytes().eq_ignore_ascii_case(blamed),
+        "{} is blamed, not the long line's verb",
+        f.verb
+    );
+    fails_then_passes(found.path(), &id, "poison-long", "none").await;
 }

@@ -51,7 +51,8 @@ pub struct FuzzArgs {
     /// Keep it above the delay servers put on a failed login (pyftpdlib: 3s).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     timeout: Duration,
-    /// Most actions in a generated session.
+    /// Actions a generated session starts from; a stateful chain (MKD, CWD,
+    /// RNFR…) with commands between its steps may take it to twice that.
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_actions: usize,
     /// Longest argument generated, in bytes.

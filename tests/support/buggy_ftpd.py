@@ -37,6 +37,16 @@ Bugs used by tests/live_fuzz.rs (either profile):
   hang       SITE EXEC ...: that session never replies again (a hang); the
              server goes on serving other connections.
 
+Bugs for the fuzzer's triage proofs in tests/live_fuzz.rs (legacy profile,
+on only when named):
+
+  lf-502       every 502 reply ends in a bare LF instead of CRLF: one cause
+               that every unknown or unimplemented command reaches.
+  poison-long  a line longer than 1000 bytes (CRLF not counted) is answered
+               with a normal 500, but the next line received, whatever it
+               is, crashes the process: the long line is to blame, not the
+               harmless command after it.
+
 Bugs for scripts/bench/time-to-find.sh (they turn the full profile on):
 
   token-arg         MODE whose argument contains the bytes "%s%s" anywhere
@@ -72,6 +82,8 @@ import threading
 
 OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
 NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
+# Named only, never on by default (legacy profile).
+PROOF_BUGS = {"lf-502", "poison-long"}
 
 
 def parse_args(argv):
@@ -95,9 +107,9 @@ def parse_args(argv):
         else:
             usage(f"unexpected argument {argv[i]!r}")
     bugs.discard("none")
-    unknown = bugs - OLD_BUGS - NEW_BUGS
+    unknown = bugs - OLD_BUGS - NEW_BUGS - PROOF_BUGS
     if unknown:
-        usage(f"unknown bug(s) {','.join(sorted(unknown))}; known: none,{','.join(sorted(OLD_BUGS | NEW_BUGS))}")
+        usage(f"unknown bug(s) {','.join(sorted(unknown))}; known: none,{','.join(sorted(OLD_BUGS | NEW_BUGS | PROOF_BUGS))}")
     return port, bugs, full or bool(bugs & NEW_BUGS)
 
 
@@ -121,10 +133,12 @@ def serve(conn):
     """The legacy profile: tests/live_fuzz.rs's server, unchanged."""
     f = conn.makefile("rb")
     def reply(text):
-        conn.sendall(text.encode() + b"\r\n")
+        end = b"\n" if "lf-502" in BUGS and text.startswith("502") else b"\r\n"
+        conn.sendall(text.encode() + end)
     reply("220 buggy ftpd ready")
     logged_in = False
     rest = False
+    poisoned = False
     while True:
         line = f.readline(65536)
         if not line:
@@ -132,6 +146,12 @@ def serve(conn):
         line = line.rstrip(b"\r\n")
         verb, _, arg = line.partition(b" ")
         verb = verb.decode("latin-1").upper()
+        if poisoned:
+            crash("poison-long", verb, arg)
+        if "poison-long" in BUGS and len(line) > 1000:
+            poisoned = True
+            reply("500 line too long")
+            continue
         if verb == "USER":
             reply("331 password please")
         elif verb == "PASS":

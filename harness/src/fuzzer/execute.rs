@@ -5,12 +5,19 @@
 use super::hit::{Hit, reportable};
 use super::safety::make_safe;
 use super::session::{Action, DOWNLOADS, DataKind, Session, UPLOADS, command_line, is_clean_line};
+use super::tokens;
 use crate::codec::{ExtAddr, HostPort, Parsed, Reply, Verb};
 use crate::driver::{Control, DataConn, DriverError, Limits, TlsClient, Transcript};
 use crate::oracle::{self, Exchange, Violation, port, sequence, syntax};
 use crate::target::Security;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// Most values one session learns from the server (replies and listings).
+const LEARN_PER_SESSION: usize = 128;
+
+/// How much of a listing is read for names (the rest streams by unread).
+const LISTING_HEAD: usize = 4096;
 
 /// Where and how sessions run.
 #[derive(Clone, Debug)]
@@ -34,6 +41,10 @@ pub struct ExecConfig {
     pub tls: Option<TlsClient>,
     /// How sessions start: in clear, with AUTH TLS, or in TLS at once.
     pub security: Security,
+    /// Wait for the reply to the closing QUIT (re-runs in triage): a
+    /// server that dies of the last command shows it at once, instead of
+    /// to the next session.
+    pub await_quit: bool,
 }
 
 /// How a session ended.
@@ -85,6 +96,11 @@ pub struct Execution {
     pub shown: Vec<String>,
     /// Writes on the control connection after login (commands, raw bytes).
     pub sent: usize,
+    /// Values the server showed (paths, names, sizes) for later arguments.
+    pub learned: Vec<Vec<u8>>,
+    /// With [`ExecConfig::await_quit`]: the connection ended without a
+    /// reply to the closing QUIT.
+    pub quit_unanswered: bool,
 }
 
 /// Whether the server is there: a new connection greeted with 220 (or a 421 "busy").
@@ -137,6 +153,8 @@ struct Run<'a> {
     /// Each action as actually sent, after the safety rewrite (what every
     /// message about it shows: the wire, not the generator's intent).
     shown: Vec<String>,
+    /// Values the server showed ([`tokens::from_reply`], [`tokens::from_listing`]).
+    learned: Vec<Vec<u8>>,
 }
 
 impl Run<'_> {
@@ -160,6 +178,10 @@ impl Run<'_> {
     ) -> Option<u16> {
         let code = r.value.code().get();
         self.path.push((verb.to_owned(), code));
+        if self.learned.len() < LEARN_PER_SESSION {
+            self.learned
+                .extend(tokens::from_reply(code, &r.value.text_bytes()));
+        }
         self.replies[action].push(code);
         let command = Verb::new(verb);
         let judged = oracle::judge_reply(&Exchange {
@@ -365,7 +387,17 @@ impl Run<'_> {
         let mut limits = self.cfg.limits;
         limits.max_transfer = limits.max_transfer.min(1 << 20);
         if DOWNLOADS.contains(&verb) {
-            let _ = conn.drain(&limits, &mut self.t).await;
+            // The head of a listing names what is there; the rest streams by.
+            let mut head = Vec::new();
+            let _ = conn
+                .stream(&limits, &mut self.t, |chunk| {
+                    let room = LISTING_HEAD.saturating_sub(head.len());
+                    head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                })
+                .await;
+            if self.learned.len() < LEARN_PER_SESSION {
+                self.learned.extend(tokens::from_listing(&head));
+            }
         } else if UPLOADS.contains(&verb) {
             let _ = conn.upload(b"ftpspec fuzz\r\n", &limits, &mut self.t).await;
         }
@@ -506,6 +538,8 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         verbs: verbs.clone(),
         shown: shown.clone(),
         sent: 0,
+        learned: Vec::new(),
+        quit_unanswered: false,
     };
     let implicit = cfg.security == Security::Implicit;
     // Twice at most: a server may lose the login's TLS handshake to a race
@@ -545,6 +579,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         verbs_sent: Vec::new(),
         last_line: Vec::new(),
         shown: shown.clone(),
+        learned: Vec::new(),
     };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {
@@ -556,13 +591,25 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
             run.t = Transcript::default();
         }
     }
+    let mut quit_unanswered = false;
     if end == End::Done {
-        // Goodbye without waiting for 221: the next session is a new connection anyway.
-        let _ = tokio::time::timeout(
+        // Goodbye without waiting for 221 (the next session is a new
+        // connection anyway), unless asked to.
+        let sent = tokio::time::timeout(
             Duration::from_millis(50),
             run.control.send(b"QUIT\r\n", &mut run.t),
         )
         .await;
+        if cfg.await_quit {
+            quit_unanswered = match sent {
+                Ok(Ok(())) => matches!(
+                    run.read(cfg.limits.step_timeout).await,
+                    Err(e) if !matches!(e, DriverError::Timeout(..))
+                ),
+                Ok(Err(_)) => true,
+                Err(_) => false,
+            };
+        }
     }
     Execution {
         path: run.path,
@@ -573,5 +620,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         verbs,
         shown: run.shown,
         sent: run.sent,
+        learned: run.learned,
+        quit_unanswered,
     }
 }

@@ -189,6 +189,14 @@ pub fn scenario(f: &Finding) -> Scenario {
         steps.push(step(StepKind::Send("NOOP".into())));
         steps.push(any());
     }
+    // A server may die of a command only when the next line arrives (the
+    // fuzzer's closing QUIT saw it): a NOOP witnesses it in the replay.
+    let witnessed =
+        matches!(f.session.actions.last(), Some(Action::Command { verb, .. }) if verb == "NOOP");
+    if hit.check() == Check::Crash && !witnessed {
+        steps.push(step(StepKind::Send("NOOP".into())));
+        steps.push(any());
+    }
     if matches!(hit.check(), Check::Crash | Check::Hang | Check::Closed) {
         steps.push(step(StepKind::ExpectAlive));
     }

@@ -11,7 +11,7 @@ use arbitrary::{Result, Unstructured};
 /// Bounds on what is generated.
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
-    /// Most actions in a fresh session.
+    /// Actions a fresh session starts from (chains may take it to twice that).
     pub max_actions: usize,
     /// Longest argument.
     pub max_arg: usize,
@@ -104,27 +104,6 @@ const BAD_BYTES: &[&[u8]] = &[
     b"\xc0\xaf",
 ];
 
-/// RFC 959 §6 sequences: kept as written, or broken by the mutator.
-const SEQUENCES: &[&[&str]] = &[
-    &["RNFR", "RNTO"],
-    &["REST", "RETR"],
-    &["REST", "STOR"],
-    &["REST", "APPE"],
-    &["MKD", "CWD", "CDUP", "RMD"],
-    &["STOR", "DELE"],
-    &["TYPE", "SIZE"],
-    &["USER", "PASS"],
-    &["REIN", "USER", "PASS"],
-    // RFC 4217 §12.1's order, and broken ones.
-    &["AUTH", "PBSZ", "PROT"],
-    &["AUTH", "PROT", "PBSZ"],
-    &["PBSZ", "PROT"],
-    &["PROT", "PBSZ"],
-    &["AUTH", "USER", "PASS", "PBSZ", "PROT"],
-    &["AUTH", "CCC"],
-    &["PBSZ", "PROT", "CCC"],
-];
-
 /// Every verb generation draws from.
 pub fn verbs() -> Vec<String> {
     Verb::KNOWN
@@ -140,6 +119,10 @@ pub struct Generator {
     verbs: Vec<String>,
     shape: Shape,
     login: Vec<Vec<u8>>,
+    /// The hostile tokens every verb's arguments draw on (`tokens.rs`).
+    tokens: Vec<Vec<u8>>,
+    /// Values learnt from the server so far.
+    learned: Vec<Vec<u8>>,
 }
 
 fn pick<'a, T>(u: &mut Unstructured, items: &'a [T]) -> Result<&'a T> {
@@ -153,6 +136,8 @@ impl Generator {
             verbs: verbs(),
             shape,
             login: Vec::new(),
+            tokens: super::tokens::pool(),
+            learned: Vec::new(),
         }
     }
 
@@ -165,21 +150,46 @@ impl Generator {
         self
     }
 
+    /// Use `learned` (values the server showed: paths, names, sizes) in
+    /// arguments from now on.
+    pub fn set_learned(&mut self, learned: Vec<Vec<u8>>) {
+        self.learned = learned;
+    }
+
+    /// The login's user (0) or password (1), for chains that log in again.
+    pub(super) fn login_value(&self, i: usize) -> Vec<u8> {
+        self.login
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| b"ftpspec".to_vec())
+    }
+
+    /// A value a chain shares between its steps: one the server showed,
+    /// a hostile token, a path, or a fresh name.
+    pub(super) fn value(&self, u: &mut Unstructured) -> Result<Vec<u8>> {
+        Ok(match u.int_in_range(0..=9u8)? {
+            0..=3 if !self.learned.is_empty() => pick(u, &self.learned)?.clone(),
+            0..=1 => pick(u, &self.tokens)?.clone(),
+            2..=4 => pick(u, PATHS)?.to_vec(),
+            5 => self.long(u)?,
+            _ => format!("fz{}", u.int_in_range(0..=999u16)?).into_bytes(),
+        })
+    }
+
     /// A fresh session. `favoured` are verbs that recently found new
-    /// states; they are drawn more often.
+    /// states; they are drawn more often. A third of what is added is a
+    /// stateful chain (`chains.rs`).
     pub fn session(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Session> {
         let n = u.int_in_range(1..=self.shape.max_actions)?;
         let mut actions = Vec::with_capacity(n);
         while actions.len() < n {
-            if u.ratio(1, 5)? {
-                let seq = *pick(u, SEQUENCES)?;
-                for v in seq {
-                    actions.push(self.command(u, v)?);
-                }
+            if u.ratio(1, 3)? {
+                actions.extend(self.chain(u, favoured)?);
             } else {
                 actions.push(self.action(u, favoured)?);
             }
         }
+        actions.truncate(self.shape.max_actions.max(1) * 2);
         Ok(Session { actions })
     }
 
@@ -241,7 +251,61 @@ impl Generator {
     /// An argument for `verb`.
     pub fn arg(&self, u: &mut Unstructured, verb: &str) -> Result<Vec<u8>> {
         let v = verb.to_ascii_uppercase();
-        let mut a: Vec<u8> = match v.as_str() {
+        // Every verb, whatever its own shapes: a hostile token (alone or
+        // in the verb's shape), or a value the server showed.
+        match u.int_in_range(0..=19u8)? {
+            0..=5 => {
+                let token = pick(u, &self.tokens)?.clone();
+                let mut a = if u.ratio(1, 2)? {
+                    Vec::new()
+                } else {
+                    self.shaped(u, &v)?
+                };
+                let at = u.int_in_range(0..=a.len())?;
+                a.splice(at..at, token);
+                a.truncate(self.shape.max_arg);
+                return Ok(a);
+            }
+            6..=7 if !self.learned.is_empty() => {
+                return Ok(pick(u, &self.learned)?.clone());
+            }
+            _ => {}
+        }
+        let mut a = self.shaped(u, &v)?;
+        // Sometimes grow, corrupt or replace the argument.
+        match u.int_in_range(0..=9u8)? {
+            0 => a = self.long(u)?,
+            1 => {
+                let at = u.int_in_range(0..=a.len())?;
+                let bad = pick(u, BAD_BYTES)?;
+                a.splice(at..at, bad.iter().copied());
+            }
+            2 => a = pick(u, NUMBERS)?.to_vec(),
+            3 => {
+                let n = u.int_in_range(0..=32usize)?;
+                a = u.bytes(n)?.to_vec();
+            }
+            _ => {}
+        }
+        a.truncate(self.shape.max_arg);
+        Ok(a)
+    }
+
+    /// A long run of one unit, at the lengths buffers tend to have.
+    fn long(&self, u: &mut Unstructured) -> Result<Vec<u8>> {
+        let len = *pick(u, &[100usize, 255, 256, 511, 1024, 4096, 8192])?;
+        let unit = *pick(u, &[&b"A"[..], b"%n", b"/", b"../", b"9", b"\xff"])?;
+        Ok(unit
+            .iter()
+            .copied()
+            .cycle()
+            .take(len.min(self.shape.max_arg))
+            .collect())
+    }
+
+    /// An argument in `verb`'s own shapes (upper case verb).
+    fn shaped(&self, u: &mut Unstructured, v: &str) -> Result<Vec<u8>> {
+        Ok(match v {
             "REST" | "ALLO" | "PBSZ" | "SIZE" if u.ratio(3, 4)? => pick(u, NUMBERS)?.to_vec(),
             "PORT" => port_arg(u)?,
             "EPRT" => eprt_arg(u)?,
@@ -318,33 +382,7 @@ impl Generator {
             }
             "HELP" | "STAT" if u.ratio(1, 2)? => pick(u, &self.verbs)?.as_bytes().to_vec(),
             _ => pick(u, PATHS)?.to_vec(),
-        };
-        // Sometimes grow, corrupt or replace the argument.
-        match u.int_in_range(0..=9u8)? {
-            0 => {
-                let len = *pick(u, &[100usize, 255, 256, 511, 1024, 4096, 8192])?;
-                let unit = *pick(u, &[&b"A"[..], b"%n", b"/", b"../", b"9", b"\xff"])?;
-                a = unit
-                    .iter()
-                    .copied()
-                    .cycle()
-                    .take(len.min(self.shape.max_arg))
-                    .collect();
-            }
-            1 => {
-                let at = u.int_in_range(0..=a.len())?;
-                let bad = pick(u, BAD_BYTES)?;
-                a.splice(at..at, bad.iter().copied());
-            }
-            2 => a = pick(u, NUMBERS)?.to_vec(),
-            3 => {
-                let n = u.int_in_range(0..=32usize)?;
-                a = u.bytes(n)?.to_vec();
-            }
-            _ => {}
-        }
-        a.truncate(self.shape.max_arg);
-        Ok(a)
+        })
     }
 
     /// A command broken at the line level.
@@ -464,8 +502,9 @@ mod tests {
         for _ in 0..200 {
             let data = rng.bytes(4096);
             let s = g.session(&mut Unstructured::new(&data), &[]).unwrap();
-            assert!(!s.actions.is_empty() && s.actions.len() <= 10 + 4);
-            assert!(s.weight() < 10 * (8192 + 64) + 200);
+            // Chains may run a session past max_actions, to twice at most.
+            assert!(!s.actions.is_empty() && s.actions.len() <= 2 * 10);
+            assert!(s.weight() < 2 * 10 * (8192 + 64) + 200);
             first.push(s);
         }
         let mut rng = Rng::new(1);

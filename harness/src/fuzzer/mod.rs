@@ -10,6 +10,8 @@
 //! | `session.rs` | [`Session`] and [`Action`]: what a fuzz session does after login |
 //! | `rng.rs` | the seeded byte source (a fixed `--seed` replays a run with one job) |
 //! | `generate.rs` | structure-aware generation: verbs, shaped arguments, malformed lines |
+//! | `chains.rs` | stateful sequences: chains that build and consume state, with noise between |
+//! | `tokens.rs` | the hostile token pool (`corpora/ftp.dict`) and values learnt from the server |
 //! | `mutate.rs` | mutation of corpus sessions |
 //! | `safety.rs` | PORT/EPRT always name loopback of the control connection's family |
 //! | `execute.rs` | running one session through the driver, the per-reply checks as replies arrive |
@@ -24,6 +26,7 @@
 //! | `monitor.rs` | `--target-cmd`: start, watch and restart the server process |
 
 mod cause;
+mod chains;
 mod config;
 mod execute;
 mod feedback;
@@ -37,6 +40,7 @@ mod rng;
 mod safety;
 mod session;
 mod shared;
+mod tokens;
 mod triage;
 mod worker;
 
@@ -95,6 +99,7 @@ pub async fn fuzz(
         transcript: false,
         tls: Some(tls),
         security: cfg.target.security,
+        await_quit: false,
     };
     // A first session that only logs in: fail fast on a wrong URL or login.
     // Up to three tries: a server may lose one TLS handshake to a race of
@@ -122,6 +127,7 @@ pub async fn fuzz(
             claimed: Default::default(),
             findings: Vec::new(),
             stopped: None,
+            learnt: Default::default(),
         }),
         gate: RwLock::new(()),
         monitor: tokio::sync::Mutex::new(monitor),

@@ -8,6 +8,7 @@ use super::execute::{End, ExecConfig, Execution, Liveness, liveness};
 use super::feedback::{Corpus, Coverage};
 use super::hit::Hit;
 use super::monitor::Monitor;
+use super::tokens::Learnt;
 use crate::oracle::{Check, fate};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -24,6 +25,8 @@ pub(super) struct State {
     pub claimed: HashMap<(Check, String), BTreeSet<String>>,
     pub findings: Vec<FindingOut>,
     pub stopped: Option<String>,
+    /// Values the server showed, for arguments ([`super::tokens`]).
+    pub learnt: Learnt,
 }
 
 /// Everything a run's workers share.
@@ -159,6 +162,8 @@ impl Shared {
         let probe = match &exec.end {
             End::Closed { action, .. } | End::Silent(action) | End::HungUp(action) => Some(*action),
             End::Malformed(action) | End::ServerEnded(action) => Some(*action),
+            // A QUIT left unanswered: did the last command kill it?
+            End::Done if exec.quit_unanswered => Some(usize::MAX),
             // A normal end costs no probe; only the monitor is asked.
             End::Done => {
                 let exited = match self.monitor.lock().await.as_mut() {

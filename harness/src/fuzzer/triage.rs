@@ -39,6 +39,7 @@ async fn reproduces(
     }
     let mut cfg = shared.exec.clone();
     cfg.transcript = transcript;
+    cfg.await_quit = true;
     RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let exec = execute(session, &cfg).await;
     let (hits, _) = shared.judge(&exec).await;
@@ -51,6 +52,20 @@ fn noop() -> Action {
         verb: "NOOP".into(),
         arg: None,
     }
+}
+
+/// The message of an effect seen at a NOOP (`witnessed`: "after NOOP:
+/// the target process exited") once blamed on the command before it
+/// (`culprit`, as sent): the culprit first.
+fn blamed_back(witnessed: &str, culprit: &str) -> String {
+    let effect = witnessed
+        .split_once(" (a NOOP in its place")
+        .map_or(witnessed, |(b, _)| b);
+    let effect = effect.split_once(": ").map_or(effect, |(_, e)| e);
+    format!(
+        "after {culprit}, at the next command: {effect} (a NOOP in its place fares no better: \
+         the cause is {culprit})"
+    )
 }
 
 /// Whether a connection-level effect (a close, a crash, silence) at
@@ -84,17 +99,8 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
             break;
         };
         let prev = probe.actions[culprit - 1].verb();
-        let note = format!(
-            " (a NOOP in its place fares no better: the cause is the command before, {})",
-            exec.sent(culprit - 1)
-        );
-        let base = hit
-            .violation
-            .received
-            .split_once(" (a NOOP in its place")
-            .map_or(hit.violation.received.clone(), |(b, _)| b.to_owned());
         let mut violation = hit.violation.clone();
-        violation.received = format!("{base}{note}");
+        violation.received = blamed_back(&hit.violation.received, &exec.sent(culprit - 1));
         let cause = match check {
             Check::Closed => super::cause::closed_after(
                 exec.replies
@@ -163,13 +169,11 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             // then names the minimised command.
             match reproduces(shared, &min, wanted, true).await {
                 Some((h, e)) => {
-                    let note = hit
-                        .violation
-                        .received
-                        .split_once(" (a NOOP in its place")
-                        .map(|(_, n)| format!(" (a NOOP in its place{n}"))
-                        .unwrap_or_default();
-                    hit.violation.received = format!("{}{note}", h.detail());
+                    hit.violation.received = if after_reply {
+                        blamed_back(h.detail(), &e.sent(h.action - 1))
+                    } else {
+                        h.detail().to_owned()
+                    };
                     hit.action = h.action;
                     (min, Some(e))
                 }

@@ -15,11 +15,20 @@ use arbitrary::Unstructured;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Sessions between two looks at what the server has shown.
+const LEARN_EVERY: u64 = 32;
+
 pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
     let mut rng = Rng::new(shared.cfg.seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let g = Generator::new(shared.cfg.shape).with_login(&shared.exec.user, &shared.exec.pass);
+    let mut g = Generator::new(shared.cfg.shape).with_login(&shared.exec.user, &shared.exec.pass);
     let mut previous: Option<Session> = None;
+    let mut round = 0u64;
     while !shared.done() {
+        // Now and then, take up what the server has shown so far.
+        if round % LEARN_EVERY == 0 {
+            g.set_learned(shared.state().learnt.values());
+        }
+        round += 1;
         let data = rng.bytes(4096);
         let mut u = Unstructured::new(&data);
         let session = {
@@ -95,6 +104,9 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             let mut s = shared.state();
             s.progress.sessions += 1;
             s.progress.commands += exec.sent as u64;
+            for v in &exec.learned {
+                s.learnt.add(v);
+            }
             let new_verbs = feedback::new_verbs(&s.coverage, &exec.path);
             let new = s.coverage.add(&exec.path);
             if new > 0 {

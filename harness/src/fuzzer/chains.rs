@@ -1,0 +1,142 @@
+//! Stateful sequences: chains of commands that build state and consume it
+//! (USER→PASS→ACCT, RNFR→RNTO, REST→RETR, MKD→CWD→…, PASV→transfer,
+//! AUTH→PBSZ→PROT, …), sharing one value across their steps (the name a
+//! MKD made is the one CWD enters), with other commands inserted between
+//! the steps, and steps duplicated, swapped or dropped now and then: a
+//! server's state bugs sit behind such orders.
+
+use super::generate::Generator;
+use super::session::{Action, DataKind};
+use arbitrary::{Result, Unstructured};
+
+/// What a step's argument is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arg {
+    /// None.
+    None,
+    /// The chain's shared value (a path or name).
+    Shared,
+    /// A number (a REST marker).
+    Number,
+    /// The login's own user or password (in order).
+    Login,
+    /// Whatever the generator makes for the verb.
+    Fresh,
+}
+
+use Arg::*;
+
+/// A data connection set up in a random mode, as a step.
+const DATA: &str = "<data>";
+
+const CHAINS: &[&[(&str, Arg)]] = &[
+    &[("USER", Login), ("PASS", Login), ("ACCT", Fresh)],
+    &[("RNFR", Shared), ("RNTO", Fresh)],
+    &[("REST", Number), (DATA, None), ("RETR", Shared)],
+    &[("REST", Number), (DATA, None), ("STOR", Shared)],
+    &[("REST", Number), (DATA, None), ("APPE", Shared)],
+    &[
+        ("MKD", Shared),
+        ("CWD", Shared),
+        ("CDUP", None),
+        ("RMD", Shared),
+    ],
+    &[
+        ("MKD", Shared),
+        ("CWD", Shared),
+        ("RNFR", Fresh),
+        ("RNTO", Fresh),
+    ],
+    &[("MKD", Shared), ("RMD", Shared)],
+    &[
+        (DATA, None),
+        ("STOR", Shared),
+        ("SIZE", Shared),
+        ("MDTM", Shared),
+        ("DELE", Shared),
+    ],
+    &[
+        (DATA, None),
+        ("STOR", Shared),
+        ("RNFR", Shared),
+        ("RNTO", Fresh),
+    ],
+    &[(DATA, None), ("LIST", Shared)],
+    &[(DATA, None), ("NLST", Shared)],
+    &[(DATA, None), ("MLSD", Shared)],
+    &[(DATA, None), ("STOU", Fresh)],
+    &[("TYPE", Fresh), ("SIZE", Shared)],
+    &[
+        ("MODE", Fresh),
+        ("STRU", Fresh),
+        (DATA, None),
+        ("RETR", Shared),
+    ],
+    &[("AUTH", Fresh), ("PBSZ", Fresh), ("PROT", Fresh)],
+    &[
+        ("PBSZ", Fresh),
+        ("PROT", Fresh),
+        (DATA, None),
+        ("LIST", None),
+    ],
+    &[("REIN", None), ("USER", Login), ("PASS", Login)],
+    &[("HOST", Fresh), ("USER", Login), ("PASS", Login)],
+    &[("OPTS", Fresh), (DATA, None), ("NLST", None)],
+    &[("SITE", Fresh), (DATA, None), ("STOR", Shared)],
+    &[("LANG", Fresh), ("FEAT", None), ("HELP", Fresh)],
+    &[("EPSV", Fresh), ("EPRT", Fresh), ("PASV", None)],
+];
+
+fn pick<'a, T>(u: &mut Unstructured, items: &'a [T]) -> Result<&'a T> {
+    u.choose(items)
+}
+
+impl Generator {
+    /// One chain, with noise between its steps, and steps duplicated,
+    /// swapped or dropped now and then.
+    pub(super) fn chain(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Vec<Action>> {
+        let chain = *pick(u, CHAINS)?;
+        let shared = self.value(u)?;
+        let mut login = 0;
+        let mut steps = Vec::new();
+        for (i, &(verb, kind)) in chain.iter().enumerate() {
+            // Other commands between the steps: the state must survive them.
+            if i > 0 && u.ratio(1, 3)? {
+                for _ in 0..u.int_in_range(1..=2u8)? {
+                    steps.push(self.action(u, favoured)?);
+                }
+            }
+            let step = if verb == DATA {
+                Action::DataOpen(*pick(u, &DataKind::ALL)?)
+            } else {
+                let arg = match kind {
+                    None => Option::None,
+                    Shared => Some(shared.clone()),
+                    Number => Some(self.arg(u, "REST")?),
+                    Login => {
+                        login += 1;
+                        Some(self.login_value(login - 1))
+                    }
+                    Fresh => Some(self.arg(u, verb)?),
+                };
+                Action::Command {
+                    verb: verb.to_owned(),
+                    arg,
+                }
+            };
+            if u.ratio(1, 10)? {
+                steps.push(step.clone());
+            }
+            steps.push(step);
+        }
+        let n = steps.len();
+        if n > 1 && u.ratio(1, 8)? {
+            let i = u.int_in_range(0..=n - 2)?;
+            steps.swap(i, i + 1);
+        }
+        if n > 1 && u.ratio(1, 8)? {
+            steps.remove(u.int_in_range(0..=n - 1)?);
+        }
+        Ok(steps)
+    }
+}
