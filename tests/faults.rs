@@ -625,8 +625,12 @@ async fn a_server_that_goes_down_is_reported_and_the_rest_not_tried() {
         r.notes
             .iter()
             .any(|n| n.contains("stopped accepting connections")),
-        "{:?}",
-        r.notes
+        "{:?}: {:?}",
+        r.notes,
+        r.cases
+            .iter()
+            .map(|c| (&c.id, c.verdict, &c.message))
+            .collect::<Vec<_>>()
     );
     let not_run = r
         .cases

@@ -131,39 +131,55 @@ pub async fn run(
     let down: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, CaseResult)>();
-    for (index, case) in cases.iter().cloned().enumerate() {
-        let (config, semaphore, tx, run, tls, down) = (
-            config.clone(),
-            semaphore.clone(),
-            tx.clone(),
-            run.clone(),
-            tls.clone(),
-            down.clone(),
-        );
-        tokio::spawn(async move {
-            let result = match case.pre_verdict.clone() {
-                Some((v, why)) => result_for(&case, v, why),
-                None => {
-                    let _permit = semaphore.acquire().await;
-                    let gone = down.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    match gone {
-                        Some(why) => result_for(&case, Verdict::Error, format!("not run: {why}")),
+    // Cases start in plan order (the permit is taken before the case's task
+    // is spawned), so "the cases after the one that brought the server
+    // down" means what it says; the dispatcher runs beside the loop below,
+    // which reports each case as it finishes.
+    let dispatch = {
+        let (cases, config, tx, down) = (cases.clone(), config.clone(), tx.clone(), down.clone());
+        async move {
+            for (index, case) in cases.into_iter().enumerate() {
+                let permit = match case.pre_verdict {
+                    Some(_) => None,
+                    None => semaphore.clone().acquire_owned().await.ok(),
+                };
+                let (config, tx, run, tls, down) = (
+                    config.clone(),
+                    tx.clone(),
+                    run.clone(),
+                    tls.clone(),
+                    down.clone(),
+                );
+                tokio::spawn(async move {
+                    let result = match case.pre_verdict.clone() {
+                        Some((v, why)) => result_for(&case, v, why),
                         None => {
-                            let dir = format!("ftpspec-{run}-{index}");
-                            let r = run_one(&case, &config, tls.as_ref().as_ref(), &dir).await;
-                            if r.verdict == Verdict::Error
-                                && r.message.starts_with("cannot connect")
-                            {
-                                went_down(&case, &config, &down).await;
+                            let _permit = permit;
+                            let gone = down.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                            match gone {
+                                Some(why) => {
+                                    result_for(&case, Verdict::Error, format!("not run: {why}"))
+                                }
+                                None => {
+                                    let dir = format!("ftpspec-{run}-{index}");
+                                    let r =
+                                        run_one(&case, &config, tls.as_ref().as_ref(), &dir).await;
+                                    if r.verdict == Verdict::Error
+                                        && r.message.starts_with("cannot connect")
+                                    {
+                                        went_down(&case, &config, &down).await;
+                                    }
+                                    r
+                                }
                             }
-                            r
                         }
-                    }
-                }
-            };
-            let _ = tx.send((index, result));
-        });
-    }
+                    };
+                    let _ = tx.send((index, result));
+                });
+            }
+        }
+    };
+    tokio::spawn(dispatch);
     drop(tx);
     let mut results: Vec<Option<CaseResult>> = vec![None; cases.len()];
     let mut summary = Summary::default();
