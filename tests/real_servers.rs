@@ -82,7 +82,6 @@ fn read_targets(path: &Path) -> Vec<(String, String)> {
         );
         out.push((name.to_owned(), url.trim().to_owned()));
     }
-    assert!(!out.is_empty(), "{}: no targets", path.display());
     out
 }
 
@@ -136,19 +135,32 @@ async fn run_target(
     target: Target,
     jobs: usize,
 ) -> Result<BTreeMap<String, Outcome>, String> {
+    run_filtered(name, scenarios, target, jobs, Filter::default()).await
+}
+
+/// [`run_target`] for the cases `filter` selects; the JSON report is kept
+/// (FTPSPEC_REPORTS_DIR) only for a whole run.
+async fn run_filtered(
+    name: &str,
+    scenarios: Vec<Scenario>,
+    target: Target,
+    jobs: usize,
+    filter: Filter,
+) -> Result<BTreeMap<String, Outcome>, String> {
+    let whole = filter.only.is_empty();
     let config = RunConfig {
         target,
         jobs,
         limits: Limits::default(),
         case_timeout: Duration::from_secs(60),
-        filter: Filter::default(),
+        filter,
     };
     let report = runner::run(scenarios, config, |_| {})
         .await
         .map_err(|e| format!("run failed: {e}"))?;
     // FTPSPEC_REPORTS_DIR=<dir> keeps each target's JSON report (for
     // reading the findings, or `ftpspec matrix`).
-    if let Some(dir) = std::env::var_os("FTPSPEC_REPORTS_DIR") {
+    if let Some(dir) = std::env::var_os("FTPSPEC_REPORTS_DIR").filter(|_| whole) {
         let path = Path::new(&dir).join(format!("{name}.json"));
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -214,6 +226,133 @@ fn got(o: &Outcome) -> String {
     s
 }
 
+/// A case whose verdict differs from its expectation runs again, alone,
+/// up to twice more: a server race (ABOR against a transfer that has just
+/// ended, a worker thread still finishing the previous transfer) can give
+/// either verdict, and a change that is real gives the new verdict every
+/// time. A rerun that matches is printed as flaky and kept out of the diff.
+async fn rerun_mismatches(
+    name: &str,
+    suite: &[Scenario],
+    target: Target,
+    expected: &BTreeMap<String, String>,
+    actual: &mut BTreeMap<String, Outcome>,
+) {
+    let differing: Vec<String> = actual
+        .iter()
+        .filter(|(id, o)| expected.get(*id).is_some_and(|want| *want != o.verdict))
+        .map(|(id, _)| id.clone())
+        .collect();
+    if differing.len() > 20 {
+        // Not races: a change in the server or in ftpspec. Report them.
+        return;
+    }
+    for id in differing {
+        let want = &expected[&id];
+        for attempt in 1..=2 {
+            let filter = Filter {
+                only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
+                tags: Vec::new(),
+            };
+            let again = run_filtered(name, suite.to_vec(), target.clone(), 1, filter).await;
+            let Some(o) = again.ok().and_then(|mut m| m.remove(&id)) else {
+                break;
+            };
+            if o.verdict == *want {
+                println!(
+                    "{name}: {id}: FLAKY: {} then, on rerun {attempt}, {want} as expected",
+                    got(&actual[&id])
+                );
+                actual.insert(id.clone(), o);
+                break;
+            }
+        }
+    }
+}
+
+/// Before expectations are written: a case that ended in `error`, or in
+/// `skip` because its set-up lost a race (libunftp's AUTH TLS now and
+/// then reads the ClientHello as a command), runs again up to twice, and
+/// the first verdict not of that kind is recorded, so that an unlucky
+/// update does not write a rare outcome that later runs cannot match.
+/// The whole target runs twice, and cases that differ a third time.
+async fn settle_races(
+    name: &str,
+    suite: &[Scenario],
+    target: Target,
+    actual: &mut BTreeMap<String, Outcome>,
+) {
+    let unlucky = |o: &Outcome| {
+        o.verdict == "error" || (o.verdict == "skip" && o.message.contains("in set-up"))
+    };
+    // Then the whole suite once more: a case whose verdict differs between
+    // the two runs runs a third time, and the verdict two runs agree on is
+    // recorded (LightFTP, say, now and then refuses the command after a 226
+    // with "550 Another action is in progress").
+    let jobs = if name == "libunftp" || name.starts_with("lightftp") {
+        1
+    } else {
+        4
+    };
+    if let Ok(second) = run_target(name, suite.to_vec(), target.clone(), jobs).await {
+        let differing: Vec<String> = actual
+            .iter()
+            .filter(|(id, o)| second.get(*id).is_some_and(|s| s.verdict != o.verdict))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in differing {
+            let filter = Filter {
+                only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
+                tags: Vec::new(),
+            };
+            let third = run_filtered(name, suite.to_vec(), target.clone(), 1, filter).await;
+            let Some(third) = third.ok().and_then(|mut m| m.remove(&id)) else {
+                continue;
+            };
+            println!(
+                "{name}: {id}: RACY: {}, then {}, then {} (recorded: {})",
+                actual[&id].verdict,
+                second[&id].verdict,
+                third.verdict,
+                if third.verdict == second[&id].verdict {
+                    &third.verdict
+                } else {
+                    &actual[&id].verdict
+                }
+            );
+            if third.verdict == second[&id].verdict {
+                actual.insert(id.clone(), third);
+            }
+        }
+    }
+    let ids: Vec<String> = actual
+        .iter()
+        .filter(|(_, o)| unlucky(o))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in ids {
+        for _ in 0..2 {
+            let filter = Filter {
+                only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
+                tags: Vec::new(),
+            };
+            let again = run_filtered(name, suite.to_vec(), target.clone(), 1, filter).await;
+            match again.ok().and_then(|mut m| m.remove(&id)) {
+                Some(o) if !unlucky(&o) => {
+                    println!(
+                        "{name}: {id}: {} at first, then {}",
+                        actual[&id].verdict, o.verdict
+                    );
+                    actual.insert(id.clone(), o);
+                    break;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
+}
+
 /// Cases whose verdict depends on the server's timing, from
 /// `tests/expectations/nondeterministic.tsv` (`server<TAB>scenario<TAB>reason`):
 /// their changes are printed, not failed.
@@ -235,6 +374,15 @@ fn nondeterministic() -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// A server column of nondeterministic.tsv: a target name, or a prefix
+/// ending in `*` (`vsftpd-tls*`), or `*` for every target.
+fn server_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
 /// The readable diff for one target; empty if it matches. A case with
 /// verdict `error` is always listed unless its expectation says `error`.
 fn compare(
@@ -246,7 +394,10 @@ fn compare(
     let racy = nondeterministic();
     for (id, o) in actual {
         let scenario = id.split('[').next().unwrap_or(id);
-        if let Some((_, _, why)) = racy.iter().find(|(s, c, _)| s == name && c == scenario) {
+        if let Some((_, _, why)) = racy
+            .iter()
+            .find(|(s, c, _)| server_matches(s, name) && c == scenario)
+        {
             if expected.get(id) != Some(&o.verdict) {
                 println!(
                     "{name}: {id}: {} (listed as nondeterministic: {why})",
@@ -298,6 +449,10 @@ async fn real_servers_match_expectations() {
         );
         listed.extend(tls);
     }
+    assert!(
+        !listed.is_empty(),
+        "no targets in FTPSPEC_TARGETS or FTPSPEC_TLS_TARGETS (FTPSPEC_SERVERS too narrow?)"
+    );
     let mut targets: Vec<(String, Result<Target, String>)> = listed
         .into_iter()
         .map(|(name, url)| {
@@ -340,8 +495,10 @@ async fn real_servers_match_expectations() {
             // libunftp shares one root between concurrent cases (its LIST
             // fails when an entry vanishes mid-listing); LightFTP over TLS
             // crashes now and then under concurrent sessions (its gnutls use
-            // is not thread-safe): both run one case at a time.
-            let one_at_a_time = name == "libunftp" || name == "lightftp-tls";
+            // is not thread-safe), and plain LightFTP went down once in a
+            // run of four cases at a time (first refused at
+            // rfc959.rnfr-no-argument): they run one case at a time.
+            let one_at_a_time = name == "libunftp" || name.starts_with("lightftp");
             let suite = suite.clone();
             let name = name.clone();
             let gate = gate.clone();
@@ -359,7 +516,7 @@ async fn real_servers_match_expectations() {
             })
         })
         .collect();
-    for ((name, _), run) in targets.iter().zip(runs) {
+    for ((name, listed_target), run) in targets.iter().zip(runs) {
         let (result, took) = run.await.expect("target run panicked");
         let actual = match result {
             Ok(a) => a,
@@ -370,6 +527,10 @@ async fn real_servers_match_expectations() {
         };
         println!("{name}: {} in {took:.1?}", counts(&actual));
         if update {
+            let mut actual = actual;
+            if let Ok(target) = listed_target.clone() {
+                settle_races(name, &suite, target, &mut actual).await;
+            }
             let path = write_expectations(name, &actual);
             println!("{name}: wrote {}", path.display());
             for (id, o) in &actual {
@@ -387,6 +548,10 @@ async fn real_servers_match_expectations() {
             ));
             continue;
         };
+        let mut actual = actual;
+        if let Ok(target) = listed_target.clone() {
+            rerun_mismatches(name, &suite, target, &expected, &mut actual).await;
+        }
         let diff = compare(name, &expected, &actual);
         if diff.is_empty() {
             println!("{name}: matches {}", path.display());

@@ -48,35 +48,15 @@ async fn remove_once(
         let mut t = Transcript::default();
         let mut c = super::session::open(addr, target, tls, limits, &mut t).await?;
         c.ask("TYPE I", &mut t).await.map_err(|e| e.to_string())?;
-        let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
-        let r = c.ask(cmd, &mut t).await.map_err(|e| e.to_string())?;
-        let port = passive::judge(&r, c.peer().ip())
-            .and_then(|p| p.port)
-            .ok_or_else(|| format!("{cmd}: no usable port in {r}"))?;
-        let conn = c
-            .connect_passive(port, &mut t)
-            .await
-            .map_err(|e| e.to_string())?;
-        c.send(format!("NLST {dir}\r\n").as_bytes(), &mut t)
-            .await
-            .map_err(|e| e.to_string())?;
-        let first = c.read_reply(&mut t).await.map_err(|e| e.to_string())?.value;
-        let mut names = Vec::new();
-        if first.code().is_preliminary() {
-            let listing = conn
-                .download(limits, &mut t)
-                .await
-                .map_err(|e| e.to_string())?;
-            c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
-            // Names are bytes, kept as sent (a leading space, or bytes
-            // that are not UTF-8, are part of a name: RFC 2640 §3.1).
-            names = listing
-                .split(|b| *b == b'\n')
-                .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
-                .filter(|l| !l.is_empty())
-                .take(1000)
-                .collect();
-        }
+        // NLST gives bare names; a server without it (LightFTP answers
+        // 500) most likely has MLSD, whose names follow the facts.
+        let names = match list(&mut c, "NLST", dir, limits, &mut t).await? {
+            Some(listing) => nlst_names(&listing),
+            None => list(&mut c, "MLSD", dir, limits, &mut t)
+                .await?
+                .map(|l| mlsd_names(&l))
+                .unwrap_or_default(),
+        };
         for name in names {
             let base = name.rsplit(|b| *b == b'/').next().unwrap_or(&name).to_vec();
             if base == b"." || base == b".." || base.contains(&0) || base.contains(&b'\r') {
@@ -111,5 +91,77 @@ async fn remove_once(
         } else {
             Err(format!("RMD {dir}: {r}"))
         }
+    }
+}
+
+/// One listing of `dir` with `verb` over a passive data connection: its
+/// bytes, or `None` when the server refused the command.
+async fn list(
+    c: &mut crate::driver::Control,
+    verb: &str,
+    dir: &str,
+    limits: &Limits,
+    t: &mut Transcript,
+) -> Result<Option<Vec<u8>>, String> {
+    let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
+    let r = c.ask(cmd, t).await.map_err(|e| e.to_string())?;
+    let port = passive::judge(&r, c.peer().ip())
+        .and_then(|p| p.port)
+        .ok_or_else(|| format!("{cmd}: no usable port in {r}"))?;
+    let conn = c
+        .connect_passive(port, t)
+        .await
+        .map_err(|e| e.to_string())?;
+    c.send(format!("{verb} {dir}\r\n").as_bytes(), t)
+        .await
+        .map_err(|e| e.to_string())?;
+    let first = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
+    if !first.code().is_preliminary() {
+        return Ok(None);
+    }
+    let listing = conn.download(limits, t).await.map_err(|e| e.to_string())?;
+    c.read_reply(t).await.map_err(|e| e.to_string())?;
+    Ok(Some(listing))
+}
+
+fn lines(listing: &[u8]) -> impl Iterator<Item = &[u8]> {
+    listing
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .take(1000)
+}
+
+fn nlst_names(listing: &[u8]) -> Vec<Vec<u8>> {
+    lines(listing).map(<[u8]>::to_vec).collect()
+}
+
+/// RFC 3659 §7.2: `facts SP pathname`; the directory's own entries
+/// (`type=cdir`, `type=pdir`) are left out.
+fn mlsd_names(listing: &[u8]) -> Vec<Vec<u8>> {
+    lines(listing)
+        .filter_map(|l| {
+            let sp = l.iter().position(|b| *b == b' ')?;
+            let facts = l[..sp].to_ascii_lowercase();
+            let own = facts
+                .split(|b| *b == b';')
+                .any(|f| f == b"type=cdir" || f == b"type=pdir");
+            (!own).then(|| l[sp + 1..].to_vec())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mlsd_names_skip_the_directory_itself() {
+        let l = b"type=cdir;perm=el; /d\r\ntype=file;size=3; a b.txt\r\nType=PDir; ..\r\n";
+        assert_eq!(mlsd_names(l), vec![b"a b.txt".to_vec()]);
+        assert_eq!(
+            nlst_names(b"x\r\n\r\ny\n"),
+            vec![b"x".to_vec(), b"y".to_vec()]
+        );
     }
 }

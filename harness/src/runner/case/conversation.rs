@@ -89,6 +89,9 @@ pub(super) struct Conversation {
     login_delay_seen: Duration,
     /// The server said 421 (closing): a close after it is no finding.
     closing: bool,
+    /// The server answered 221 (to the scenario's own QUIT): the session
+    /// is over, and no second QUIT is sent.
+    said_goodbye: bool,
     /// What the report should know about how the case ran (waits stretched
     /// for a server that delays failed logins, say).
     pub notes: Vec<String>,
@@ -116,6 +119,7 @@ impl Conversation {
             image: ImageTracker::default(),
             login_delay_seen: Duration::ZERO,
             closing: false,
+            said_goodbye: false,
             notes: Vec::new(),
             judging: true,
             cleared_by_rein: false,
@@ -364,6 +368,9 @@ impl Conversation {
                 if r.value.code().get() == 421 {
                     self.closing = true;
                 }
+                if r.value.code().get() == 221 {
+                    self.said_goodbye = true;
+                }
                 Ok(r)
             }
             Err(e) => Err(self.read_failed(e, line)),
@@ -543,6 +550,9 @@ impl Conversation {
 
     /// Say goodbye without waiting for the reply.
     pub async fn quit(&mut self) {
+        if self.said_goodbye || self.closing {
+            return;
+        }
         let _ = tokio::time::timeout(
             Duration::from_millis(200),
             self.control.send(b"QUIT\r\n", &mut self.t),
