@@ -23,7 +23,8 @@ use std::process::ExitCode;
 /// FTP protocol conformance and fuzz test harness.
 ///
 /// Runs scripted client sessions (scenarios/*.ftpspec) against an FTP server
-/// and checks every reply against RFC 959, 2428, 2389, 3659 and 1123. With
+/// and checks every reply against RFC 959, 1123, 2428, 2389, 3659, 2577,
+/// 2228/4217 (FTP over TLS), 2640 (UTF-8, LANG) and 7151 (HOST). With
 /// no --target it starts an embedded libunftp server on loopback, so
 /// `ftpspec run` alone shows a real report.
 #[derive(Parser)]
@@ -40,7 +41,11 @@ enum Command {
     /// Exit codes: 0 no failures (with --baseline: nothing worse than the
     /// baseline; with --snapshots: no transcript changed), 1 failures, errors,
     /// regressions or changed snapshots, 2 usage, scenario-file or baseline-file
-    /// errors, 3 target unreachable.
+    /// errors, a selection that matches no case, a TLS set-up that fails
+    /// (e.g. an untrusted certificate), 3 target unreachable, 4 login refused.
+    ///
+    /// Rerun lines name the target without its password: set FTPSPEC_PASSWORD
+    /// (it is used whenever the URL has a user and no password).
     ///
     /// Examples:
     ///   ftpspec run                                          # embedded libunftp (FTP over TLS)
@@ -55,6 +60,9 @@ enum Command {
     #[command(verbatim_doc_comment)]
     Run(run::RunArgs),
     /// List the cases a run would execute, without connecting anywhere.
+    ///
+    /// Every mode is listed (IPv6 and -tls ones too): a run leaves out, as
+    /// `skip`, the modes its target cannot take (no IPv6 address, ftp://).
     List(run::ListArgs),
     /// Show a case's scenario and every requirement it checks, quoted.
     ///
@@ -68,14 +76,17 @@ enum Command {
     /// Show the requirement catalogue and the cases covering each row.
     ///
     /// Rows are server-side requirements of RFC 959, 1123 §4.1, 2428, 2389,
-    /// 3659 and 2577 (scenarios/requirements.tsv); scenarios name the rows
+    /// 3659, 2577, 2228, 4217, 2640 and 7151 (scenarios/requirements.tsv,
+    /// built in); scenarios name the rows
     /// they check with `covers:`. Exit 1 if a scenario names an unknown row.
     Coverage(coverage::CoverageArgs),
     /// Build the conformance matrix (servers × requirement groups) and the
     /// list of failures with their RFC sentences from JSON reports.
     ///
-    /// Example: ftpspec matrix vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
-    ///          ftpspec matrix --html servers.html vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
+    /// Examples:
+    ///   ftpspec matrix vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
+    ///   ftpspec matrix --html servers.html vsftpd=vsftpd.json pyftpdlib=pyftpdlib.json
+    #[command(verbatim_doc_comment)]
     Matrix(matrix::MatrixArgs),
     /// Decode captured FTP bytes and show every value and tolerated deviation.
     ///
@@ -99,7 +110,7 @@ enum Command {
     /// family. Runs are bounded by --duration (default 60s) and/or --sessions.
     ///
     /// Exit codes: 0 no findings, 1 findings, 2 usage error, 3 target
-    /// unreachable or --target-cmd failed. FTPSPEC_FUZZ_DEBUG=<ms> prints the
+    /// unreachable or --target-cmd failed, 4 login refused. FTPSPEC_FUZZ_DEBUG=<ms> prints the
     /// sessions slower than that, and the cost of each finding's
     /// minimisation, to stderr (what limits the throughput on a given server).
     ///

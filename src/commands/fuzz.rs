@@ -16,6 +16,8 @@ const FOUND: u8 = 1;
 const USAGE: u8 = 2;
 /// Exit code: the target could not be reached or started.
 const UNREACHABLE: u8 = 3;
+/// Exit code: the server refused the login (as for `ftpspec run`).
+const LOGIN_REFUSED: u8 = 4;
 
 #[derive(Args)]
 pub struct FuzzArgs {
@@ -216,7 +218,13 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             eprintln!();
         }
         drop(embedded);
-        report.map_err(|e| (UNREACHABLE, e.to_string()))
+        report.map_err(|e| {
+            let code = match e {
+                ftpspec_harness::fuzzer::FuzzError::Login(_) => LOGIN_REFUSED,
+                _ => UNREACHABLE,
+            };
+            (code, e.to_string())
+        })
     });
     // The embedded server is gone after the run: its findings replay
     // against a fresh one, so the line names no target.

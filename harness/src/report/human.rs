@@ -146,8 +146,9 @@ impl<W: Write> Human<W> {
             if let Some(rfc) = &f.rfc {
                 writeln!(self.out, "      required:   {rfc}: {}", f.required)?;
             }
-            writeln!(self.out, "      acceptable: {}", f.acceptable)?;
-            writeln!(self.out, "      received:   {}", f.received)?;
+            // One line each: a pattern or a reply may hold CR or LF.
+            writeln!(self.out, "      acceptable: {}", flat(&f.acceptable))?;
+            writeln!(self.out, "      received:   {}", flat(&f.received))?;
         }
         for n in &c.notes {
             writeln!(self.out, "  note: {n}")?;
@@ -381,9 +382,10 @@ impl<W: Write> Reporter for Human<W> {
             .collect();
         writeln!(
             self.out,
-            "\n{}: {} cases in {:.1} s: {}",
+            "\n{}: {} case{} in {:.1} s: {}",
             report.target,
             s.total(),
+            if s.total() == 1 { "" } else { "s" },
             report.duration_ms as f64 / 1000.0,
             counts.join(", ")
         )?;
@@ -425,4 +427,9 @@ impl<W: Write> Reporter for Human<W> {
         }
         self.out.flush()
     }
+}
+
+/// `text` with CR and LF shown as `\\r` and `\\n`, for a one-line field.
+fn flat(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
 }

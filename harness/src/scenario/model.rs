@@ -391,7 +391,7 @@ impl Scenario {
 }
 
 /// Variables every scenario may use without capturing them.
-pub const BUILTIN_VARS: &[&str] = &["user", "pass", "dir", "host"];
+pub const BUILTIN_VARS: &[&str] = &["user", "pass", "dir", "host", "af"];
 
 /// Replace `{name}` with its value; `{=name}` (a capture) is left alone.
 /// Returns the name of the first unknown variable on failure.

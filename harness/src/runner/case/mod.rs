@@ -187,6 +187,10 @@ fn variables(spec: &CaseSpec<'_>) -> BTreeMap<String, String> {
     vars.insert("user".to_owned(), spec.target.login_name().to_owned());
     vars.insert("pass".to_owned(), spec.target.pass.clone());
     vars.insert("host".to_owned(), spec.addr.ip().to_string());
+    // RFC 2428 §2's address family number of the control connection, for
+    // an EPRT of the right family: 1 for IPv4, 2 for IPv6.
+    let af = if spec.addr.is_ipv4() { "1" } else { "2" };
+    vars.insert("af".to_owned(), af.to_owned());
     vars.insert(
         "dir".to_owned(),
         spec.dir.clone().unwrap_or_else(|| ".".into()),
