@@ -235,3 +235,34 @@ fn serve_takes_a_port_and_cleans_up_on_sigterm() {
     assert!(!std::path::Path::new(&root).exists(), "{root} left behind");
     assert!(!std::path::Path::new(&cert).exists(), "{cert} left behind");
 }
+
+#[test]
+fn decode_ignores_the_files_last_newline() {
+    // A command saved by an editor ends in "\r\n\n" or "\n": the final
+    // newline is the file's, not the protocol's.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cmd.txt");
+    std::fs::write(&file, "NOOP\r\n\n").unwrap();
+    let (code, out, err) = ftpspec(&["decode", "command", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("NOOP"), "{out}");
+    assert!(!out.to_lowercase().contains("bare lf"), "{out}");
+}
+
+#[test]
+fn with_only_file_reports_one_summary_line_and_the_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let (code, out, err) = ftpspec(&[
+        "run",
+        "--only",
+        "basic.noop",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = format!("{out}{err}");
+    assert!(text.contains("1 case"), "{text}");
+    assert!(text.contains(&json.display().to_string()), "{text}");
+    assert!(text.lines().count() <= 3, "{text}");
+}

@@ -253,3 +253,70 @@ async fn the_password_is_in_nothing_ftpspec_writes() {
     assert!(!written.contains(SECRET_PASS), "the password leaked");
     assert!(written.contains("PASS ********"), "no PASS line at all?");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_with_a_baseline_show_known_failures_as_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ftpspec.baseline");
+    let f = file.to_str().unwrap();
+    // NOOP answered twice: basic.noop fails; the baseline records it.
+    let (code, _, err) = run_against(
+        Fault::DuplicatedReply,
+        &["--baseline", f, "--update-baseline"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\nfail basic.noop -- "), "{text}");
+    let edited = text.replace("\nfail basic.noop -- ", "\nfail basic.noop -- upstream 9; ");
+    std::fs::write(&file, &edited).unwrap();
+
+    // The same failure again: the gate passes, JUnit says "skipped" with
+    // the baseline's reason (a green job, a green test view), Markdown
+    // lists it under Known and has no failure table for it.
+    let junit = dir.path().join("junit.xml");
+    let md = dir.path().join("summary.md");
+    let (code, _, err) = run_against(
+        Fault::DuplicatedReply,
+        &[
+            "--baseline",
+            f,
+            "--report",
+            &format!("junit={}", junit.display()),
+            "--report",
+            &format!("markdown={}", md.display()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let noop = &xml[xml
+        .find("name=\"basic.noop\"")
+        .expect("basic.noop in JUnit")..];
+    let noop = &noop[..noop.find("</testcase>").unwrap_or(noop.len())];
+    assert!(noop.contains("<skipped"), "{noop}");
+    assert!(noop.contains("upstream 9"), "{noop}");
+    assert!(!xml.contains("<failure"), "{xml}");
+    let summary = std::fs::read_to_string(&md).unwrap();
+    let known = summary.find("Known").expect("a Known section");
+    assert!(summary[known..].contains("basic.noop"), "{summary}");
+    assert!(!summary.contains("Regressions (1"), "{summary}");
+
+    // A racy entry accepts the better outcome without calling it fixed,
+    // and an update keeps it as it is.
+    let racy = edited.replace("\nfail basic.noop -- ", "\nracy fail basic.noop -- ");
+    std::fs::write(&file, &racy).unwrap();
+    let (code, out, err) = run_against(Fault::None, &["--baseline", f, "--update-baseline"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("fixed basic.noop"), "{out}");
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("racy fail basic.noop -- upstream 9"),
+        "the racy entry was not kept"
+    );
+    // ...and still gates on anything worse than its verdict: none here is
+    // worse than fail, so a failing run passes too.
+    let (code, _, err) = run_against(Fault::DuplicatedReply, &["--baseline", f]).await;
+    assert_eq!(code, 0, "{err}");
+}

@@ -348,9 +348,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             .filter_map(|r| r.split_once('=').map(|x| x.1))
             .collect();
         outln!(
-            "{}: {} cases: {} pass, {} fail, {} warn, {} unsupported, {} skip, {} error; wrote {}",
+            "{}: {} case{}: {} pass, {} fail, {} warn, {} unsupported, {} skip, {} error; wrote {}",
             report.target,
             s.total(),
+            if s.total() == 1 { "" } else { "s" },
             s.pass,
             s.fail,
             s.warn,
