@@ -227,7 +227,7 @@ fn got(o: &Outcome) -> String {
 }
 
 /// A case whose verdict differs from its expectation runs again, alone,
-/// up to twice more: a server race (ABOR against a transfer that has just
+/// up to four times more: a server race (ABOR against a transfer that has just
 /// ended, a worker thread still finishing the previous transfer) can give
 /// either verdict, and a change that is real gives the new verdict every
 /// time. A rerun that matches is printed as flaky and kept out of the diff.
@@ -249,7 +249,7 @@ async fn rerun_mismatches(
     }
     for id in differing {
         let want = &expected[&id];
-        for attempt in 1..=2 {
+        for attempt in 1..=4 {
             let filter = Filter {
                 only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
                 tags: Vec::new(),
@@ -375,7 +375,8 @@ fn nondeterministic() -> Vec<(String, String, String)> {
 }
 
 /// A server column of nondeterministic.tsv: a target name, or a prefix
-/// ending in `*` (`vsftpd-tls*`), or `*` for every target.
+/// ending in `*` (`vsftpd-tls*`), or `*` for every target. (The scenario
+/// column is a scenario id, or `*` for every scenario of that server.)
 fn server_matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => name.starts_with(prefix),
@@ -396,7 +397,7 @@ fn compare(
         let scenario = id.split('[').next().unwrap_or(id);
         if let Some((_, _, why)) = racy
             .iter()
-            .find(|(s, c, _)| server_matches(s, name) && c == scenario)
+            .find(|(s, c, _)| server_matches(s, name) && (c == scenario || c == "*"))
         {
             if expected.get(id) != Some(&o.verdict) {
                 println!(
