@@ -226,6 +226,28 @@ fn got(o: &Outcome) -> String {
     s
 }
 
+/// Cases at a time for a target: libunftp shares one root between
+/// concurrent cases (its LIST fails when an entry vanishes mid-listing);
+/// LightFTP over TLS crashes now and then under concurrent sessions (its
+/// gnutls use is not thread-safe), and plain LightFTP went down once in a
+/// run of four cases at a time (first refused at rfc959.rnfr-no-argument):
+/// they run one case at a time.
+fn jobs_for(name: &str) -> usize {
+    if name == "libunftp" || name.starts_with("lightftp") {
+        1
+    } else {
+        4
+    }
+}
+
+/// Only the case `id`.
+fn only(id: &str) -> Filter {
+    Filter {
+        only: vec![runner::Selector::new(id).expect("a case id is a selector")],
+        tags: Vec::new(),
+    }
+}
+
 /// A case whose verdict differs from its expectation runs again, alone,
 /// up to four times more: a server race (ABOR against a transfer that has just
 /// ended, a worker thread still finishing the previous transfer) can give
@@ -250,11 +272,7 @@ async fn rerun_mismatches(
     for id in differing {
         let want = &expected[&id];
         for attempt in 1..=4 {
-            let filter = Filter {
-                only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
-                tags: Vec::new(),
-            };
-            let again = run_filtered(name, suite.to_vec(), target.clone(), 1, filter).await;
+            let again = run_filtered(name, suite.to_vec(), target.clone(), 1, only(&id)).await;
             let Some(o) = again.ok().and_then(|mut m| m.remove(&id)) else {
                 break;
             };
@@ -289,11 +307,7 @@ async fn settle_races(
     // the two runs runs a third time, and the verdict two runs agree on is
     // recorded (LightFTP, say, now and then refuses the command after a 226
     // with "550 Another action is in progress").
-    let jobs = if name == "libunftp" || name.starts_with("lightftp") {
-        1
-    } else {
-        4
-    };
+    let jobs = jobs_for(name);
     if let Ok(second) = run_target(name, suite.to_vec(), target.clone(), jobs).await {
         let differing: Vec<String> = actual
             .iter()
@@ -301,11 +315,7 @@ async fn settle_races(
             .map(|(id, _)| id.clone())
             .collect();
         for id in differing {
-            let filter = Filter {
-                only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
-                tags: Vec::new(),
-            };
-            let third = run_filtered(name, suite.to_vec(), target.clone(), 1, filter).await;
+            let third = run_filtered(name, suite.to_vec(), target.clone(), 1, only(&id)).await;
             let Some(third) = third.ok().and_then(|mut m| m.remove(&id)) else {
                 continue;
             };
@@ -332,11 +342,7 @@ async fn settle_races(
         .collect();
     for id in ids {
         for _ in 0..2 {
-            let filter = Filter {
-                only: vec![runner::Selector::new(&id).expect("a case id is a selector")],
-                tags: Vec::new(),
-            };
-            let again = run_filtered(name, suite.to_vec(), target.clone(), 1, filter).await;
+            let again = run_filtered(name, suite.to_vec(), target.clone(), 1, only(&id)).await;
             match again.ok().and_then(|mut m| m.remove(&id)) {
                 Some(o) if !unlucky(&o) => {
                     println!(
@@ -493,13 +499,6 @@ async fn real_servers_match_expectations() {
         .iter()
         .map(|(name, target)| {
             let target = target.clone();
-            // libunftp shares one root between concurrent cases (its LIST
-            // fails when an entry vanishes mid-listing); LightFTP over TLS
-            // crashes now and then under concurrent sessions (its gnutls use
-            // is not thread-safe), and plain LightFTP went down once in a
-            // run of four cases at a time (first refused at
-            // rfc959.rnfr-no-argument): they run one case at a time.
-            let one_at_a_time = name == "libunftp" || name.starts_with("lightftp");
             let suite = suite.clone();
             let name = name.clone();
             let gate = gate.clone();
@@ -507,10 +506,7 @@ async fn real_servers_match_expectations() {
                 let _turn = gate.acquire_owned().await;
                 let started = Instant::now();
                 let result = match target {
-                    Ok(t) => {
-                        let jobs = if one_at_a_time { 1 } else { 4 };
-                        run_target(&name, suite, t, jobs).await
-                    }
+                    Ok(t) => run_target(&name, suite, t, jobs_for(&name)).await,
                     Err(e) => Err(e),
                 };
                 (result, started.elapsed())
