@@ -266,3 +266,32 @@ fn with_only_file_reports_one_summary_line_and_the_paths() {
     assert!(text.contains(&json.display().to_string()), "{text}");
     assert!(text.lines().count() <= 3, "{text}");
 }
+
+#[test]
+fn fuzz_findings_and_reproduce_lines_hold_no_password() {
+    // The embedded server's password is "ftpspec", its user name too:
+    // findings mask it in PASS lines, and the reproduce line names the
+    // target without it.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = ftpspec(&[
+        "fuzz",
+        "--sessions",
+        "60",
+        "--max-findings",
+        "1",
+        "--timeout",
+        "2s",
+        "--seed",
+        "3",
+        "--findings",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(code == 0 || code == 1, "{code}: {err}");
+    assert!(!out.contains("PASS ftpspec"), "{out}");
+    assert!(!out.contains(":ftpspec@"), "{out}");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("PASS ftpspec"), "{text}");
+        assert!(!text.contains(":ftpspec@"), "{text}");
+    }
+}

@@ -320,3 +320,29 @@ async fn reports_with_a_baseline_show_known_failures_as_known() {
     let (code, _, err) = run_against(Fault::DuplicatedReply, &["--baseline", f]).await;
     assert_eq!(code, 0, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_from_another_suite_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ftpspec.baseline");
+    let f = file.to_str().unwrap();
+    let (code, _, err) = run_against(Fault::None, &["--baseline", f, "--update-baseline"]).await;
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let suite_line = text
+        .lines()
+        .find(|l| l.starts_with("# suite "))
+        .expect("the baseline records the suite digest")
+        .to_owned();
+    std::fs::write(
+        &file,
+        text.replace(&suite_line, "# suite 000000000000 (ftpspec 0.0.1)"),
+    )
+    .unwrap();
+    let (code, out, err) = run_against(Fault::None, &["--baseline", f]).await;
+    assert_eq!(code, 0, "a digest mismatch warns, it does not fail: {err}");
+    assert!(
+        out.contains("warning: the baseline was recorded against suite 000000000000"),
+        "{out}"
+    );
+}
