@@ -14,7 +14,7 @@
 //! | `tokens.rs` | the hostile token pool (`corpora/ftp.dict`) and values learnt from the server |
 //! | `mutate.rs` | mutation of corpus sessions |
 //! | `safety.rs` | PORT/EPRT always name loopback of the control connection's family |
-//! | `execute.rs` | running one session through the driver, the per-reply checks as replies arrive |
+//! | `execute/` | running one session through the driver, the per-reply checks as replies arrive (`mod.rs`); its config and outcome (`outcome.rs`), data connections (`data.rs`), TLS and PROT/CCC/REIN (`security.rs`) |
 //! | `hit.rs` | [`Hit`]: a check firing on an action; which violations a fuzz run reports |
 //! | `cause.rs` | what makes two hits one finding: the check and the server's behaviour, not the command |
 //! | `shared.rs` | the state the workers share; crash, hang and close judged with a liveness probe |

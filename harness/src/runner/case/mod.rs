@@ -3,7 +3,7 @@
 //!
 //! | file | holds |
 //! |------|-------|
-//! | `conversation.rs` | the control connection: the reply queue, the built-in checks on every reply, the overdue-reply probe |
+//! | `conversation/` | the control connection: the reply queue and the built-in checks on every reply (`mod.rs`), the overdue-reply probe (`overdue.rs`), login-delay timing (`timing.rs`), greeting, login, close and QUIT (`edges.rs`) |
 //! | `steps.rs` | the step interpreter: `send`, `expect …`, `data …`, and how a failed step is cited |
 //! | `data.rs` | data connections: set-up in the case's mode, bounce targets, negative checks, uploads |
 //! | `download.rs` | downloads, checked as they stream |

@@ -1,13 +1,22 @@
 //! Running one session on a fresh control connection, through the driver
 //! (the only code that touches sockets), bounded in time and size, with the
 //! per-reply oracles applied as replies arrive.
+//!
+//! `data.rs` holds the session's data connections, `security.rs` what an
+//! accepted AUTH, PROT, CCC or REIN does to the connection.
+
+mod data;
+mod outcome;
+mod security;
+
+pub use outcome::{End, ExecConfig, Execution, Liveness, liveness};
 
 use super::hit::{Hit, reportable};
 use super::safety::make_safe;
-use super::session::{Action, DOWNLOADS, DataKind, Session, UPLOADS, command_line, is_clean_line};
+use super::session::{Action, Session, command_line, is_clean_line};
 use super::tokens;
 use crate::codec::{ExtAddr, HostPort, Parsed, Reply, Verb};
-use crate::driver::{Control, DataConn, DriverError, Limits, TlsClient, Transcript};
+use crate::driver::{Control, DataConn, DriverError, Transcript};
 use crate::oracle::{self, Exchange, Violation, port, sequence, syntax};
 use crate::target::Security;
 use std::net::SocketAddr;
@@ -18,115 +27,6 @@ const LEARN_PER_SESSION: usize = 128;
 
 /// How much of a listing is read for names (the rest streams by unread).
 const LISTING_HEAD: usize = 4096;
-
-/// Where and how sessions run.
-#[derive(Clone, Debug)]
-pub struct ExecConfig {
-    /// The server's control address.
-    pub addr: SocketAddr,
-    /// Login name.
-    pub user: String,
-    /// Password.
-    pub pass: String,
-    /// Reply timeout (hang threshold), connect timeout and size bounds.
-    pub limits: Limits,
-    /// How long to wait for replies to a malformed line that may or may not
-    /// deserve one.
-    pub settle: Duration,
-    /// Keep the transcript (for findings; costs allocation otherwise).
-    pub transcript: bool,
-    /// The TLS client: the target's for an `ftpes://`/`ftps://` target; for
-    /// an `ftp://` one a client that accepts any certificate, so that an
-    /// AUTH TLS the fuzzer sends in a clear session can be followed.
-    pub tls: Option<TlsClient>,
-    /// How sessions start: in clear, with AUTH TLS, or in TLS at once.
-    pub security: Security,
-    /// Wait for the reply to the closing QUIT (re-runs in triage): a
-    /// server that dies of the last command shows it at once, instead of
-    /// to the next session.
-    pub await_quit: bool,
-}
-
-/// How a session ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum End {
-    /// Every action ran; QUIT sent.
-    Done,
-    /// The server ended it properly (221, 421) or the session cannot go on
-    /// (234: TLS), after this action.
-    ServerEnded(usize),
-    /// We hung up on purpose at this action.
-    HungUp(usize),
-    /// The server closed the connection without replying to a well-formed
-    /// command (`clean`) or to a malformed one.
-    Closed {
-        /// The action.
-        action: usize,
-        /// Whether the action was one well-formed line.
-        clean: bool,
-    },
-    /// No reply within the timeout to a well-formed line.
-    Silent(usize),
-    /// The reply stream broke (a reply-syntax hit is recorded).
-    Malformed(usize),
-    /// Could not connect.
-    Refused(String),
-    /// Connected but no usable greeting (421 busy, silence).
-    NoGreeting(String),
-    /// The login was refused: a configuration problem, not a finding.
-    LoginFailed(String),
-}
-
-/// What one session did.
-#[derive(Debug)]
-pub struct Execution {
-    /// (verb, code) for every reply in order: the state path for feedback.
-    pub path: Vec<(String, u16)>,
-    /// Reply codes read after each action (for writing findings).
-    pub replies: Vec<Vec<u16>>,
-    /// Oracles that fired on replies.
-    pub hits: Vec<Hit>,
-    /// How it ended.
-    pub end: End,
-    /// Both directions, if asked for.
-    pub transcript: Transcript,
-    /// The command each action is about.
-    pub verbs: Vec<String>,
-    /// Each action, as shown in findings.
-    pub shown: Vec<String>,
-    /// Writes on the control connection after login (commands, raw bytes).
-    pub sent: usize,
-    /// Values the server showed (paths, names, sizes) for later arguments.
-    pub learned: Vec<Vec<u8>>,
-    /// With [`ExecConfig::await_quit`]: the connection ended without a
-    /// reply to the closing QUIT.
-    pub quit_unanswered: bool,
-}
-
-/// Whether the server is there: a new connection greeted with 220 (or a 421 "busy").
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Liveness {
-    /// Greeted.
-    Up,
-    /// Connection refused or reset.
-    Refused(String),
-    /// Connected, but no greeting within the timeout.
-    Mute(String),
-}
-
-/// Probe the server on a new connection (after the TLS handshake on an
-/// implicit-TLS target: `tls`).
-pub async fn liveness(addr: SocketAddr, limits: Limits, tls: Option<&TlsClient>) -> Liveness {
-    let mut t = Transcript::default();
-    match Control::open(addr, limits, tls, tls.is_some(), &mut t).await {
-        Err(e) => Liveness::Refused(e.to_string()),
-        Ok(mut c) => match c.read_reply(&mut t).await {
-            Ok(r) if matches!(r.value.code().get(), 220 | 120 | 421) => Liveness::Up,
-            Ok(r) => Liveness::Mute(format!("greeted with {}", r.value)),
-            Err(e) => Liveness::Mute(e.to_string()),
-        },
-    }
-}
 
 struct Run<'a> {
     cfg: &'a ExecConfig,
@@ -313,137 +213,6 @@ impl Run<'_> {
             got += 1;
         }
         Ok(last)
-    }
-
-    /// A 234: TLS now, as the server said (RFC 4217 §4). A server that
-    /// then takes no part in it is a finding (oracle::tls::after_234); a
-    /// second AUTH inside TLS ends the session (TLS is not nested).
-    async fn start_tls(&mut self, i: usize, verb: &str) -> Result<(), End> {
-        if self.control.is_tls() || self.control.tls_client().is_none() {
-            return Err(End::ServerEnded(i));
-        }
-        match self.control.start_tls(&mut self.t).await {
-            Ok(_) => Ok(()),
-            Err(DriverError::Tls { failure, .. }) => {
-                if let Some(v) = crate::oracle::tls::after_234(&failure) {
-                    self.hit(v, verb, i);
-                }
-                Err(End::ServerEnded(i))
-            }
-            Err(_) => Err(End::ServerEnded(i)),
-        }
-    }
-
-    /// What an accepted PROT, CCC or REIN does to the connection (as in a
-    /// case: `runner/case/security.rs`).
-    async fn follow_security(&mut self, verb: &str, line: &[u8], code: u16) -> Result<(), End> {
-        let v = verb.to_ascii_uppercase();
-        let arg = line
-            .strip_suffix(b"\r\n")
-            .unwrap_or(line)
-            .splitn(2, |b| *b == b' ')
-            .nth(1)
-            .unwrap_or_default();
-        match (v.as_str(), code) {
-            ("PROT", 200) => {
-                let clear = arg.eq_ignore_ascii_case(b"C");
-                self.control.set_private_data(!clear);
-            }
-            ("CCC", 200) | ("REIN", 220) => {
-                if v == "REIN" {
-                    self.control.set_private_data(false);
-                }
-                if self.control.clear_tls(&mut self.t).await.is_err() {
-                    return Err(End::ServerEnded(self.sent));
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// A 227 or 229 (judged already), to whatever command: the server now
-    /// listens, and a transfer would wait for us; connect at once (to the
-    /// control peer, the only host the driver connects to) so that no later
-    /// command waits on it.
-    async fn follow_passive(&mut self, port: Option<u16>) {
-        self.armed = true;
-        self.data = None;
-        if let Some(port) = port {
-            if let Ok(c) = self.control.connect_passive(port, &mut self.t).await {
-                self.data = Some(c);
-            }
-        }
-    }
-
-    /// After a 1yz: move the data, and say how long the final reply may take.
-    async fn transfer(&mut self, verb: &str) -> Duration {
-        let Some(conn) = self.data.take() else {
-            // Without our end of a data connection the final reply comes
-            // only when the server gives up on it: a failing server answers
-            // at once, a waiting one is not worth the wait.
-            return self.cfg.settle;
-        };
-        let mut limits = self.cfg.limits;
-        limits.max_transfer = limits.max_transfer.min(1 << 20);
-        if DOWNLOADS.contains(&verb) {
-            // The head of a listing names what is there; the rest streams by.
-            let mut head = Vec::new();
-            let _ = conn
-                .stream(&limits, &mut self.t, |chunk| {
-                    let room = LISTING_HEAD.saturating_sub(head.len());
-                    head.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                })
-                .await;
-            if self.learned.len() < LEARN_PER_SESSION {
-                self.learned.extend(tokens::from_listing(&head));
-            }
-        } else if UPLOADS.contains(&verb) {
-            let _ = conn.upload(b"ftpspec fuzz\r\n", &limits, &mut self.t).await;
-        }
-        self.cfg.limits.step_timeout
-    }
-
-    async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), End> {
-        self.data = None;
-        let local = self.control.local();
-        match kind {
-            DataKind::Pasv | DataKind::Epsv => {
-                // `exchange` follows the 227/229, whoever asked for it.
-                let verb = kind.verb();
-                self.exchange(i, verb, &command_line(verb, None)).await?;
-            }
-            DataKind::Port | DataKind::Eprt => {
-                // Active mode names our own address: only when it is loopback.
-                if !local.ip().is_loopback() {
-                    return Ok(());
-                }
-                let Ok((conn, addr)) = self.control.listen_active(&mut self.t).await else {
-                    return Ok(());
-                };
-                let arg = match (kind, addr) {
-                    (DataKind::Port, SocketAddr::V4(a)) => {
-                        let mut out = Vec::new();
-                        HostPort(a).encode(&mut out);
-                        out
-                    }
-                    (DataKind::Port, SocketAddr::V6(_)) => return Ok(()),
-                    _ => {
-                        let mut out = Vec::new();
-                        ExtAddr::from_socket(addr).encode(&mut out);
-                        out
-                    }
-                };
-                let verb = kind.verb();
-                let r = self
-                    .exchange(i, verb, &command_line(verb, Some(&arg)))
-                    .await?;
-                if r.is_some_and(|r| r.code().is_completion()) {
-                    self.data = Some(conn);
-                }
-            }
-        }
-        Ok(())
     }
 
     async fn action(&mut self, i: usize, a: &Action) -> Result<(), End> {

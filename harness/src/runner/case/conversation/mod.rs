@@ -5,36 +5,19 @@
 //! one NOOP sent as the overdue-reply probe, to tell a late reply from a
 //! lost one.
 
+mod edges;
+mod overdue;
+mod timing;
+
 use super::Stop;
 use crate::codec::{Command, Leniency, Parsed, Reply, Verb};
-use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Login, Transcript};
-use crate::oracle::{self, Exchange, Violation, fate, image::ImageTracker, sequence, syntax};
+use crate::driver::{Control, DataConn, Direction, DriverError, Limits, Transcript};
+use crate::oracle::{self, Exchange, Violation, fate, image::ImageTracker, syntax};
 use crate::verdict::{Finding, Verdict};
+use overdue::OverdueProbe;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-/// The overdue-reply probe ([`Limits::overdue_probe`]): at most one per case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum OverdueProbe {
-    Unused,
-    /// The NOOP is sent and its reply not yet read.
-    Pending,
-    Done,
-}
-
-/// Commands whose replies never include 200, so that a 200 while only
-/// these are awaited can only be the probe's NOOP being answered.
-const NO_200: [Verb; 8] = [
-    Verb::ABOR,
-    Verb::RETR,
-    Verb::STOR,
-    Verb::STOU,
-    Verb::APPE,
-    Verb::LIST,
-    Verb::NLST,
-    Verb::MLSD,
-];
 
 /// A command whose reply is owed.
 #[derive(Clone, Debug)]
@@ -221,42 +204,6 @@ impl Conversation {
         )
     }
 
-    /// How long the next reply may take: the step timeout, and more for a
-    /// reply to a login command, which a server may delay on purpose (RFC
-    /// 2577 §5 suggests 5 seconds after a wrong password).
-    fn deadline(&self) -> Duration {
-        let step = self.limits.step_timeout;
-        match self.awaiting.front() {
-            Some(a) if [Verb::USER, Verb::PASS, Verb::ACCT].contains(&a.verb) => {
-                step + self.limits.login_delay.max(self.login_delay_seen * 2)
-            }
-            _ => step,
-        }
-    }
-
-    /// After a reply to a login command: remember how long it took, and
-    /// say so when it took longer than a reply normally may.
-    fn timed_login_reply(&mut self, took: Duration) {
-        let Some(Awaited { verb, .. }) = self.awaiting.front() else {
-            return;
-        };
-        if ![Verb::USER, Verb::PASS, Verb::ACCT].contains(verb) {
-            return;
-        }
-        self.login_delay_seen = self.login_delay_seen.max(took);
-        if took > self.limits.step_timeout {
-            let note = format!(
-                "the reply to {verb} took {:.1} s, longer than the {:?} step timeout: taken as a deliberate delay (RFC 2577 §5 suggests a 5 second delay before replying to an invalid PASS); later login replies may take up to {:.1} s",
-                took.as_secs_f64(),
-                self.limits.step_timeout,
-                (self.limits.step_timeout + self.limits.login_delay.max(self.login_delay_seen * 2))
-                    .as_secs_f64()
-            );
-            self.t.push(Direction::Note, note.clone());
-            self.notes.push(note);
-        }
-    }
-
     /// The last line sent, escaped, for messages.
     pub fn last_sent(&self) -> &str {
         &self.last_sent
@@ -318,16 +265,6 @@ impl Conversation {
         self.send(&bytes, line).await
     }
 
-    /// Whether a reply now awaited may be probed for: it is owed after an
-    /// ABOR, no data connection is being read (`data_open`), and no awaited
-    /// command could itself be answered 200.
-    fn may_probe(&self, data_open: bool) -> bool {
-        self.overdue == OverdueProbe::Unused
-            && !data_open
-            && self.awaiting.iter().any(|a| a.verb == Verb::ABOR)
-            && self.awaiting.iter().all(|a| NO_200.contains(&a.verb))
-    }
-
     /// Read the next reply; past [`Limits::overdue_probe`] with a reply owed
     /// after ABOR, send one NOOP first and keep waiting.
     async fn read_next(
@@ -375,49 +312,6 @@ impl Conversation {
             }
             Err(e) => Err(self.read_failed(e, line)),
         }
-    }
-
-    /// A 200 while the probe's NOOP and older replies are awaited: the NOOP
-    /// was answered first, so an older reply was skipped.
-    fn probe_overtaken(&mut self, reply: &Reply, line: Option<usize>) -> Result<(), Stop> {
-        if self.overdue != OverdueProbe::Pending || reply.code().get() != 200 {
-            return Ok(());
-        }
-        let owed: Vec<Verb> = self.awaiting.iter().map(|a| a.verb.clone()).collect();
-        self.find(
-            &sequence::skipped(&owed, reply, self.limits.overdue_probe),
-            line,
-        );
-        let owed: Vec<String> = owed.iter().map(|v| v.to_string()).collect();
-        Err(Stop::new(
-            Verdict::Fail,
-            format!(
-                "line {}: a reply is missing: {} still owed a reply when the probe NOOP got {}",
-                line.unwrap_or_default(),
-                owed.join(" and "),
-                reply.code()
-            ),
-        ))
-    }
-
-    /// Once every owed reply is in, read the probe NOOP's own reply.
-    async fn settle_probe(&mut self, line: Option<usize>) -> Result<(), Stop> {
-        if self.overdue != OverdueProbe::Pending || !self.awaiting.is_empty() {
-            return Ok(());
-        }
-        self.overdue = OverdueProbe::Done;
-        let r = match self.control.read_reply(&mut self.t).await {
-            Ok(r) => r,
-            Err(e) => return Err(self.read_failed(e, line)),
-        };
-        self.t.push(
-            Direction::Note,
-            format!(
-                "probe: the late reply came; NOOP answered {}",
-                r.value.code()
-            ),
-        );
-        Ok(())
     }
 
     /// Put one reply to `verb` through the built-in checks.
@@ -476,87 +370,5 @@ impl Conversation {
             passive_port,
             answers,
         })
-    }
-
-    /// The greeting: one reply, or a 120 and the one after it. `judge`: put
-    /// it through the built-in checks. Only the case whose scenario starts
-    /// with `expect greeting` judges it; every other case only reads it, so
-    /// that a fault of the greeting is charged once, not to every case.
-    pub async fn greeting(&mut self, judge: bool) -> Result<Vec<Reply>, Stop> {
-        let replies = match self.control.greeting(&mut self.t).await {
-            Ok(r) => r,
-            Err(e) if judge => return Err(self.read_failed(e, None)),
-            Err(e) => {
-                return Err(Stop::new(
-                    Verdict::Skip,
-                    format!("the greeting is unreadable ({e}); basic.greeting judges it"),
-                ));
-            }
-        };
-        if judge {
-            for r in &replies {
-                self.judge(None, false, r, None);
-            }
-        }
-        let replies: Vec<Reply> = replies.into_iter().map(|r| r.value).collect();
-        if judge {
-            if let Some(v) = oracle::codes::greeting(&replies.iter().collect::<Vec<_>>()) {
-                self.find(&v, None);
-            }
-        }
-        Ok(replies)
-    }
-
-    /// Log in through [`Control::login`] (set-up: the replies are read, not judged).
-    pub async fn login(&mut self, user: &str, pass: &str) -> Result<Login, Stop> {
-        match self.control.login(user, pass, &mut self.t).await {
-            Ok(l) => Ok(l),
-            Err(e) => Err(self.read_failed(e, None)),
-        }
-    }
-
-    /// Wait at most `limit` for the server to close the connection; replies
-    /// that come first are unasked for. Whether it closed.
-    pub async fn wait_close(&mut self, limit: Duration, line: Option<usize>) -> Result<bool, Stop> {
-        let (closed, extra) = match self.control.wait_close(limit, &mut self.t).await {
-            Ok(x) => x,
-            Err(e) => return Err(self.read_failed(e, line)),
-        };
-        for r in extra {
-            let v = self.unasked(&r);
-            self.find(&v, line);
-        }
-        Ok(closed)
-    }
-
-    /// After the last step: anything still unread that no command asked for.
-    pub fn check_leftover(&mut self) {
-        if let Ok(Some(r)) = self.control.unsolicited(&mut self.t) {
-            if self.awaiting.is_empty() {
-                let v = self.unasked(&r.value);
-                self.find(&v, None);
-            }
-        }
-    }
-
-    /// The finding for a reply nobody asked for.
-    fn unasked(&self, reply: &Reply) -> Violation {
-        if self.last_len > sequence::LONG_LINE {
-            sequence::unsolicited_after_long_line(reply)
-        } else {
-            sequence::unsolicited(reply)
-        }
-    }
-
-    /// Say goodbye without waiting for the reply.
-    pub async fn quit(&mut self) {
-        if self.said_goodbye || self.closing {
-            return;
-        }
-        let _ = tokio::time::timeout(
-            Duration::from_millis(200),
-            self.control.send(b"QUIT\r\n", &mut self.t),
-        )
-        .await;
     }
 }

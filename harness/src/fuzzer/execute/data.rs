@@ -1,0 +1,96 @@
+//! The fuzz session's data connections: following a 227/229 at once,
+//! PORT/EPRT to our own loopback listener, and moving the data after a 1yz
+//! (the head of a listing feeds the values learnt from the server).
+
+use super::{End, LEARN_PER_SESSION, LISTING_HEAD, Run};
+use crate::codec::{ExtAddr, HostPort};
+use crate::fuzzer::session::{DOWNLOADS, DataKind, UPLOADS, command_line};
+use crate::fuzzer::tokens;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+impl Run<'_> {
+    /// A 227 or 229 (judged already), to whatever command: the server now
+    /// listens, and a transfer would wait for us; connect at once (to the
+    /// control peer, the only host the driver connects to) so that no later
+    /// command waits on it.
+    pub(super) async fn follow_passive(&mut self, port: Option<u16>) {
+        self.armed = true;
+        self.data = None;
+        if let Some(port) = port {
+            if let Ok(c) = self.control.connect_passive(port, &mut self.t).await {
+                self.data = Some(c);
+            }
+        }
+    }
+
+    /// After a 1yz: move the data, and say how long the final reply may take.
+    pub(super) async fn transfer(&mut self, verb: &str) -> Duration {
+        let Some(conn) = self.data.take() else {
+            // Without our end of a data connection the final reply comes
+            // only when the server gives up on it: a failing server answers
+            // at once, a waiting one is not worth the wait.
+            return self.cfg.settle;
+        };
+        let mut limits = self.cfg.limits;
+        limits.max_transfer = limits.max_transfer.min(1 << 20);
+        if DOWNLOADS.contains(&verb) {
+            // The head of a listing names what is there; the rest streams by.
+            let mut head = Vec::new();
+            let _ = conn
+                .stream(&limits, &mut self.t, |chunk| {
+                    let room = LISTING_HEAD.saturating_sub(head.len());
+                    head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                })
+                .await;
+            if self.learned.len() < LEARN_PER_SESSION {
+                self.learned.extend(tokens::from_listing(&head));
+            }
+        } else if UPLOADS.contains(&verb) {
+            let _ = conn.upload(b"ftpspec fuzz\r\n", &limits, &mut self.t).await;
+        }
+        self.cfg.limits.step_timeout
+    }
+
+    pub(super) async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), End> {
+        self.data = None;
+        let local = self.control.local();
+        match kind {
+            DataKind::Pasv | DataKind::Epsv => {
+                // `exchange` follows the 227/229, whoever asked for it.
+                let verb = kind.verb();
+                self.exchange(i, verb, &command_line(verb, None)).await?;
+            }
+            DataKind::Port | DataKind::Eprt => {
+                // Active mode names our own address: only when it is loopback.
+                if !local.ip().is_loopback() {
+                    return Ok(());
+                }
+                let Ok((conn, addr)) = self.control.listen_active(&mut self.t).await else {
+                    return Ok(());
+                };
+                let arg = match (kind, addr) {
+                    (DataKind::Port, SocketAddr::V4(a)) => {
+                        let mut out = Vec::new();
+                        HostPort(a).encode(&mut out);
+                        out
+                    }
+                    (DataKind::Port, SocketAddr::V6(_)) => return Ok(()),
+                    _ => {
+                        let mut out = Vec::new();
+                        ExtAddr::from_socket(addr).encode(&mut out);
+                        out
+                    }
+                };
+                let verb = kind.verb();
+                let r = self
+                    .exchange(i, verb, &command_line(verb, Some(&arg)))
+                    .await?;
+                if r.is_some_and(|r| r.code().is_completion()) {
+                    self.data = Some(conn);
+                }
+            }
+        }
+        Ok(())
+    }
+}

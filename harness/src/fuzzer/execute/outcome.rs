@@ -1,0 +1,117 @@
+//! What a session is run with, how it ended and what it did; and the
+//! liveness probe (is the server still greeting new connections?).
+
+use crate::driver::{Control, Limits, TlsClient, Transcript};
+use crate::fuzzer::hit::Hit;
+use crate::target::Security;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where and how sessions run.
+#[derive(Clone, Debug)]
+pub struct ExecConfig {
+    /// The server's control address.
+    pub addr: SocketAddr,
+    /// Login name.
+    pub user: String,
+    /// Password.
+    pub pass: String,
+    /// Reply timeout (hang threshold), connect timeout and size bounds.
+    pub limits: Limits,
+    /// How long to wait for replies to a malformed line that may or may not
+    /// deserve one.
+    pub settle: Duration,
+    /// Keep the transcript (for findings; costs allocation otherwise).
+    pub transcript: bool,
+    /// The TLS client: the target's for an `ftpes://`/`ftps://` target; for
+    /// an `ftp://` one a client that accepts any certificate, so that an
+    /// AUTH TLS the fuzzer sends in a clear session can be followed.
+    pub tls: Option<TlsClient>,
+    /// How sessions start: in clear, with AUTH TLS, or in TLS at once.
+    pub security: Security,
+    /// Wait for the reply to the closing QUIT (re-runs in triage): a
+    /// server that dies of the last command shows it at once, instead of
+    /// to the next session.
+    pub await_quit: bool,
+}
+
+/// How a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Every action ran; QUIT sent.
+    Done,
+    /// The server ended it properly (221, 421) or the session cannot go on
+    /// (234: TLS), after this action.
+    ServerEnded(usize),
+    /// We hung up on purpose at this action.
+    HungUp(usize),
+    /// The server closed the connection without replying to a well-formed
+    /// command (`clean`) or to a malformed one.
+    Closed {
+        /// The action.
+        action: usize,
+        /// Whether the action was one well-formed line.
+        clean: bool,
+    },
+    /// No reply within the timeout to a well-formed line.
+    Silent(usize),
+    /// The reply stream broke (a reply-syntax hit is recorded).
+    Malformed(usize),
+    /// Could not connect.
+    Refused(String),
+    /// Connected but no usable greeting (421 busy, silence).
+    NoGreeting(String),
+    /// The login was refused: a configuration problem, not a finding.
+    LoginFailed(String),
+}
+
+/// What one session did.
+#[derive(Debug)]
+pub struct Execution {
+    /// (verb, code) for every reply in order: the state path for feedback.
+    pub path: Vec<(String, u16)>,
+    /// Reply codes read after each action (for writing findings).
+    pub replies: Vec<Vec<u16>>,
+    /// Oracles that fired on replies.
+    pub hits: Vec<Hit>,
+    /// How it ended.
+    pub end: End,
+    /// Both directions, if asked for.
+    pub transcript: Transcript,
+    /// The command each action is about.
+    pub verbs: Vec<String>,
+    /// Each action, as shown in findings.
+    pub shown: Vec<String>,
+    /// Writes on the control connection after login (commands, raw bytes).
+    pub sent: usize,
+    /// Values the server showed (paths, names, sizes) for later arguments.
+    pub learned: Vec<Vec<u8>>,
+    /// With [`ExecConfig::await_quit`]: the connection ended without a
+    /// reply to the closing QUIT.
+    pub quit_unanswered: bool,
+}
+
+/// Whether the server is there: a new connection greeted with 220 (or a 421 "busy").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// Greeted.
+    Up,
+    /// Connection refused or reset.
+    Refused(String),
+    /// Connected, but no greeting within the timeout.
+    Mute(String),
+}
+
+/// Probe the server on a new connection (after the TLS handshake on an
+/// implicit-TLS target: `tls`).
+pub async fn liveness(addr: SocketAddr, limits: Limits, tls: Option<&TlsClient>) -> Liveness {
+    let mut t = Transcript::default();
+    match Control::open(addr, limits, tls, tls.is_some(), &mut t).await {
+        Err(e) => Liveness::Refused(e.to_string()),
+        Ok(mut c) => match c.read_reply(&mut t).await {
+            Ok(r) if matches!(r.value.code().get(), 220 | 120 | 421) => Liveness::Up,
+            Ok(r) => Liveness::Mute(format!("greeted with {}", r.value)),
+            Err(e) => Liveness::Mute(e.to_string()),
+        },
+    }
+}
