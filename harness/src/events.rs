@@ -296,3 +296,25 @@ pub enum Event {
         result: Box<CaseResult>,
     },
 }
+
+impl CaseResult {
+    /// Mask the password (as `redactor` knows it) in every text of the
+    /// result: message, findings, transcript and notes.
+    pub fn redact(&mut self, redactor: &crate::redact::Redactor) {
+        if redactor.is_empty() {
+            return;
+        }
+        redactor.apply(&mut self.message);
+        for f in &mut self.findings {
+            redactor.apply(&mut f.received);
+            redactor.apply(&mut f.acceptable);
+            redactor.apply(&mut f.required);
+        }
+        for e in &mut self.transcript {
+            redactor.apply(&mut e.text);
+        }
+        for n in &mut self.notes {
+            redactor.apply(n);
+        }
+    }
+}

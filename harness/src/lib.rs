@@ -25,8 +25,8 @@
 //! | `embedded` | libunftp in-process on loopback, the default target | serves |
 //!
 //! Dependencies point one way: `codec` ← `driver` ← `oracle` ← `runner` and
-//! `fuzzer`; `runner` → `events` ← `report`. No module depends on one that
-//! depends on it.
+//! `fuzzer`; `runner` → `events` ← `report`; `redact` masks text and knows
+//! no report type (a case result redacts itself, in `events`).
 //!
 //! The codec is strict by default: every departure from the RFC grammar it
 //! can tolerate is a named [`codec::Deviation`], enabled through

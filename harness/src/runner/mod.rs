@@ -278,6 +278,6 @@ async fn run_one(
         }
     }
     result.duration_ms = start.elapsed().as_millis() as u64;
-    config.target.redactor().case(&mut result);
+    result.redact(&config.target.redactor());
     result
 }
