@@ -211,7 +211,7 @@ pub struct Changed {
 
 /// The outcome of checking a run against a snapshot directory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Check {
+pub struct SnapshotCheck {
     /// Cases whose transcript matches.
     pub unchanged: usize,
     /// Cases whose transcript changed.
@@ -224,7 +224,7 @@ pub struct Check {
     pub ignored: usize,
 }
 
-impl Check {
+impl SnapshotCheck {
     /// Whether the gate passes: nothing changed (new cases do not fail it).
     pub fn ok(&self) -> bool {
         self.changed.is_empty()
@@ -233,8 +233,8 @@ impl Check {
 
 /// Compare every case of `report` with its snapshot in `dir`; with
 /// `accept`, write new and changed snapshots.
-pub fn check(dir: &Path, report: &Report, accept: bool) -> std::io::Result<Check> {
-    let mut out = Check::default();
+pub fn check(dir: &Path, report: &Report, accept: bool) -> std::io::Result<SnapshotCheck> {
+    let mut out = SnapshotCheck::default();
     if accept {
         std::fs::create_dir_all(dir)?;
     }

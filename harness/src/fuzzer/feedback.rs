@@ -11,12 +11,12 @@ pub type Transition = (u16, String, u16);
 
 /// Everything seen so far.
 #[derive(Debug, Default)]
-pub struct Coverage {
+pub struct TransitionSet {
     transitions: HashSet<Transition>,
     codes: HashSet<u16>,
 }
 
-impl Coverage {
+impl TransitionSet {
     /// Add a session's path; returns how many transitions were new.
     pub fn add(&mut self, path: &[(String, u16)]) -> usize {
         // 230: every path starts logged in.
@@ -45,7 +45,7 @@ impl Coverage {
 
 /// A corpus entry.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub struct CorpusEntry {
     /// The session.
     pub session: Session,
     /// New transitions it found: its weight when choosing what to mutate.
@@ -57,7 +57,7 @@ pub struct Entry {
 /// Interesting sessions, bounded.
 #[derive(Debug, Default)]
 pub struct Corpus {
-    entries: Vec<Entry>,
+    entries: Vec<CorpusEntry>,
 }
 
 /// Most entries kept; the weakest goes when full.
@@ -76,7 +76,7 @@ impl Corpus {
                 self.entries.swap_remove(i);
             }
         }
-        self.entries.push(Entry {
+        self.entries.push(CorpusEntry {
             session,
             energy,
             verbs,
@@ -94,7 +94,7 @@ impl Corpus {
     }
 
     /// Pick an entry, weighted by energy, from a random number.
-    pub fn pick(&self, r: u64) -> Option<&Entry> {
+    pub fn pick(&self, r: u64) -> Option<&CorpusEntry> {
         let total: u64 = self.entries.iter().map(|e| 1 + e.energy as u64).sum();
         if total == 0 {
             return None;
@@ -127,7 +127,7 @@ impl Corpus {
 
 /// The commands that drew the transitions new to `coverage` along `path`
 /// (computed before adding it).
-pub fn new_verbs(coverage: &Coverage, path: &[(String, u16)]) -> Vec<String> {
+pub fn new_verbs(coverage: &TransitionSet, path: &[(String, u16)]) -> Vec<String> {
     let mut prev = 230;
     let mut out = Vec::new();
     for (verb, code) in path {
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn transitions_count_once() {
-        let mut c = Coverage::default();
+        let mut c = TransitionSet::default();
         let p = vec![("MKD".to_owned(), 257), ("MKD".to_owned(), 550)];
         assert_eq!(new_verbs(&c, &p), ["MKD"]);
         assert_eq!(c.add(&p), 2);

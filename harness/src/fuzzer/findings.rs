@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// A finding: the oracle that fired, on which command, and the minimised
 /// session that makes it fire.
 #[derive(Clone, Debug)]
-pub struct Finding {
+pub struct FindingFile {
     /// What fired.
     pub hit: Hit,
     /// The session, minimised.
@@ -114,7 +114,7 @@ fn send(bytes: &[u8]) -> Step {
 }
 
 /// The scenario reproducing `f`.
-pub fn scenario(f: &Finding) -> Scenario {
+pub fn scenario(f: &FindingFile) -> Scenario {
     let hit = &f.hit;
     let mode = f.session.actions.iter().find_map(|a| match a {
         Action::DataOpen(k) => Some(match k {
@@ -237,7 +237,7 @@ pub fn scenario(f: &Finding) -> Scenario {
 
 /// The file's text: a comment header saying what was found and how, then
 /// the scenario.
-pub fn text(f: &Finding) -> String {
+pub fn text(f: &FindingFile) -> String {
     let mut out = format!(
         "# Found by `ftpspec fuzz` after {} sessions ({:.1}s): {}\n# Minimised from {} to {} actions. Replay: ftpspec run --suite <this directory> --target URL\n# Transcript of the minimised session:\n",
         f.after_sessions,
@@ -256,7 +256,7 @@ pub fn text(f: &Finding) -> String {
 }
 
 /// Write the finding into `dir`; returns the path.
-pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
+pub fn write(dir: &Path, f: &FindingFile) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(file_name(&f.hit));
     std::fs::write(&path, text(f))?;
@@ -309,7 +309,7 @@ mod tests {
                 )
                 .unwrap(),
             };
-            let f = Finding {
+            let f = FindingFile {
                 hit: Hit::new(
                     violation,
                     &session.actions.last().unwrap().verb(),

@@ -46,8 +46,8 @@ mod worker;
 
 pub use config::{FindingOut, FuzzConfig, FuzzError, FuzzReport, Progress};
 pub use execute::{End, ExecConfig, Execution, Liveness, execute, liveness};
-pub use feedback::{Corpus, Coverage};
-pub use findings::{Finding, file_name, scenario};
+pub use feedback::{Corpus, TransitionSet};
+pub use findings::{FindingFile, file_name, scenario};
 pub use generate::{Generator, Shape};
 pub use hit::{Hit, reportable};
 pub use minimise::minimise;
@@ -121,7 +121,7 @@ pub async fn fuzz(
         cfg: cfg.clone(),
         exec,
         state: Mutex::new(State {
-            coverage: Coverage::default(),
+            coverage: TransitionSet::default(),
             corpus: Corpus::default(),
             progress: Progress::default(),
             claimed: Default::default(),

@@ -5,7 +5,7 @@
 
 use super::config::{FindingOut, FuzzConfig, Progress};
 use super::execute::{End, ExecConfig, Execution, Liveness, liveness};
-use super::feedback::{Corpus, Coverage};
+use super::feedback::{Corpus, TransitionSet};
 use super::hit::Hit;
 use super::monitor::Monitor;
 use super::tokens::Learnt;
@@ -17,7 +17,7 @@ use tokio::sync::RwLock;
 
 /// What the workers share, behind a lock.
 pub(super) struct State {
-    pub coverage: Coverage,
+    pub coverage: TransitionSet,
     pub corpus: Corpus,
     pub progress: Progress,
     /// Keys already reported or being minimised, with every command seen

@@ -5,7 +5,7 @@
 
 use super::config::FindingOut;
 use super::execute::{Execution, execute};
-use super::findings::{self, Finding};
+use super::findings::{self, FindingFile};
 use super::hit::Hit;
 use super::minimise::minimise;
 use super::session::{Action, Session};
@@ -208,7 +208,7 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
         ),
         None => (Vec::new(), Vec::new()),
     };
-    let f = Finding {
+    let f = FindingFile {
         hit: hit_final.clone(),
         session: min.clone(),
         replies,

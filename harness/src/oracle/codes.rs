@@ -58,7 +58,7 @@ const REST959: &str = "RFC 959 §5.4 (554: RFC 1123 §4.1.3.4)";
 /// How a session is secured, for the replies RFC 2228 and RFC 4217 add
 /// to the data commands: none in a session in clear.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Security {
+pub struct SessionSecurity {
     /// AUTH was accepted (the control connection is in TLS).
     pub secured: bool,
     /// PROT P is in force: data connections negotiate TLS.
@@ -71,7 +71,11 @@ pub struct Security {
 /// the data connection negotiates TLS, 522 after the 1yz, when the server
 /// "will close the data port immediately and follow the '150' command
 /// with a '522' reply" (§10.2).
-pub fn secured_additions(verb: &Verb, after_preliminary: bool, s: Security) -> &'static [u16] {
+pub fn secured_additions(
+    verb: &Verb,
+    after_preliminary: bool,
+    s: SessionSecurity,
+) -> &'static [u16] {
     let data = ["STOR", "STOU", "RETR", "LIST", "NLST", "APPE", "MLSD"];
     if !data.contains(&verb.as_str()) || !s.secured {
         &[]
@@ -233,7 +237,7 @@ fn list(codes: &[u16]) -> String {
 /// Section 4.2 are followed". A code of a class the table does not allow
 /// there changes the meaning of the reply, which §5.4 forbids.
 pub fn reply_code(verb: &Verb, code: ReplyCode, after_preliminary: bool) -> Option<Violation> {
-    reply_code_in(verb, code, after_preliminary, Security::default())
+    reply_code_in(verb, code, after_preliminary, SessionSecurity::default())
 }
 
 /// [`reply_code`] in a session secured as `security` says, where the data
@@ -242,7 +246,7 @@ pub fn reply_code_in(
     verb: &Verb,
     code: ReplyCode,
     after_preliminary: bool,
-    security: Security,
+    security: SessionSecurity,
 ) -> Option<Violation> {
     let table = allowed(verb)?;
     let base = if after_preliminary {

@@ -1,7 +1,7 @@
 //! TYPE I byte-exactness (RFC 959 §3.1.1.3): a file stored in TYPE I comes
 //! back byte for byte, whatever a scenario's download step checks. The
 //! [`ImageTracker`] follows what a session sent and stored; a
-//! [`Comparison`] checks a download against the stored bytes as it streams.
+//! [`ByteComparison`] checks a download against the stored bytes as it streams.
 
 use super::rule::{Rule, Violation};
 use crate::codec::{Command, ReplyCode, Verb};
@@ -93,16 +93,16 @@ impl ImageTracker {
 /// A download compared with expected bytes chunk by chunk, so that memory
 /// stays flat however much the server sends.
 #[derive(Clone, Debug)]
-pub struct Comparison {
+pub struct ByteComparison {
     expected: Arc<Vec<u8>>,
     received: u64,
     first_difference: Option<u64>,
 }
 
-impl Comparison {
+impl ByteComparison {
     /// Compare with `expected`.
-    pub fn new(expected: Arc<Vec<u8>>) -> Comparison {
-        Comparison {
+    pub fn new(expected: Arc<Vec<u8>>) -> ByteComparison {
+        ByteComparison {
             expected,
             received: 0,
             first_difference: None,
@@ -143,7 +143,7 @@ impl Comparison {
 }
 
 /// Judge a finished download of `path`, stored earlier in TYPE I.
-pub fn round_trip(path: &str, download: &Comparison) -> Option<Violation> {
+pub fn round_trip(path: &str, download: &ByteComparison) -> Option<Violation> {
     let at = download.first_difference()?;
     Some(Violation::broken(
         Check::ImageBytes,
@@ -164,7 +164,7 @@ mod tests {
     use super::*;
 
     fn compare(expected: &[u8], chunks: &[&[u8]]) -> Option<u64> {
-        let mut c = Comparison::new(Arc::new(expected.to_vec()));
+        let mut c = ByteComparison::new(Arc::new(expected.to_vec()));
         for ch in chunks {
             c.feed(ch);
         }

@@ -118,7 +118,7 @@ pub struct Exchange<'a> {
     pub peer: IpAddr,
     /// How the session is secured: RFC 2228 and RFC 4217 add replies to
     /// the data commands in a secured session.
-    pub security: codes::Security,
+    pub security: codes::SessionSecurity,
 }
 
 /// What the per-reply checks found.

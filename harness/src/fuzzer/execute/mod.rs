@@ -89,7 +89,7 @@ impl Run<'_> {
             after_preliminary,
             reply: r,
             peer: self.control.peer().ip(),
-            security: oracle::codes::Security {
+            security: oracle::codes::SessionSecurity {
                 secured: self.control.is_tls(),
                 protected_data: self.control.private_data(),
             },

@@ -21,9 +21,9 @@ fn hex(digest: &[u8]) -> String {
 /// Everything a download is checked against, fed chunk by chunk.
 struct Checks {
     /// The step's `exact SOURCE`.
-    exact: Option<image::Comparison>,
+    exact: Option<image::ByteComparison>,
     /// The built-in TYPE I round trip: the path stored, and its bytes.
-    round_trip: Option<(String, image::Comparison)>,
+    round_trip: Option<(String, image::ByteComparison)>,
     /// A running SHA-256, for the checks that show or compare one.
     sha: Option<Sha256>,
     /// The text kept for a `match` pattern, if the step has one.
@@ -61,10 +61,10 @@ impl Exec<'_> {
         let expected = self.conv.image.expected_download();
         let mut checks = Checks {
             exact: match check {
-                DownloadCheck::Exact(src) => Some(image::Comparison::new(source_bytes(src))),
+                DownloadCheck::Exact(src) => Some(image::ByteComparison::new(source_bytes(src))),
                 _ => None,
             },
-            round_trip: expected.map(|(path, bytes)| (path, image::Comparison::new(bytes))),
+            round_trip: expected.map(|(path, bytes)| (path, image::ByteComparison::new(bytes))),
             sha: matches!(check, DownloadCheck::Exact(_) | DownloadCheck::Sha256(_))
                 .then(Sha256::new),
             text: matches!(

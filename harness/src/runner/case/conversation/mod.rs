@@ -327,7 +327,7 @@ impl Conversation {
             after_preliminary,
             reply,
             peer: self.control.peer().ip(),
-            security: oracle::codes::Security {
+            security: oracle::codes::SessionSecurity {
                 secured: self.control.is_tls(),
                 protected_data: self.control.private_data(),
             },
