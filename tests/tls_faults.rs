@@ -189,3 +189,41 @@ async fn implicit_tls_runs_the_suite_inside_tls() {
         assert_eq!(case(&r, id).verdict, want, "{id}: {:#?}", case(&r, id));
     }
 }
+
+/// The live fuzzer over explicit TLS: every session logs in after AUTH
+/// TLS (the set-up), so a run that completes its sessions with no harness
+/// error went through the handshake each time; the same run trusting no
+/// CA fails at once, which shows the TLS is real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fuzzer_runs_its_sessions_over_tls() {
+    use ftpspec_harness::fuzzer::{self, FuzzConfig};
+    let server = ScriptedServer::start_tls(Fault::None).await;
+    let mut target = Target::parse(&server.url()).unwrap();
+    assert!(server.url().starts_with("ftpes://"), "{}", server.url());
+    target.trust = Trust {
+        ca: Some(server.tls.as_ref().unwrap().ca.clone()),
+        insecure: false,
+    };
+    let mut cfg = FuzzConfig::new(target.clone());
+    cfg.seed = 1;
+    cfg.jobs = 1;
+    cfg.sessions = Some(40);
+    cfg.duration = Some(Duration::from_secs(60));
+    cfg.limits.step_timeout = Duration::from_secs(1);
+    let report = fuzzer::fuzz(cfg, |_| {}).await.expect("fuzzing over TLS");
+    assert_eq!(report.progress.sessions, 40, "{:?}", report.progress);
+    assert_eq!(report.progress.harness_errors, 0, "{:?}", report.progress);
+
+    let mut untrusted = target;
+    untrusted.trust = Trust {
+        ca: None,
+        insecure: false,
+    };
+    let mut cfg = FuzzConfig::new(untrusted);
+    cfg.sessions = Some(5);
+    cfg.duration = Some(Duration::from_secs(20));
+    assert!(
+        fuzzer::fuzz(cfg, |_| {}).await.is_err(),
+        "a certificate nobody trusts must stop the run"
+    );
+}
