@@ -71,12 +71,9 @@ pub(crate) async fn probe(
             // Once more on a new connection, as a case's set-up does: a
             // server may lose a handshake to a race of its own (libunftp
             // 0.24 now and then reads the ClientHello as a command).
-            c = Control::open(addr, *limits, tls, false, &mut t)
+            c = reopen(addr, limits, tls, &mut t)
                 .await
-                .map_err(|e| unreachable(e.to_string()))?;
-            c.greeting(&mut t)
-                .await
-                .map_err(|e| unreachable(e.to_string()))?;
+                .map_err(unreachable)?;
             s = tls_probe::explicit(target, &mut c, &mut t).await?;
         }
         secured = Some(s);
@@ -94,12 +91,9 @@ pub(crate) async fn probe(
     if let Some(Secured::No { usable: false, .. }) = secured {
         // The handshake broke the connection: the rest of the probe (for
         // the cases that run in clear) goes on a new one.
-        c = Control::open(addr, *limits, tls, false, &mut t)
+        c = reopen(addr, limits, tls, &mut t)
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        c.greeting(&mut t)
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
     }
     let login = c
         .login(target.login_name(), &target.pass, &mut t)
@@ -148,6 +142,21 @@ pub(crate) async fn probe(
 }
 
 /// What the probe reports when the greeting opens no session.
+/// A new control connection in clear, greeted (a TLS handshake that broke
+/// the last one leaves nothing else to use).
+async fn reopen(
+    addr: std::net::SocketAddr,
+    limits: &Limits,
+    tls: Option<&TlsClient>,
+    t: &mut Transcript,
+) -> Result<Control, String> {
+    let mut c = Control::open(addr, *limits, tls, false, t)
+        .await
+        .map_err(|e| e.to_string())?;
+    c.greeting(t).await.map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
 fn no_session(why: String) -> Capabilities {
     Capabilities {
         greeting_problem: Some(why),

@@ -2,7 +2,6 @@
 //! connection (the case may have left its own in any state).
 
 use crate::driver::{Limits, TlsClient, Transcript};
-use crate::oracle::passive;
 use crate::target::Target;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -44,53 +43,51 @@ async fn remove_once(
     limits: &Limits,
     dir: &str,
 ) -> Result<(), String> {
-    {
-        let mut t = Transcript::default();
-        let mut c = super::session::open(addr, target, tls, limits, &mut t).await?;
-        c.ask("TYPE I", &mut t).await.map_err(|e| e.to_string())?;
-        // NLST gives bare names; a server without it (LightFTP answers
-        // 500) most likely has MLSD, whose names follow the facts.
-        let names = match list(&mut c, "NLST", dir, limits, &mut t).await? {
-            Some(listing) => nlst_names(&listing),
-            None => list(&mut c, "MLSD", dir, limits, &mut t)
-                .await?
-                .map(|l| mlsd_names(&l))
-                .unwrap_or_default(),
-        };
-        for name in names {
-            let base = name.rsplit(|b| *b == b'/').next().unwrap_or(&name).to_vec();
-            if base == b"." || base == b".." || base.contains(&0) || base.contains(&b'\r') {
-                continue;
-            }
-            let mut path = format!("{dir}/").into_bytes();
-            path.extend_from_slice(&base);
-            let line = |verb: &str| {
-                let mut l = format!("{verb} ").into_bytes();
-                l.extend_from_slice(&path);
-                l.extend_from_slice(b"\r\n");
-                l
-            };
-            c.send(&line("DELE"), &mut t)
-                .await
-                .map_err(|e| e.to_string())?;
-            let r = c.read_reply(&mut t).await.map_err(|e| e.to_string())?.value;
-            if !r.code().is_completion() {
-                c.send(&line("RMD"), &mut t)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
-            }
+    let mut t = Transcript::default();
+    let mut c = super::session::open(addr, target, tls, limits, &mut t).await?;
+    c.ask("TYPE I", &mut t).await.map_err(|e| e.to_string())?;
+    // NLST gives bare names; a server without it (LightFTP answers
+    // 500) most likely has MLSD, whose names follow the facts.
+    let names = match list(&mut c, "NLST", dir, limits, &mut t).await? {
+        Some(listing) => nlst_names(&listing),
+        None => list(&mut c, "MLSD", dir, limits, &mut t)
+            .await?
+            .map(|l| mlsd_names(&l))
+            .unwrap_or_default(),
+    };
+    for name in names {
+        let base = name.rsplit(|b| *b == b'/').next().unwrap_or(&name).to_vec();
+        if base == b"." || base == b".." || base.contains(&0) || base.contains(&b'\r') {
+            continue;
         }
-        let r = c
-            .ask(&format!("RMD {dir}"), &mut t)
+        let mut path = format!("{dir}/").into_bytes();
+        path.extend_from_slice(&base);
+        let line = |verb: &str| {
+            let mut l = format!("{verb} ").into_bytes();
+            l.extend_from_slice(&path);
+            l.extend_from_slice(b"\r\n");
+            l
+        };
+        c.send(&line("DELE"), &mut t)
             .await
             .map_err(|e| e.to_string())?;
-        let _ = c.send(b"QUIT\r\n", &mut t).await;
-        if r.code().is_completion() {
-            Ok(())
-        } else {
-            Err(format!("RMD {dir}: {r}"))
+        let r = c.read_reply(&mut t).await.map_err(|e| e.to_string())?.value;
+        if !r.code().is_completion() {
+            c.send(&line("RMD"), &mut t)
+                .await
+                .map_err(|e| e.to_string())?;
+            c.read_reply(&mut t).await.map_err(|e| e.to_string())?;
         }
+    }
+    let r = c
+        .ask(&format!("RMD {dir}"), &mut t)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = c.send(b"QUIT\r\n", &mut t).await;
+    if r.code().is_completion() {
+        Ok(())
+    } else {
+        Err(format!("RMD {dir}: {r}"))
     }
 }
 
@@ -103,15 +100,7 @@ async fn list(
     limits: &Limits,
     t: &mut Transcript,
 ) -> Result<Option<Vec<u8>>, String> {
-    let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
-    let r = c.ask(cmd, t).await.map_err(|e| e.to_string())?;
-    let port = passive::judge(&r, c.peer().ip())
-        .and_then(|p| p.port)
-        .ok_or_else(|| format!("{cmd}: no usable port in {r}"))?;
-    let conn = c
-        .connect_passive(port, t)
-        .await
-        .map_err(|e| e.to_string())?;
+    let conn = super::session::passive_data(c, t).await?;
     c.send(format!("{verb} {dir}\r\n").as_bytes(), t)
         .await
         .map_err(|e| e.to_string())?;

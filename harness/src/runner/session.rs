@@ -4,7 +4,8 @@
 //! the data connections under PROT P where the server allows it. Nothing
 //! here is judged; the cases judge what they send.
 
-use crate::driver::{Control, DriverError, Limits, TlsClient, Transcript};
+use crate::driver::{Control, DataConn, DriverError, Limits, TlsClient, Transcript};
+use crate::oracle::passive;
 use crate::target::{Security, Target};
 use std::net::SocketAddr;
 
@@ -49,4 +50,15 @@ pub(crate) async fn open(
         let _ = c.protect(true, t).await.map_err(text)?;
     }
     Ok(c)
+}
+
+/// A passive data connection for the harness's own work: PASV on IPv4,
+/// EPSV on IPv6, connected to the control connection's peer.
+pub(crate) async fn passive_data(c: &mut Control, t: &mut Transcript) -> Result<DataConn, String> {
+    let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
+    let r = c.ask(cmd, t).await.map_err(|e| e.to_string())?;
+    let port = passive::judge(&r, c.peer().ip())
+        .and_then(|p| p.port)
+        .ok_or_else(|| format!("{cmd}: no usable port in {r}"))?;
+    c.connect_passive(port, t).await.map_err(|e| e.to_string())
 }

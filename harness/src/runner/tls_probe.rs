@@ -11,7 +11,6 @@ use super::RunError;
 use crate::codec::Reply;
 use crate::driver::{Control, DriverError, TlsFailure, TlsInfo, Transcript};
 use crate::events::TlsCapabilities;
-use crate::oracle::passive;
 use crate::target::{Security, Target};
 
 /// What securing the session came to.
@@ -114,15 +113,7 @@ pub(super) async fn data_levels(c: &mut Control, t: &mut Transcript, tls: &mut T
 /// data connection the server takes no part in is not a refusal: the
 /// cases in that mode run, and fail.
 async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>, String> {
-    let cmd = if c.peer().is_ipv4() { "PASV" } else { "EPSV" };
-    let r = c.ask(cmd, t).await.map_err(|e| e.to_string())?;
-    let port = passive::judge(&r, c.peer().ip())
-        .and_then(|p| p.port)
-        .ok_or_else(|| format!("{cmd}: {r}"))?;
-    let conn = c
-        .connect_passive(port, t)
-        .await
-        .map_err(|e| e.to_string())?;
+    let conn = super::session::passive_data(c, t).await?;
     c.send(b"LIST\r\n", t).await.map_err(|e| e.to_string())?;
     let first = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
     if !first.code().is_preliminary() {
