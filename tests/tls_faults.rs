@@ -5,56 +5,22 @@
 
 mod support;
 
-use ftpspec_harness::driver::Limits;
 use ftpspec_harness::oracle::Check;
-use ftpspec_harness::runner::{self, CaseResult, Filter, Report, RunConfig};
-use ftpspec_harness::scenario::load_dir;
+use ftpspec_harness::runner::{CaseResult, Report};
 use ftpspec_harness::target::{Target, Trust};
 use ftpspec_harness::verdict::Verdict;
 use std::time::Duration;
 use support::scripted_server::{Fault, ScriptedServer};
+use support::suite::case;
 
 async fn run_on(server: &ScriptedServer, only: &[&str]) -> Report {
-    let mut target = Target::parse(&server.url()).unwrap();
-    target.trust = Trust {
-        ca: Some(server.tls.as_ref().unwrap().ca.clone()),
-        insecure: false,
-    };
-    let config = RunConfig {
-        target,
-        jobs: 4,
-        limits: Limits {
-            step_timeout: Duration::from_millis(1500),
-            ..Limits::default()
-        },
-        case_timeout: Duration::from_secs(20),
-        filter: Filter {
-            only: only
-                .iter()
-                .map(|g| runner::Selector::new(g).unwrap())
-                .collect(),
-            tags: Vec::new(),
-        },
-    };
-    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let report = runner::run(load_dir(&suite).unwrap(), config, |_| {})
-        .await
-        .unwrap();
+    let report = support::suite::run_dir(server, &support::suite::suite_dir(), only).await;
     assert!(!report.cases.is_empty(), "no case matched {only:?}");
     report
 }
 
 async fn run(fault: Fault, only: &[&str]) -> Report {
     run_on(&ScriptedServer::start_tls(fault).await, only).await
-}
-
-fn case<'a>(r: &'a Report, id: &str) -> &'a CaseResult {
-    r.cases.iter().find(|c| c.id == id).unwrap_or_else(|| {
-        panic!(
-            "no case {id} in {:?}",
-            r.cases.iter().map(|c| &c.id).collect::<Vec<_>>()
-        )
-    })
 }
 
 /// The case passes against the conformant TLS server and gets `want`

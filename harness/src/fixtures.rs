@@ -88,9 +88,43 @@ mod tests {
     #[test]
     fn every_listed_fixture_exists_and_is_stable() {
         for (name, _) in FIXTURES {
-            assert_eq!(fixture(name), fixture(name), "{name}");
+            let first = fixture(name).unwrap_or_else(|| panic!("{name} is listed but not made"));
+            assert_eq!(
+                Some(&first),
+                fixture(name).as_ref(),
+                "{name} changes between calls"
+            );
+            let shared = shared(name).unwrap_or_else(|| panic!("{name}: no shared copy"));
+            assert_eq!(*shared, first, "{name}: the shared copy differs");
         }
-        assert_eq!(fixture("random-64k").unwrap().len(), 65536);
         assert!(fixture("nope").is_none());
+        assert!(shared("nope").is_none());
+    }
+
+    #[test]
+    fn fixtures_hold_what_their_descriptions_say() {
+        let len = |n: &str| fixture(n).map(|b| b.len());
+        assert_eq!(len("empty"), Some(0));
+        assert_eq!(len("random-64k"), Some(65536));
+        assert_eq!(len("random-1m"), Some(1 << 20));
+        assert_eq!(len("random-16m"), Some(16 << 20));
+        // "all byte values, CR and LF included".
+        let r = fixture("random-64k").unwrap();
+        let mut seen = [false; 256];
+        r.iter().for_each(|&b| seen[b as usize] = true);
+        assert!(seen.iter().all(|&s| s), "a byte value is missing");
+        // The same text, two line ends.
+        let lf = fixture("text-lf").unwrap();
+        let crlf = fixture("text-crlf").unwrap();
+        assert!(!lf.contains(&b'\r'));
+        assert_eq!(
+            String::from_utf8(lf)
+                .unwrap()
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            crlf
+        );
+        // Seeds differ, so the random fixtures are not prefixes of each other.
+        assert_ne!(&fixture("random-1m").unwrap()[..65536], &r[..]);
     }
 }

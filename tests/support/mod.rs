@@ -2,3 +2,4 @@
 
 pub mod cli;
 pub mod scripted_server;
+pub mod suite;

@@ -1,7 +1,7 @@
 //! A scripted FTP server: a fault-injection fixture for integration tests.
 //!
 //! With [`Fault::None`] it is a small RFC 959 (plus RFC 2428, RFC 2389,
-//! RFC 3659 SIZE/MDTM) conformant server over an in-memory file system shared
+//! RFC 3659 SIZE/MDTM/MLST/MLSD/TVFS) conformant server over an in-memory file system shared
 //! by every connection of one [`ScriptedServer`]. Each other [`Fault`] breaks
 //! exactly one behaviour, so a client under test can be shown to notice it.
 //!
@@ -17,6 +17,7 @@
 
 mod fs;
 mod lines;
+mod mlsx;
 mod names;
 mod session;
 mod tls;
@@ -160,6 +161,12 @@ pub enum Fault {
     /// After login, STAT brings the whole server down: no reply, every
     /// session ends and new connections are refused (a crash).
     CrashOnStat,
+    /// Every command line starting with the first string (ASCII case
+    /// ignored), before or after login, is answered with the second (a
+    /// whole reply line; CRLF added) and otherwise ignored. One reply
+    /// changed: the fault `tests/every_scenario_can_fail.rs` uses to show
+    /// that a scenario judges the reply it asks for.
+    Answer(&'static str, &'static str),
 }
 
 impl Fault {
@@ -251,6 +258,20 @@ impl ScriptedServer {
     /// (e.g. `::1` on a host without IPv6).
     pub async fn try_start_on(ip: IpAddr, fault: Fault) -> io::Result<ScriptedServer> {
         Self::bind(ip, fault, None).await
+    }
+
+    /// Start on `::1`; panics, naming the fix, where `::1` cannot be bound
+    /// (a test that needs it is ignored there by `cfg(ftpspec_no_ipv6)`,
+    /// see `build.rs`, except in CI, where it fails).
+    pub async fn start_ipv6(fault: Fault) -> ScriptedServer {
+        Self::try_start_on(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), fault)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "::1 cannot be bound ({e}): this test needs the IPv6 loopback \
+                     (on Linux: sysctl net.ipv6.conf.lo.disable_ipv6=0)"
+                )
+            })
     }
 
     /// Start on 127.0.0.1 offering FTP over TLS (AUTH TLS, PBSZ, PROT)

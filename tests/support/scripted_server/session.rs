@@ -53,6 +53,8 @@ pub(super) struct Session {
     pub(super) crash: Arc<tokio::sync::Notify>,
     /// The language LANG chose (RFC 2640 §4).
     pub(super) lang: &'static str,
+    /// Which of `mlsx::FACTS` MLST and MLSD show (RFC 3659 §7.9).
+    pub(super) mlst_facts: [bool; 3],
 }
 
 pub(super) async fn session(
@@ -88,6 +90,7 @@ pub(super) async fn session(
         private: false,
         crash,
         lang: "en-US",
+        mlst_facts: [true; 3],
     };
     // Implicit TLS: the handshake before anything else.
     if let Some(tls) = s.tls.clone().filter(|t| t.implicit) {
@@ -142,7 +145,7 @@ pub(super) const KNOWN: &[&str] = &[
     "USER", "PASS", "ACCT", "CWD", "XCWD", "CDUP", "XCUP", "SMNT", "REIN", "QUIT", "PORT", "PASV",
     "EPRT", "EPSV", "TYPE", "STRU", "MODE", "RETR", "STOR", "STOU", "APPE", "ALLO", "REST", "RNFR",
     "RNTO", "ABOR", "DELE", "RMD", "XRMD", "MKD", "XMKD", "PWD", "XPWD", "LIST", "NLST", "SITE",
-    "SYST", "STAT", "HELP", "NOOP", "FEAT", "OPTS", "SIZE", "MDTM", "HOST", "LANG",
+    "SYST", "STAT", "HELP", "NOOP", "FEAT", "OPTS", "SIZE", "MDTM", "HOST", "LANG", "MLST", "MLSD",
 ];
 
 /// The RFC 2228 commands a server with TLS knows (any time: RFC 4217 lets
@@ -188,9 +191,13 @@ impl Session {
     ) -> io::Result<Flow> {
         let mut out = format!("{code}-{first}\r\n");
         for l in lines {
-            // Not in FEAT's listing, whose grammar (RFC 2389 §3.2) wants
-            // each feature line to begin with one space.
-            if self.fault == Fault::CodeHyphenLines && first != "Features:" {
+            // Not in FEAT's listing nor in MLST's entry, whose grammars
+            // (RFC 2389 §3.2, RFC 3659 §7.2) want the line to begin with
+            // one space.
+            if self.fault == Fault::CodeHyphenLines
+                && first != "Features:"
+                && !first.starts_with("Listing ")
+            {
                 out.push_str(&format!("{code}-"));
             }
             out.push_str(l);
@@ -226,6 +233,7 @@ impl Session {
 
     pub(super) fn reset(&mut self) {
         self.lang = "en-US";
+        self.mlst_facts = [true; 3];
         self.user = None;
         self.logged_in = false;
         self.cwd = "/".to_string();
@@ -250,6 +258,12 @@ impl Session {
         };
         let rnfr = self.rnfr.take();
 
+        if let Fault::Answer(prefix, reply) = self.fault {
+            let head = line.as_bytes().get(..prefix.len());
+            if head.is_some_and(|h| h.eq_ignore_ascii_case(prefix.as_bytes())) {
+                return self.ok(reply).await;
+            }
+        }
         if self.logged_in && self.fault == Fault::All502 {
             return self.ok("502 Command not implemented").await;
         }
@@ -354,7 +368,8 @@ impl Session {
                     "fr" => " LANG en-US;fr*",
                     _ => " LANG en-US*;fr",
                 };
-                lines.extend([lang, " HOST"]);
+                let mlst = self.mlst_feature();
+                lines.extend([lang, " HOST", &mlst, " TVFS"]);
                 self.multiline(211, "Features:", &lines, "End").await
             }
             "HELP" => {
@@ -551,6 +566,8 @@ impl Session {
                 let o = arg.trim().to_ascii_uppercase();
                 if o == "UTF8 ON" || o == "UTF8" {
                     self.ok("200 Always in UTF8 mode").await
+                } else if o == "MLST" || o.starts_with("MLST ") {
+                    self.opts_mlst(arg.trim()[4..].trim()).await
                 } else {
                     self.ok("501 Option not understood").await
                 }
@@ -576,6 +593,8 @@ impl Session {
             "RETR" => self.retr(arg, rest).await,
             "STOR" | "APPE" | "STOU" => self.store(verb, arg, rest).await,
             "LIST" | "NLST" => self.list(verb, arg).await,
+            "MLST" => self.mlst(arg.trim()).await,
+            "MLSD" => self.mlsd(arg.trim()).await,
             _ => self.ok("500 Unknown command").await,
         }
     }

@@ -1,0 +1,36 @@
+//! Probes the prerequisites of a few tests, so that a test whose
+//! prerequisite is missing shows as *ignored, with the reason* instead of
+//! passing without running. In CI (`CI` set) nothing is ignored: the test
+//! runs and fails, naming what to install.
+//!
+//! - `ftpspec_no_ipv6`: `::1` cannot be bound here.
+//! - `ftpspec_no_python3`: `python3` does not run here.
+//! - `ftpspec_ci`: `CI` is set.
+
+use std::process::{Command, Stdio};
+
+fn main() {
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=CI");
+    println!("cargo::rerun-if-env-changed=PATH");
+    for cfg in ["ftpspec_no_ipv6", "ftpspec_no_python3", "ftpspec_ci"] {
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+    }
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci {
+        println!("cargo::rustc-cfg=ftpspec_ci");
+        return;
+    }
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        println!("cargo::rustc-cfg=ftpspec_no_ipv6");
+    }
+    let python = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !python {
+        println!("cargo::rustc-cfg=ftpspec_no_python3");
+    }
+}

@@ -1,0 +1,84 @@
+//! Running the suite (or a part of it) against a scripted server, with
+//! short timeouts: shared by the fault-injection tests.
+
+#![allow(dead_code)]
+
+use super::scripted_server::ScriptedServer;
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::runner::{self, CaseResult, Filter, Report, RunConfig};
+use ftpspec_harness::scenario::{Scenario, load_dir};
+use ftpspec_harness::target::{Target, Trust};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The checked-in suite, `scenarios/`.
+pub fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// The checked-in suite, loaded.
+pub fn suite() -> Vec<Scenario> {
+    load_dir(&suite_dir()).expect("the suite loads")
+}
+
+/// Run the scenarios of `suite` whose ids match `only` (every one if
+/// empty) against `server`, trusting its certificate if it has TLS: four
+/// cases at a time, a 1.5 s step timeout, 20 s per case.
+pub async fn run_scenarios(server: &ScriptedServer, suite: Vec<Scenario>, only: &[&str]) -> Report {
+    try_run_scenarios(server, suite, only)
+        .await
+        .expect("the run starts")
+}
+
+/// [`run_scenarios`], with the error of a run that cannot start (its
+/// login refused, say).
+pub async fn try_run_scenarios(
+    server: &ScriptedServer,
+    suite: Vec<Scenario>,
+    only: &[&str],
+) -> Result<Report, runner::RunError> {
+    let mut target = Target::parse(&server.url()).expect("the scripted server's URL parses");
+    if let Some(tls) = &server.tls {
+        target.trust = Trust {
+            ca: Some(tls.ca.clone()),
+            insecure: false,
+        };
+    }
+    let config = RunConfig {
+        target,
+        jobs: 4,
+        limits: Limits {
+            step_timeout: Duration::from_millis(1500),
+            ..Limits::default()
+        },
+        case_timeout: Duration::from_secs(20),
+        filter: Filter {
+            only: only
+                .iter()
+                .map(|g| runner::Selector::new(g).expect("a valid selector"))
+                .collect(),
+            tags: Vec::new(),
+        },
+    };
+    runner::run(suite, config, |_| {}).await
+}
+
+/// [`run_scenarios`] over the suite in directory `dir`.
+pub async fn run_dir(server: &ScriptedServer, dir: &Path, only: &[&str]) -> Report {
+    run_scenarios(server, load_dir(dir).expect("the suite loads"), only).await
+}
+
+/// The case `id` of a report; panics naming the ids there are.
+pub fn case<'a>(r: &'a Report, id: &str) -> &'a CaseResult {
+    r.cases.iter().find(|c| c.id == id).unwrap_or_else(|| {
+        panic!(
+            "no case {id} in {:?}",
+            r.cases.iter().map(|c| &c.id).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// The scenario a case id belongs to (`transfer.x[pasv-ipv4]` → `transfer.x`).
+pub fn scenario_of(case_id: &str) -> &str {
+    case_id.split('[').next().unwrap_or(case_id)
+}
