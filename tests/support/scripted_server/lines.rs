@@ -86,6 +86,30 @@ impl LineReader {
         }
     }
 
+    /// Whether the next line, arriving `within`, is ABOR: if so it is
+    /// consumed; any other line stays to be read by [`LineReader::next`].
+    pub(super) async fn take_abor(&mut self, within: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut tmp = [0u8; 4096];
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let line = strip_telnet(&self.buf[..i]);
+                let abor = line.trim_ascii().eq_ignore_ascii_case(b"ABOR");
+                if abor {
+                    self.buf.drain(..=i);
+                }
+                return abor;
+            }
+            if self.buf.len() > MAX_LINE {
+                return false;
+            }
+            match tokio::time::timeout_at(deadline, self.r.read(&mut tmp)).await {
+                Ok(Ok(n)) if n > 0 => self.buf.extend_from_slice(&tmp[..n]),
+                _ => return false,
+            }
+        }
+    }
+
     /// Read and discard input until EOF, idleness, or `SILENT_MAX`.
     pub(super) async fn drain(&mut self) {
         self.buf.clear();

@@ -62,6 +62,9 @@ pub(super) const ENDLESS_MAX: usize = 64 * 1024 * 1024;
 pub(super) const SILENT_MAX: Duration = Duration::from_secs(120);
 /// Concurrent sessions per server; more are refused (closed at once).
 pub(super) const MAX_SESSIONS: usize = 256;
+/// How late `Fault::LateTransferReply` sends a transfer's final reply,
+/// and how long `Fault::AborOvertakes` waits for an ABOR.
+pub(super) const LATE_REPLY: Duration = Duration::from_millis(400);
 /// How far east of UTC `Fault::MdtmLocalTime` pretends to be.
 pub(super) const MDTM_EAST_OF_UTC: i64 = 2 * 3600;
 
@@ -161,6 +164,13 @@ pub enum Fault {
     /// After login, STAT brings the whole server down: no reply, every
     /// session ends and new connections are refused (a crash).
     CrashOnStat,
+    /// A download's or listing's final reply comes 400 ms after its data
+    /// connection closed: a client pipelining ABOR has sent it by then.
+    /// No rule broken; the replies still come in order.
+    LateTransferReply,
+    /// An ABOR that arrives while a download's final reply is pending is
+    /// answered (225) before that reply: the replies out of order.
+    AborOvertakes,
     /// Every command line starting with the first string (ASCII case
     /// ignored), before or after login, is answered with the second (a
     /// whole reply line; CRLF added) and otherwise ignored. One reply
@@ -171,7 +181,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 40] = [
+    pub const ALL: [Fault; 42] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -212,6 +222,8 @@ impl Fault {
         Fault::HostAfterLogin,
         Fault::HostAnyLiteral,
         Fault::LangAnyTag,
+        Fault::LateTransferReply,
+        Fault::AborOvertakes,
     ];
 
     /// Whether the fault is one of FTP over TLS (meaningful on a server

@@ -224,11 +224,21 @@ impl Session {
                 Ok(Ok(()))
             );
         }
-        if ok {
-            self.ok(done).await
-        } else {
-            self.ok("426 Connection closed; transfer aborted").await
+        if !ok {
+            return self.ok("426 Connection closed; transfer aborted").await;
         }
+        match self.fault {
+            Fault::LateTransferReply => {
+                tokio::time::sleep(LATE_REPLY).await;
+            }
+            // An ABOR that has come by now is answered before the reply
+            // of the transfer it came after.
+            Fault::AborOvertakes if self.r.take_abor(LATE_REPLY).await => {
+                self.reply("225 ABOR command successful").await?;
+            }
+            _ => {}
+        }
+        self.ok(done).await
     }
 
     /// A transfer command with no data connection set up: RFC 959 §5.4
