@@ -97,6 +97,10 @@ fn fuzz_runs_against_the_embedded_server() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = ftpspec(&[
         "fuzz",
+        "--seed",
+        "1",
+        "--jobs",
+        "1",
         "--sessions",
         "40",
         "--max-findings",
@@ -106,14 +110,35 @@ fn fuzz_runs_against_the_embedded_server() {
         "--findings",
         dir.path().to_str().unwrap(),
     ]);
-    // 0 without findings, 1 with; libunftp has a few.
-    assert!(code == 0 || code == 1, "{code}: {err}");
-    assert!(out.contains("sessions in"), "{out}");
-    assert_eq!(
-        code == 1,
-        std::fs::read_dir(dir.path()).unwrap().count() > 0,
-        "exit code and written findings disagree: {out}"
-    );
+    // The summary line: how many sessions ran, and no harness trouble.
+    let summary = out
+        .lines()
+        .find(|l| l.contains(" sessions in "))
+        .unwrap_or_else(|| panic!("no summary line: {out}\n{err}"));
+    let sessions: u64 = summary
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no session count: {summary}"));
+    assert!(summary.contains(" 0 harness errors"), "{summary}");
+    let findings = out.lines().filter(|l| l.starts_with("FINDING ")).count();
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    match code {
+        // No finding: every session ran.
+        0 => {
+            assert_eq!((findings, files), (0, 0), "{out}");
+            assert!(out.contains("no findings"), "{out}");
+            assert_eq!(sessions, 40, "{summary}");
+        }
+        // One finding (--max-findings 1): printed, written, and the run
+        // stopped there or at the 40th session.
+        1 => {
+            assert_eq!(findings, 1, "{out}");
+            assert_eq!(files, 1, "one finding, one file: {out}");
+            assert!((1..=40).contains(&sessions), "{summary}");
+        }
+        other => panic!("exit {other}: {err}"),
+    }
 }
 
 #[test]

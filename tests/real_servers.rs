@@ -1,8 +1,10 @@
 //! The whole suite against real FTP servers (vsftpd, pyftpdlib, inetutils
 //! ftpd, ftp-srv, LightFTP, and libunftp in-process), in clear and over TLS,
-//! compared with the checked-in verdicts in `tests/expectations/<name>.tsv`.
+//! compared with the checked-in verdicts in `tests/expectations/<name>.tsv`:
+//! the verdict, and for a fail or warn the ids of the checks that gave it.
 //!
-//! Ignored unless asked for; it needs `FTPSPEC_TARGETS` to name a file of
+//! The embedded libunftp needs nothing outside this process and is always
+//! compared. The others are ignored unless asked for (or in CI); they need `FTPSPEC_TARGETS` to name a file of
 //! `name<TAB>url` lines (and, for TLS, `FTPSPEC_TLS_TARGETS` with
 //! `ftpes://`/`ftps://` URLs and `FTPSPEC_TLS_CA`), which
 //! `scripts/ci/real-servers.sh` writes after starting the servers inside a
@@ -17,8 +19,9 @@
 //!
 //! All targets run at once (each with 4 cases in parallel); every target is
 //! judged even when another one mismatches, and all the mismatches are
-//! reported together. A case with verdict `error` (harness
-//! trouble) fails the test unless its expectation says `error` too.
+//! reported together. A case with verdict `error` (harness trouble) always
+//! fails the test, even one listed in `nondeterministic.tsv`, and is never
+//! written as an expectation.
 
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::runner::{self, Filter, RunConfig};
@@ -35,13 +38,48 @@ use std::time::{Duration, Instant};
 struct Outcome {
     verdict: String,
     message: String,
+    /// For a fail or warn: the ids of the checks that gave that verdict,
+    /// sorted, comma-separated (`expect,reply-code`).
+    checks: String,
     deciding: String,
+}
+
+/// One expectation line: the verdict and, for a fail or warn, the checks
+/// that must give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Expected {
+    verdict: String,
+    checks: String,
+}
+
+impl Expected {
+    fn of(o: &Outcome) -> Expected {
+        Expected {
+            verdict: o.verdict.clone(),
+            checks: o.checks.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.checks.is_empty() {
+            write!(f, "{}", self.verdict)
+        } else {
+            write!(f, "{} ({})", self.verdict, self.checks)
+        }
+    }
+}
+
+/// Whether a fail or warn verdict (the ones that name checks).
+fn names_checks(verdict: &str) -> bool {
+    verdict == "fail" || verdict == "warn"
 }
 
 fn header(name: &str) -> String {
     format!(
         "# expected ftpspec verdicts against {name}; regenerate with FTPSPEC_UPDATE_EXPECTATIONS=1\n\
-         # case<TAB>verdict[<TAB>the sentence that decided a fail or warn, and what the server sent]"
+         # case<TAB>verdict[<TAB>checks that gave a fail or warn<TAB>the sentence that decided it, and what the server sent]"
     )
 }
 
@@ -85,8 +123,10 @@ fn read_targets(path: &Path) -> Vec<(String, String)> {
     out
 }
 
-/// `case-id<TAB>verdict` lines; `None` if the file does not exist.
-fn read_expectations(path: &Path) -> Option<BTreeMap<String, String>> {
+/// `case-id<TAB>verdict[<TAB>checks<TAB>why]` lines; `None` if the file
+/// does not exist. A fail or warn without its checks, or an `error`, is
+/// refused: neither can be compared as it should.
+fn read_expectations(path: &Path) -> Option<BTreeMap<String, Expected>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
@@ -97,11 +137,31 @@ fn read_expectations(path: &Path) -> Option<BTreeMap<String, String>> {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
+        let at = format!("{}:{}", path.display(), n + 1);
         let mut fields = line.split('\t');
         let (Some(id), Some(verdict)) = (fields.next(), fields.next()) else {
-            panic!("{}:{}: want `case-id<TAB>verdict`", path.display(), n + 1);
+            panic!("{at}: want `case-id<TAB>verdict`");
         };
-        map.insert(id.to_owned(), verdict.trim().to_owned());
+        let verdict = verdict.trim().to_owned();
+        assert!(
+            verdict != "error",
+            "{at}: `error` is harness trouble, never an expectation"
+        );
+        let checks = if names_checks(&verdict) {
+            let checks = fields.next().unwrap_or("").trim();
+            assert!(
+                !checks.is_empty()
+                    && checks.chars().all(|c| c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || c == '-'
+                        || c == ','),
+                "{at}: a {verdict} names the checks that gave it (regenerate with FTPSPEC_UPDATE_EXPECTATIONS=1)"
+            );
+            checks.to_owned()
+        } else {
+            String::new()
+        };
+        map.insert(id.to_owned(), Expected { verdict, checks });
     }
     Some(map)
 }
@@ -112,10 +172,10 @@ fn write_expectations(name: &str, actual: &BTreeMap<String, Outcome>) -> PathBuf
     let mut text = header(name);
     text.push('\n');
     for (id, o) in actual {
-        if o.deciding.is_empty() {
-            writeln!(text, "{id}\t{}", o.verdict).unwrap();
+        if names_checks(&o.verdict) {
+            writeln!(text, "{id}\t{}\t{}\t{}", o.verdict, o.checks, o.deciding).unwrap();
         } else {
-            writeln!(text, "{id}\t{}\t{}", o.verdict, o.deciding).unwrap();
+            writeln!(text, "{id}\t{}", o.verdict).unwrap();
         }
     }
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -171,6 +231,7 @@ async fn run_filtered(
             c.id.clone(),
             Outcome {
                 verdict: c.verdict.as_str().to_owned(),
+                checks: checks(&c),
                 deciding: deciding(&c),
                 message: c.message,
             },
@@ -178,6 +239,20 @@ async fn run_filtered(
         assert!(dup.is_none(), "case id {} appears twice", c.id);
     }
     Ok(map)
+}
+
+/// For a fail or warn: the checks whose findings have that verdict.
+fn checks(c: &ftpspec_harness::runner::CaseResult) -> String {
+    if !matches!(c.verdict, Verdict::Fail | Verdict::Warn) {
+        return String::new();
+    }
+    let ids: std::collections::BTreeSet<&str> = c
+        .findings
+        .iter()
+        .filter(|f| f.verdict == c.verdict)
+        .map(|f| f.check.as_str())
+        .collect();
+    ids.into_iter().collect::<Vec<_>>().join(",")
 }
 
 /// For a fail or warn: the sentence of the first finding of that verdict,
@@ -216,7 +291,7 @@ fn counts(actual: &BTreeMap<String, Outcome>) -> String {
 
 /// `got <verdict>[ (harness trouble)][: message]`.
 fn got(o: &Outcome) -> String {
-    let mut s = format!("got {}", o.verdict);
+    let mut s = format!("got {}", Expected::of(o));
     if o.verdict == "error" {
         s.push_str(" (harness trouble)");
     }
@@ -257,12 +332,20 @@ async fn rerun_mismatches(
     name: &str,
     suite: &[Scenario],
     target: Target,
-    expected: &BTreeMap<String, String>,
+    expected: &BTreeMap<String, Expected>,
     actual: &mut BTreeMap<String, Outcome>,
 ) {
+    // A nondeterministic case is only printed, so it runs again only for
+    // an `error`, which it must not end in.
+    let racy = nondeterministic();
     let differing: Vec<String> = actual
         .iter()
-        .filter(|(id, o)| expected.get(*id).is_some_and(|want| *want != o.verdict))
+        .filter(|(id, o)| {
+            expected
+                .get(*id)
+                .is_some_and(|want| *want != Expected::of(o))
+        })
+        .filter(|(id, o)| o.verdict == "error" || listed_racy(&racy, name, id).is_none())
         .map(|(id, _)| id.clone())
         .collect();
     if differing.len() > 20 {
@@ -276,7 +359,7 @@ async fn rerun_mismatches(
             let Some(o) = again.ok().and_then(|mut m| m.remove(&id)) else {
                 break;
             };
-            if o.verdict == *want {
+            if Expected::of(&o) == *want {
                 println!(
                     "{name}: {id}: FLAKY: {} then, on rerun {attempt}, {want} as expected",
                     got(&actual[&id])
@@ -390,22 +473,34 @@ fn server_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// The readable diff for one target; empty if it matches. A case with
-/// verdict `error` is always listed unless its expectation says `error`.
+/// Why case `id` of target `name` is listed in nondeterministic.tsv, if it is.
+fn listed_racy<'a>(racy: &'a [(String, String, String)], name: &str, id: &str) -> Option<&'a str> {
+    let scenario = id.split('[').next().unwrap_or(id);
+    racy.iter()
+        .find(|(s, c, _)| server_matches(s, name) && (c == scenario || c == "*"))
+        .map(|(_, _, why)| why.as_str())
+}
+
+/// The readable diff for one target; empty if it matches: the verdict,
+/// and for a fail or warn the checks that gave it. A case listed as
+/// nondeterministic is printed, not compared, but an `error` there
+/// (harness trouble, which no race excuses) is still a mismatch.
 fn compare(
     name: &str,
-    expected: &BTreeMap<String, String>,
+    expected: &BTreeMap<String, Expected>,
     actual: &BTreeMap<String, Outcome>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     let racy = nondeterministic();
     for (id, o) in actual {
-        let scenario = id.split('[').next().unwrap_or(id);
-        if let Some((_, _, why)) = racy
-            .iter()
-            .find(|(s, c, _)| server_matches(s, name) && (c == scenario || c == "*"))
-        {
-            if expected.get(id) != Some(&o.verdict) {
+        let matches = expected.get(id) == Some(&Expected::of(o));
+        if let Some(why) = listed_racy(&racy, name, id) {
+            if o.verdict == "error" {
+                out.push(format!(
+                    "{name}: {id}: {} (listed as nondeterministic, but an error is never a race: {why})",
+                    got(o)
+                ));
+            } else if !matches {
                 println!(
                     "{name}: {id}: {} (listed as nondeterministic: {why})",
                     got(o)
@@ -414,7 +509,7 @@ fn compare(
             continue;
         }
         match expected.get(id) {
-            Some(want) if *want == o.verdict => {}
+            Some(_) if matches => {}
             Some(want) => out.push(format!("{name}: {id}: expected {want}, {}", got(o))),
             None => out.push(format!(
                 "{name}: {id}: new case (not in the expectations), {}",
@@ -432,10 +527,90 @@ fn compare(
     out
 }
 
+/// Run one target and judge it: in update mode, settle its races and
+/// write its expectations (refusing any `error`); otherwise compare with
+/// them, rerunning mismatches. The problems found, one line each.
+async fn judge_target(
+    name: &str,
+    suite: &[Scenario],
+    target: Target,
+    actual: Result<BTreeMap<String, Outcome>, String>,
+    took: Duration,
+) -> Vec<String> {
+    let mut actual = match actual {
+        Ok(a) => a,
+        Err(e) => return vec![format!("{name}: {e}")],
+    };
+    println!("{name}: {} in {took:.1?}", counts(&actual));
+    if update_mode() {
+        settle_races(name, suite, target, &mut actual).await;
+        let errors: Vec<String> = actual
+            .iter()
+            .filter(|(_, o)| o.verdict == "error")
+            .map(|(id, o)| format!("{name}: {id}: {} -- not recorded", got(o)))
+            .collect();
+        if !errors.is_empty() {
+            // An error is harness trouble: recording it would make the
+            // trouble the expected outcome. Nothing is written.
+            return errors;
+        }
+        let path = write_expectations(name, &actual);
+        println!("{name}: wrote {}", path.display());
+        return Vec::new();
+    }
+    let path = expectation_path(name);
+    let Some(expected) = read_expectations(&path) else {
+        return vec![format!(
+            "{name}: no expectation file {}; create it with FTPSPEC_UPDATE_EXPECTATIONS=1",
+            path.display()
+        )];
+    };
+    rerun_mismatches(name, suite, target, &expected, &mut actual).await;
+    let diff = compare(name, &expected, &actual);
+    if diff.is_empty() {
+        println!("{name}: matches {}", path.display());
+    }
+    diff
+}
+
+fn update_mode() -> bool {
+    std::env::var("FTPSPEC_UPDATE_EXPECTATIONS").is_ok_and(|v| v == "1")
+}
+
+fn assert_no_problems(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) against real servers (if the change is intended, regenerate with \
+         FTPSPEC_UPDATE_EXPECTATIONS=1, see scripts/servers/README.md):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// libunftp, embedded in this process (IPv4 and IPv6 on their own ports,
+/// so one target with two addresses): it needs no external server, so
+/// this comparison always runs, in and out of CI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_libunftp_matches_expectations() {
+    let embedded = ftpspec_harness::embedded::Embedded::start()
+        .await
+        .expect("embedded libunftp");
+    let suite = load_suite().unwrap_or_else(|e| panic!("{e}"));
+    let name = "libunftp";
+    let started = Instant::now();
+    let actual = run_target(name, suite.clone(), embedded.target(), jobs_for(name)).await;
+    let problems = judge_target(name, &suite, embedded.target(), actual, started.elapsed()).await;
+    assert_no_problems(&problems);
+}
+
 // Ignored unless asked for (`--include-ignored`, as .ci/run does inside
-// scripts/ci/real-servers.sh): without the servers there is nothing to run,
-// and a test that passes without running would say otherwise.
-#[ignore = "needs the real servers: scripts/ci/real-servers.sh cargo test --test real_servers -- --include-ignored"]
+// scripts/ci/real-servers.sh) or in CI (`CI` set, see build.rs): without the
+// servers there is nothing to run, and a test that passes without running
+// would say otherwise. Run without FTPSPEC_TARGETS, it fails naming the fix.
+#[cfg_attr(
+    not(ftpspec_ci),
+    ignore = "needs the real servers: scripts/ci/real-servers.sh cargo test --test real_servers -- --include-ignored"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn real_servers_match_expectations() {
     let Some(targets) = std::env::var_os("FTPSPEC_TARGETS") else {
@@ -443,7 +618,6 @@ async fn real_servers_match_expectations() {
             "FTPSPEC_TARGETS is not set: run this test through scripts/ci/real-servers.sh, which starts the servers and sets it"
         );
     };
-    let update = std::env::var("FTPSPEC_UPDATE_EXPECTATIONS").is_ok_and(|v| v == "1");
     let mut listed = read_targets(Path::new(&targets));
     // FTP over TLS: FTPSPEC_TLS_TARGETS (ftpes:// and ftps:// URLs),
     // trusting FTPSPEC_TLS_CA, the CA that signed the servers' certificate.
@@ -460,7 +634,7 @@ async fn real_servers_match_expectations() {
         !listed.is_empty(),
         "no targets in FTPSPEC_TARGETS or FTPSPEC_TLS_TARGETS (FTPSPEC_SERVERS too narrow?)"
     );
-    let mut targets: Vec<(String, Result<Target, String>)> = listed
+    let targets: Vec<(String, Result<Target, String>)> = listed
         .into_iter()
         .map(|(name, url)| {
             let t = Target::parse(&url)
@@ -474,13 +648,7 @@ async fn real_servers_match_expectations() {
             (name, t)
         })
         .collect();
-    // The third real server: libunftp, embedded in this process (IPv4 and
-    // IPv6 on their own ports, so it is one target with two addresses).
-    let embedded = ftpspec_harness::embedded::Embedded::start()
-        .await
-        .expect("embedded libunftp");
-    targets.push(("libunftp".to_owned(), Ok(embedded.target())));
-
+    // libunftp, embedded, is judged by embedded_libunftp_matches_expectations.
     let mut problems: Vec<String> = Vec::new();
     // The targets are separate server processes: run them all at once (the
     // slowest case, login delays, takes seconds), then judge in file order.
@@ -515,52 +683,10 @@ async fn real_servers_match_expectations() {
         .collect();
     for ((name, listed_target), run) in targets.iter().zip(runs) {
         let (result, took) = run.await.expect("target run panicked");
-        let actual = match result {
-            Ok(a) => a,
-            Err(e) => {
-                problems.push(format!("{name}: {e}"));
-                continue;
-            }
-        };
-        println!("{name}: {} in {took:.1?}", counts(&actual));
-        if update {
-            let mut actual = actual;
-            if let Ok(target) = listed_target.clone() {
-                settle_races(name, &suite, target, &mut actual).await;
-            }
-            let path = write_expectations(name, &actual);
-            println!("{name}: wrote {}", path.display());
-            for (id, o) in &actual {
-                if o.verdict == "error" {
-                    println!("{name}: WARNING: {id} has verdict error: {}", o.message);
-                }
-            }
-            continue;
+        match listed_target.clone() {
+            Ok(target) => problems.extend(judge_target(name, &suite, target, result, took).await),
+            Err(e) => problems.push(format!("{name}: {e}")),
         }
-        let path = expectation_path(name);
-        let Some(expected) = read_expectations(&path) else {
-            problems.push(format!(
-                "{name}: no expectation file {}; create it with FTPSPEC_UPDATE_EXPECTATIONS=1",
-                path.display()
-            ));
-            continue;
-        };
-        let mut actual = actual;
-        if let Ok(target) = listed_target.clone() {
-            rerun_mismatches(name, &suite, target, &expected, &mut actual).await;
-        }
-        let diff = compare(name, &expected, &actual);
-        if diff.is_empty() {
-            println!("{name}: matches {}", path.display());
-        }
-        problems.extend(diff);
     }
-
-    assert!(
-        problems.is_empty(),
-        "{} problem(s) against real servers (if the change is intended, regenerate with \
-         FTPSPEC_UPDATE_EXPECTATIONS=1, see scripts/servers/README.md):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_no_problems(&problems);
 }

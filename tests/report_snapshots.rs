@@ -210,10 +210,16 @@ fn json_report_reads_back() {
 fn json_schema_is_documented() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
     let now = ftpspec_harness::report::json::schema();
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &now).unwrap();
-    }
+    // Compared before anything is written: in update mode a stale file is
+    // rewritten and the test still fails, so an update never passes
+    // without the file having been checked.
     let stored = std::fs::read_to_string(&path).unwrap_or_default();
+    if stored != now && std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &now).unwrap();
+        panic!(
+            "docs/report.schema.json was out of date and is rewritten: review it, then run the test again without UPDATE_SCHEMA"
+        );
+    }
     assert!(
         stored == now,
         "docs/report.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test --test report_snapshots"
