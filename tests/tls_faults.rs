@@ -193,3 +193,21 @@ async fn the_fuzzer_runs_its_sessions_over_tls() {
         "a certificate nobody trusts must stop the run"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_choosing_tls_1_0_is_warned_about() {
+    // RFC 8996 deprecates TLS 1.0 and 1.1; RFC 4217 leaves the version to
+    // policy, so a server that picks TLS 1.0 is a warning, not a failure.
+    let c = flips(
+        Fault::TlsLegacyAccepted,
+        "rfc4217.legacy-versions",
+        Verdict::Warn,
+    )
+    .await;
+    assert!(
+        c.findings
+            .iter()
+            .any(|f| f.check == Check::Tls && f.received.contains("ServerHello choosing TLS 1.0")),
+        "{c:#?}"
+    );
+}

@@ -151,6 +151,9 @@ pub enum Fault {
     TlsNoResumption,
     /// (TLS) PROT is accepted without a PBSZ first.
     TlsProtBeforePbsz,
+    /// (TLS) A ClientHello offering only TLS 1.0 and 1.1 gets a ServerHello
+    /// choosing TLS 1.0 (RFC 8996 forbids both).
+    TlsLegacyAccepted,
     /// (RFC 2640) Every byte above 0x7f in a pathname is stored as `?`.
     MangleNonAscii,
     /// (RFC 2640) A pathname's leading spaces are dropped.
@@ -181,7 +184,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 42] = [
+    pub const ALL: [Fault; 43] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -216,6 +219,7 @@ impl Fault {
         Fault::TlsNoCloseNotify,
         Fault::TlsNoResumption,
         Fault::TlsProtBeforePbsz,
+        Fault::TlsLegacyAccepted,
         Fault::CrashOnStat,
         Fault::MangleNonAscii,
         Fault::TrimPathSpaces,
@@ -236,6 +240,7 @@ impl Fault {
                 | Fault::TlsNoCloseNotify
                 | Fault::TlsNoResumption
                 | Fault::TlsProtBeforePbsz
+                | Fault::TlsLegacyAccepted
         )
     }
 }

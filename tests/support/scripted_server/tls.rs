@@ -218,6 +218,15 @@ impl Session {
         let Ctl::Plain(tcp) = r.unsplit(w) else {
             return Err(io::ErrorKind::Other.into());
         };
+        if self.fault == Fault::TlsLegacyAccepted && offers_legacy_only(&tcp).await {
+            // rustls speaks no TLS 1.0, so only the start of a ServerHello
+            // choosing it: what a client sees of a server that accepts.
+            let mut hello = vec![22, 3, 1, 0, 42, 2, 0, 0, 38, 3, 1];
+            hello.extend([0u8; 33]);
+            let mut tcp = tcp;
+            tcp.write_all(&hello).await?;
+            return Err(io::ErrorKind::Unsupported.into());
+        }
         let acceptor = TlsAcceptor::from(tls.config.clone());
         let s = timeout(DATA_CONNECT, acceptor.accept(tcp))
             .await
@@ -251,4 +260,21 @@ impl Session {
         }
         Ok(DataIo::Tls(Box::new(s)))
     }
+}
+
+/// Whether the ClientHello waiting on `tcp` (peeked, not read) offers TLS
+/// 1.1 at most: its client_version is 3.1 or 3.2 (a modern ClientHello
+/// says 3.3 and lists the versions it wants in an extension).
+async fn offers_legacy_only(tcp: &TcpStream) -> bool {
+    let mut head = [0u8; 11];
+    for _ in 0..50 {
+        match tcp.peek(&mut head).await {
+            Ok(n) if n >= head.len() => {
+                return matches!(head, [22, 3, _, _, _, 1, _, _, _, 3, 1 | 2]);
+            }
+            Ok(0) | Err(_) => return false,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+    false
 }
