@@ -691,3 +691,51 @@ async fn host_naming_another_address_is_refused() {
     )
     .await;
 }
+
+/// Every EPRT ftpspec sends names the control connection's family (RFC
+/// 2428 §2: the address is "the address for the data connection", which
+/// the server reaches over the family it is being spoken to on), except
+/// the scenarios that send an unknown protocol (`|3|`) on purpose: a
+/// protocol field of 1 or 2, and an address that parses, both match the
+/// connection. Read field by field, not with the codec, which would
+/// refuse exactly the mismatch looked for (`|1|::1|`).
+#[cfg_attr(
+    ftpspec_no_ipv6,
+    ignore = "::1 cannot be bound here: needs the IPv6 loopback (build.rs)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eprt_never_names_the_other_family() {
+    for (server, v6) in [
+        (ScriptedServer::start(Fault::None).await, false),
+        (ScriptedServer::start_ipv6(Fault::None).await, true),
+    ] {
+        let r = run_suite(&server, &suite_dir(), &["*"]).await;
+        let mut seen = 0;
+        for c in &r.cases {
+            for e in &c.transcript {
+                // Transcript text is escaped: the CRLF reads `\r\n`.
+                let Some(arg) = e.text.strip_prefix("EPRT ") else {
+                    continue;
+                };
+                let arg = arg.trim_end_matches("\\r\\n");
+                let Some(d) = arg.chars().next() else {
+                    continue;
+                };
+                let fields: Vec<&str> = arg.split(d).collect();
+                let [_, proto, host, _, _] = fields.as_slice() else {
+                    continue;
+                };
+                let want = if v6 { "2" } else { "1" };
+                if *proto == "1" || *proto == "2" {
+                    seen += 1;
+                    assert_eq!(*proto, want, "{}: sent {}", c.id, e.text);
+                }
+                if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+                    assert_eq!(ip.is_ipv6(), v6, "{}: sent {}", c.id, e.text);
+                }
+            }
+        }
+        // Not vacuous: the eprt data modes and the EPRT scenarios ran.
+        assert!(seen > 20, "only {seen} EPRT commands on {}", server.url());
+    }
+}

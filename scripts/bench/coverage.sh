@@ -24,6 +24,9 @@
 #                                (ftpes://..., --insecure), coverage summed
 #       ftpspec fuzz SHORT|LONG  ftpspec fuzz --duration ... --target-cmd (restarts a
 #                                crashed server) --jobs 1 --seed 1
+#       ... then ftpes:// TLS    after the LONG fuzz run (SHORT if no LONG), counters
+#                                kept: ftpspec fuzz --target ftpes://... --insecure
+#                                for FTPSPEC_COVERAGE_TLS (5m; 0 skips), coverage summed
 #       boofuzz SHORT|LONG       scripts/bench/boofuzz_ftp_verbs.py: every verb of
 #                                RFC 959/2428/2389/3659 (+ AUTH/PBSZ/PROT), verb,
 #                                delimiter and argument fuzzed after a login,
@@ -43,6 +46,8 @@
 #
 # Environment: FTPSPEC_BIN (ftpspec binary), FTPSPEC_COVERAGE_SHORT (60s),
 # FTPSPEC_COVERAGE_LONG (10m; 0, off or skip skips the long runs),
+# FTPSPEC_COVERAGE_TLS (5m: the fuzz run over ftpes:// added to the last
+# fuzz run's counters; 0 skips it),
 # FTPSPEC_COVERAGE_RUNS ("suite fuzz boofuzz": which kinds of run),
 # FTPSPEC_COVERAGE_OPT (-O0; -O3 is ProFuzzBench's flag), FTPSPEC_COVERAGE_JOBS
 # (ftpspec fuzz --jobs, 1), FTPSPEC_COVERAGE_SEED (1), FTPSPEC_COVERAGE_PORT
@@ -114,6 +119,7 @@ GCOVR_VERSION=8.8
 BOOFUZZ_VERSION=0.4.2
 SHORT="${FTPSPEC_COVERAGE_SHORT:-60s}"
 LONG="${FTPSPEC_COVERAGE_LONG:-10m}"
+TLS_FUZZ="${FTPSPEC_COVERAGE_TLS:-5m}"
 RUNS="${FTPSPEC_COVERAGE_RUNS:-suite fuzz boofuzz}"
 OPT="${FTPSPEC_COVERAGE_OPT:--O0}"
 JOBS="${FTPSPEC_COVERAGE_JOBS:-1}"
@@ -154,6 +160,7 @@ outside() {
     done
     [ -n "$(secs "$SHORT")" ] && ! skipped "$SHORT" || die "FTPSPEC_COVERAGE_SHORT: not a duration: $SHORT (e.g. 60s, 10m)"
     skipped "$LONG" || [ -n "$(secs "$LONG")" ] || die "FTPSPEC_COVERAGE_LONG: not a duration: $LONG (e.g. 10m; 0 to skip)"
+    skipped "$TLS_FUZZ" || [ -n "$(secs "$TLS_FUZZ")" ] || die "FTPSPEC_COVERAGE_TLS: not a duration: $TLS_FUZZ (e.g. 5m; 0 to skip)"
     [[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -gt 0 ] && [ "$PORT" -lt 10000 ] || die "FTPSPEC_COVERAGE_PORT must be below 10000 (passive ports are 10000-32767)"
 
     ensure_tools
@@ -494,6 +501,8 @@ inside() {
     if wants fuzz; then
         run_fuzz "$SHORT" "$short"
         [ "$long" = 0 ] || run_fuzz "$LONG" "$long"
+        # Over TLS, on top of the last run's counters.
+        skipped "$TLS_FUZZ" || run_fuzz "$TLS_FUZZ" "$(secs "$TLS_FUZZ")" tls "$([ "$long" = 0 ] && echo "$SHORT" || echo "$LONG")"
     fi
     if wants boofuzz; then
         run_boofuzz "$SHORT" "$short"
@@ -636,12 +645,20 @@ server_log() { # slug -> where fftp-run.sh sends LightFTP's output during a fuzz
     if [ "${FTPSPEC_COVERAGE_SERVER_LOG:-}" = 1 ]; then echo "$work/logs/$1.fftp.log"; else echo /dev/null; fi
 }
 
-run_fuzz() { # duration seconds
-    local dur="$1" s="$2" label="ftpspec fuzz $1" slug="fuzz-$1" rc=0 t0
-    fresh
+run_fuzz() { # duration seconds [tls after: over ftpes://, counters kept from the run of that duration]
+    local dur="$1" s="$2" label="ftpspec fuzz $1" slug="fuzz-$1" rc=0 t0 target="$URL" insecure=()
+    if [ "${3:-}" = tls ]; then
+        label="ftpspec fuzz $4, then ftpes:// $1"
+        slug="fuzz-$4-tls-$1"
+        target="ftpes://$FTP_USER:$FTP_PASS@127.0.0.1:$PORT/"
+        insecure=(--insecure)
+        : >"$work/exits.log"
+    else
+        fresh
+    fi
     log "$label"
     export FTPSPEC_COVERAGE_RUN="$label"
-    set -- "$BIN" fuzz --target "$URL" --duration "${s}s" --jobs "$JOBS" --seed "$SEED" \
+    set -- "$BIN" fuzz --target "$target" "${insecure[@]}" --duration "${s}s" --jobs "$JOBS" --seed "$SEED" \
         --target-cmd "$work/fftp-run.sh" --findings "$work/findings-$slug"
     cmdline "$label" timeout -k 10 $((s + 600)) "$@"
     t0=$(date +%s)
