@@ -13,9 +13,9 @@
 //!
 //! ```text
 //! # scenario<TAB>fault                 a fault of support::scripted_server
-//! basic.greeting	BadGreeting
+//! basic.greeting<TAB>BadGreeting
 //! # or: scenario<TAB>Answer<TAB>line prefix<TAB>reply line sent instead
-//! basic.noop	Answer	NOOP	350 Pending
+//! basic.noop<TAB>Answer<TAB>NOOP<TAB>350 Pending
 //! # or: scenario<TAB>none<TAB>why no scripted server can break its rule
 //! ```
 
@@ -231,35 +231,60 @@ fn verbs(s: &Scenario) -> BTreeSet<String> {
         .collect()
 }
 
+/// Commands nearly every scenario sends: a changed reply to one of these
+/// shows the scenario can fail, but not that its own check can, so they
+/// are tried last.
+const COMMON: [&str; 12] = [
+    "USER", "PASS", "NOOP", "CWD", "CDUP", "MKD", "RMD", "DELE", "TYPE", "FEAT", "QUIT", "PWD",
+];
+
+/// In which round a changed reply to `verb` is tried for scenario `s`:
+/// 0 for the command the scenario is named after, 1 for another
+/// uncommon one, 2 for a common one.
+fn round(s: &Scenario, verb: &str) -> usize {
+    let name = s.id.split('.').nth(1).unwrap_or("").to_ascii_uppercase();
+    if name.split('-').any(|w| w == verb) {
+        0
+    } else if COMMON.contains(&verb) {
+        2
+    } else {
+        1
+    }
+}
+
 /// Prints a table line for each scenario of `missing` that some fault
-/// shows failing, and the ones none does.
+/// shows failing, and the ones none does: first a changed reply to the
+/// command the scenario is named after, then to its other commands, then
+/// every fixed fault.
 async fn find_faults(missing: &[String], all: &[Scenario]) {
     const REPLIES: [&str; 3] = ["200 OK", "350 Pending", "500 Syntax error"];
     let mut open: BTreeSet<String> = missing.iter().cloned().collect();
     let mut found: Vec<String> = Vec::new();
-    // Changed replies to the commands each scenario sends.
-    let mut by_verb: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for s in all.iter().filter(|s| open.contains(&s.id)) {
-        for v in verbs(s) {
-            by_verb.entry(v).or_default().push(s.id.clone());
-        }
-    }
-    for reply in REPLIES {
-        for (verb, ids) in &by_verb {
-            let ids: Vec<String> = ids
-                .iter()
-                .filter(|id| open.contains(*id))
-                .cloned()
-                .collect();
-            if ids.is_empty() {
-                continue;
+    for r in 0..3 {
+        // verb -> the open scenarios for which it is of this round.
+        let mut by_verb: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in all.iter().filter(|s| open.contains(&s.id)) {
+            for v in verbs(s).into_iter().filter(|v| round(s, v) == r) {
+                by_verb.entry(v).or_default().push(s.id.clone());
             }
-            let fault = Fault::Answer(leak(verb), reply);
-            for (id, v) in verdicts(fault, &ids, all).await {
-                if shows_failure(&v) && open.remove(&id) {
-                    let line = table_line(&id, fault);
-                    eprintln!("FOUND {line}");
-                    found.push(line);
+        }
+        for reply in REPLIES {
+            for (verb, ids) in &by_verb {
+                let ids: Vec<String> = ids
+                    .iter()
+                    .filter(|id| open.contains(*id))
+                    .cloned()
+                    .collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                let fault = Fault::Answer(leak(verb), reply);
+                for (id, v) in verdicts(fault, &ids, all).await {
+                    if shows_failure(&v) && open.remove(&id) {
+                        let line = table_line(&id, fault);
+                        eprintln!("FOUND {line}");
+                        found.push(line);
+                    }
                 }
             }
         }

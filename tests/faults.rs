@@ -739,3 +739,27 @@ async fn eprt_never_names_the_other_family() {
         assert!(seen > 20, "only {seen} EPRT commands on {}", server.url());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_download_stops_at_the_cap_and_the_run_goes_on() {
+    // RETR that never ends: the download stops at max_transfer (read in
+    // chunks and never held beyond it), the case says so, and the next
+    // case runs as usual.
+    let server = ScriptedServer::start(Fault::EndlessData).await;
+    let id = "transfer.stor-retr-binary[pasv-ipv4]";
+    let mut config = support::suite::config(&server, &[id, "basic.noop"]);
+    config.limits.max_transfer = 4 << 20;
+    let r = runner::run(support::suite::suite(), config, |_| {})
+        .await
+        .unwrap();
+    let c = case(&r, id);
+    assert!(
+        matches!(c.verdict, Verdict::Fail | Verdict::Error),
+        "{c:#?}"
+    );
+    assert!(
+        c.message.contains("exceeded 4194304 bytes"),
+        "the cap is named: {c:#?}"
+    );
+    assert_eq!(case(&r, "basic.noop").verdict, Verdict::Pass);
+}

@@ -37,6 +37,11 @@ pub async fn try_run_scenarios(
     suite: Vec<Scenario>,
     only: &[&str],
 ) -> Result<Report, runner::RunError> {
+    runner::run(suite, config(server, only), |_| {}).await
+}
+
+/// The configuration [`run_scenarios`] uses, for a test to change.
+pub fn config(server: &ScriptedServer, only: &[&str]) -> RunConfig {
     let mut target = Target::parse(&server.url()).expect("the scripted server's URL parses");
     if let Some(tls) = &server.tls {
         target.trust = Trust {
@@ -44,7 +49,7 @@ pub async fn try_run_scenarios(
             insecure: false,
         };
     }
-    let config = RunConfig {
+    RunConfig {
         target,
         jobs: 4,
         limits: Limits {
@@ -59,8 +64,7 @@ pub async fn try_run_scenarios(
                 .collect(),
             tags: Vec::new(),
         },
-    };
-    runner::run(suite, config, |_| {}).await
+    }
 }
 
 /// [`run_scenarios`] over the suite in directory `dir`.

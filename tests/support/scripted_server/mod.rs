@@ -55,7 +55,7 @@ pub(super) const DATA_CONNECT: Duration = Duration::from_secs(5);
 pub(super) const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest file STOR/APPE/STOU accept.
 pub(super) const MAX_FILE: usize = 64 * 1024 * 1024;
-/// `Fault::EndlessLine` chunk size and total cap.
+/// `Fault::EndlessLine` and `Fault::EndlessData` chunk size and total cap.
 pub(super) const ENDLESS_CHUNK: usize = 64 * 1024;
 pub(super) const ENDLESS_MAX: usize = 64 * 1024 * 1024;
 /// How long a silent session (`Silence`, `NoCloseAfterQuit`) is kept open at most.
@@ -167,6 +167,9 @@ pub enum Fault {
     /// After login, STAT brings the whole server down: no reply, every
     /// session ends and new connections are refused (a crash).
     CrashOnStat,
+    /// RETR sends bytes without end (until the client closes the data
+    /// connection, at most `ENDLESS_MAX`).
+    EndlessData,
     /// A download's or listing's final reply comes 400 ms after its data
     /// connection closed: a client pipelining ABOR has sent it by then.
     /// No rule broken; the replies still come in order.
@@ -184,7 +187,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 43] = [
+    pub const ALL: [Fault; 44] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -228,6 +231,7 @@ impl Fault {
         Fault::LangAnyTag,
         Fault::LateTransferReply,
         Fault::AborOvertakes,
+        Fault::EndlessData,
     ];
 
     /// Whether the fault is one of FTP over TLS (meaningful on a server

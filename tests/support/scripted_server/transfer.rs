@@ -241,6 +241,33 @@ impl Session {
         self.ok(done).await
     }
 
+    /// `Fault::EndlessData`: a download that does not end, chunk after
+    /// chunk until the client closes (or `ENDLESS_MAX`), never held whole.
+    async fn endless_data(&mut self, setup: DataSetup) -> io::Result<Flow> {
+        self.preliminary("150 Opening BINARY mode data connection")
+            .await?;
+        let Some(tcp) = Self::open_data(setup).await else {
+            return self.ok("425 Can't open data connection").await;
+        };
+        let mut conn = match self.protect_data(tcp).await {
+            Ok(c) => c,
+            Err(reply) => return self.ok(reply).await,
+        };
+        let chunk = vec![b'x'; ENDLESS_CHUNK];
+        let mut sent = 0;
+        while sent < ENDLESS_MAX {
+            if !matches!(
+                timeout(IO_TIMEOUT, conn.write_all(&chunk)).await,
+                Ok(Ok(()))
+            ) {
+                break;
+            }
+            sent += chunk.len();
+        }
+        drop(conn);
+        self.ok("426 Connection closed; transfer aborted").await
+    }
+
     /// A transfer command with no data connection set up: RFC 959 §5.4
     /// lists 425 only after a 1yz, so announce the transfer, then fail it.
     pub(super) async fn no_data_connection(&mut self) -> io::Result<Flow> {
@@ -263,6 +290,9 @@ impl Session {
         } else {
             data[start..].to_vec()
         };
+        if self.fault == Fault::EndlessData {
+            return self.endless_data(setup).await;
+        }
         if self.fault == Fault::CorruptData && !bytes.is_empty() {
             let m = bytes.len() / 2;
             bytes[m] ^= 0xFF;
