@@ -7,7 +7,8 @@
 # Builds target/release/ftpspec (outside the namespace, where cargo may use the
 # network), then, inside one scripts/ci/real-servers.sh namespace (the servers
 # stay up for all runs), runs `ftpspec run --target URL --report json=FILE` for
-# every target N times, and compares the case-id -> verdict maps with run 1.
+# every target N times (those of FTPSPEC_TLS_TARGETS too, trusting
+# FTPSPEC_TLS_CA; LightFTP one case at a time), and compares the case-id -> verdict maps with run 1.
 # Prints per-server verdict counts and every case that changed; exits 1 if
 # any run differs (or a run could not happen), 0 otherwise. A case listed in
 # tests/expectations/nondeterministic.tsv (a known server race) is printed
@@ -43,14 +44,17 @@ rc=0
 start=$(date +%s)
 for ((i = 1; i <= n; i++)); do
     t0=$(date +%s)
-    # All targets at once (separate servers), as tests/real_servers.rs does.
+    # All targets at once (separate servers), as tests/real_servers.rs does,
+    # with its jobs: LightFTP one case at a time (it goes down under four).
     pids=() names=()
     while IFS=$'\t' read -r name url; do
         case "$name" in ''|'#'*) continue ;; esac
-        timeout 900 "$BIN" run --target "$url" --suite "$out/suite" --jobs 4 --case-timeout 60s \
+        jobs=4; case "$name" in lightftp*) jobs=1 ;; esac
+        trust=(); case "$url" in ftpes://*|ftps://*) trust=(--tls-ca "$FTPSPEC_TLS_CA") ;; esac
+        timeout 900 "$BIN" run --target "$url" "${trust[@]}" --suite "$out/suite" --jobs "$jobs" --case-timeout 60s \
             --report "json=$out/$name.$i.json" >/dev/null 2>"$out/$name.$i.stderr" &
         pids+=("$!") names+=("$name")
-    done <"$FTPSPEC_TARGETS"
+    done < <(cat "$FTPSPEC_TARGETS" "${FTPSPEC_TLS_TARGETS:-/dev/null}")
     for k in "${!pids[@]}"; do
         code=0
         wait "${pids[$k]}" || code=$?
@@ -65,7 +69,8 @@ for ((i = 1; i <= n; i++)); do
     echo "run $i/$n: $(( $(date +%s) - t0 )) s" >&2
 done
 
-python3 - "$out" "$n" "$FTPSPEC_TARGETS" "$REPO/tests/expectations/nondeterministic.tsv" <<'PY' || rc=1
+cat "$FTPSPEC_TARGETS" "${FTPSPEC_TLS_TARGETS:-/dev/null}" >"$out/targets"
+python3 - "$out" "$n" "$out/targets" "$REPO/tests/expectations/nondeterministic.tsv" <<'PY' || rc=1
 import json, sys, collections
 out, n, targets, racy_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 names = [l.split("\t")[0] for l in open(targets) if l.strip() and not l.startswith("#")]
