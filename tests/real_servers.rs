@@ -333,11 +333,11 @@ async fn rerun_mismatches(
     suite: &[Scenario],
     target: Target,
     expected: &BTreeMap<String, Expected>,
+    racy: &[(String, String, String)],
     actual: &mut BTreeMap<String, Outcome>,
 ) {
     // A nondeterministic case is only printed, so it runs again only for
     // an `error`, which it must not end in.
-    let racy = nondeterministic();
     let differing: Vec<String> = actual
         .iter()
         .filter(|(id, o)| {
@@ -345,7 +345,7 @@ async fn rerun_mismatches(
                 .get(*id)
                 .is_some_and(|want| *want != Expected::of(o))
         })
-        .filter(|(id, o)| o.verdict == "error" || listed_racy(&racy, name, id).is_none())
+        .filter(|(id, o)| o.verdict == "error" || listed_racy(racy, name, id).is_none())
         .map(|(id, _)| id.clone())
         .collect();
     if differing.len() > 20 {
@@ -488,13 +488,13 @@ fn listed_racy<'a>(racy: &'a [(String, String, String)], name: &str, id: &str) -
 fn compare(
     name: &str,
     expected: &BTreeMap<String, Expected>,
+    racy: &[(String, String, String)],
     actual: &BTreeMap<String, Outcome>,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let racy = nondeterministic();
     for (id, o) in actual {
         let matches = expected.get(id) == Some(&Expected::of(o));
-        if let Some(why) = listed_racy(&racy, name, id) {
+        if let Some(why) = listed_racy(racy, name, id) {
             if o.verdict == "error" {
                 out.push(format!(
                     "{name}: {id}: {} (listed as nondeterministic, but an error is never a race: {why})",
@@ -565,8 +565,10 @@ async fn judge_target(
             path.display()
         )];
     };
-    rerun_mismatches(name, suite, target, &expected, &mut actual).await;
-    let diff = compare(name, &expected, &actual);
+    // Read once for the reruns and the comparison.
+    let racy = nondeterministic();
+    rerun_mismatches(name, suite, target, &expected, &racy, &mut actual).await;
+    let diff = compare(name, &expected, &racy, &actual);
     if diff.is_empty() {
         println!("{name}: matches {}", path.display());
     }
