@@ -158,7 +158,8 @@ async fn implicit_tls_runs_the_suite_inside_tls() {
 
 /// The live fuzzer over explicit TLS: every session logs in after AUTH
 /// TLS (the set-up), so a run that completes its sessions with no harness
-/// error went through the handshake each time; the same run trusting no
+/// error went through the handshake each time; its data connections are
+/// counted by the server as they complete their own handshakes; the same run trusting no
 /// CA fails at once, which shows the TLS is real.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fuzzer_runs_its_sessions_over_tls() {
@@ -179,6 +180,18 @@ async fn the_fuzzer_runs_its_sessions_over_tls() {
     let report = fuzzer::fuzz(cfg, |_| {}).await.expect("fuzzing over TLS");
     assert_eq!(report.progress.sessions, 40, "{:?}", report.progress);
     assert_eq!(report.progress.harness_errors, 0, "{:?}", report.progress);
+    // Sessions set up PROT P after the login, as a client does: their
+    // transfers run over TLS too (LightFTP, for one, accepts no other).
+    let protected = server
+        .tls
+        .as_ref()
+        .unwrap()
+        .protected_data
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        protected >= 5,
+        "only {protected} data connections in TLS in 40 sessions"
+    );
 
     let mut untrusted = target;
     untrusted.trust = Trust {

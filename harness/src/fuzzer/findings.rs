@@ -29,6 +29,9 @@ pub struct FindingFile {
     pub after_secs: f64,
     /// Transcript of the last run, as text lines.
     pub transcript: Vec<String>,
+    /// The session ran over TLS and set up PROT P after its login (as
+    /// every fuzz session on an `ftpes://`/`ftps://` target does).
+    pub protected: bool,
 }
 
 /// The requirement a finding file cites: the rule of the check that fired.
@@ -126,6 +129,14 @@ pub fn scenario(f: &FindingFile) -> Scenario {
         _ => None,
     });
     let mut steps = Vec::new();
+    if f.protected && mode.is_none() {
+        // A data mode's `-tls` case sets this up itself; without one the
+        // replay repeats the fuzz session's set-up.
+        for line in ["PBSZ 0", "PROT P"] {
+            steps.push(step(StepKind::Send(line.into())));
+            steps.push(any());
+        }
+    }
     let mut data_open = false;
     for (i, a) in f.session.actions.iter().enumerate() {
         let codes = f.replies.get(i).map(Vec::as_slice).unwrap_or_default();
@@ -321,6 +332,7 @@ mod tests {
                 after_sessions: 1,
                 after_secs: 0.5,
                 transcript: vec!["> MKD \\x00\r\n".into()],
+                protected: n % 2 == 0,
             };
             let text = text(&f);
             let parsed = parse("f.ftpspec", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -333,5 +345,43 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// A session that ran under PROT P replays under it: without a data
+    /// mode (whose `-tls` case sets it up) the file repeats the set-up.
+    #[test]
+    fn a_protected_session_replays_its_set_up() {
+        let cmd = |verb: &str| Action::Command {
+            verb: verb.into(),
+            arg: None,
+        };
+        let f = |actions: Vec<Action>, protected| FindingFile {
+            hit: Hit::new(fate::closed("gone"), "NOOP", actions.len() - 1),
+            replies: actions.iter().map(|_| vec![200]).collect(),
+            original_actions: actions.len(),
+            session: Session { actions },
+            after_sessions: 1,
+            after_secs: 0.5,
+            transcript: Vec::new(),
+            protected,
+        };
+        let sends = |sc: &Scenario| -> Vec<String> {
+            sc.steps
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    StepKind::Send(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let sc = scenario(&f(vec![cmd("NOOP")], true));
+        assert_eq!(sends(&sc)[..3], ["PBSZ 0", "PROT P", "NOOP"]);
+        let sc = scenario(&f(vec![cmd("NOOP")], false));
+        assert_eq!(sends(&sc)[0], "NOOP");
+        let sc = scenario(&f(
+            vec![Action::DataOpen(DataKind::Pasv), cmd("NOOP")],
+            true,
+        ));
+        assert_eq!(sends(&sc)[0], "NOOP", "the -tls mode sets PROT P up itself");
     }
 }

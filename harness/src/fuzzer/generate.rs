@@ -381,6 +381,24 @@ impl Generator {
                 t
             }
             "HELP" | "STAT" if u.ratio(1, 2)? => pick(u, &self.verbs)?.as_bytes().to_vec(),
+            // The `ls` options clients send and servers special-case
+            // (RFC 959 leaves LIST's argument to the server: a path, or
+            // options some servers strip).
+            "LIST" | "NLST" | "STAT" if u.ratio(1, 3)? => pick(
+                u,
+                &[
+                    &b"-a"[..],
+                    b"-l",
+                    b"-la",
+                    b"-al",
+                    b"-R",
+                    b"-a fuzz",
+                    b"-l /",
+                    b"--",
+                    b"-",
+                ],
+            )?
+            .to_vec(),
             _ => pick(u, PATHS)?.to_vec(),
         })
     }

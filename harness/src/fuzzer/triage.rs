@@ -216,6 +216,7 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
         after_sessions: found_at.0,
         after_secs: found_at.1,
         transcript,
+        protected: shared.cfg.target.security.is_tls(),
     };
     let file = match shared
         .cfg

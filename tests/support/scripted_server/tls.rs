@@ -23,6 +23,8 @@ pub struct TlsFixture {
     pub ca: PathBuf,
     /// TLS from the first byte (`ftps://`), not after AUTH TLS.
     pub implicit: bool,
+    /// Data connections protected by TLS so far (PROT P, handshake done).
+    pub protected_data: std::sync::atomic::AtomicUsize,
     _dir: tempfile::TempDir,
 }
 
@@ -54,6 +56,7 @@ impl TlsFixture {
             config: Arc::new(config),
             ca,
             implicit,
+            protected_data: Default::default(),
             _dir: dir,
         }
     }
@@ -258,6 +261,8 @@ impl Session {
         {
             return Err("522 SSL session reuse required");
         }
+        tls.protected_data
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(DataIo::Tls(Box::new(s)))
     }
 }

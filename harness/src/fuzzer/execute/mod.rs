@@ -285,7 +285,15 @@ async fn login(c: &mut Control, cfg: &ExecConfig, t: &mut Transcript) -> Result<
         }
     }
     match c.login(&cfg.user, &cfg.pass, t).await {
-        Ok(l) if l.logged_in => Ok(()),
+        Ok(l) if l.logged_in && cfg.security == Security::Plain => Ok(()),
+        // Over TLS, data connections are protected too, as a client sets
+        // them up (RFC 4217 §9: PBSZ 0, then PROT P); a session may still
+        // send PROT C itself. A refusal leaves data in clear: the suite
+        // judges it (rfc4217.*), the fuzz session goes on.
+        Ok(l) if l.logged_in => match c.protect(true, t).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(End::LoginFailed(format!("PBSZ 0, PROT P: {e}"))),
+        },
         Ok(l) => Err(End::LoginFailed(
             l.last().map(|r| r.to_string()).unwrap_or_default(),
         )),
