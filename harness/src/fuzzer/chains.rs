@@ -20,11 +20,18 @@ enum Arg {
     Number,
     /// The login's own user or password (in order).
     Login,
+    /// Another identity's user or password (in order): the anonymous
+    /// login of RFC 1635, `anonymous` with an e-mail address as password.
+    /// What a lesser identity may not do is code of its own.
+    Guest,
     /// Whatever the generator makes for the verb.
     Fresh,
 }
 
 use Arg::*;
+
+/// The other identity's user and password ([`Arg::Guest`]).
+const GUEST: [&[u8]; 2] = [b"anonymous", b"fuzz@example.org"];
 
 /// A data connection set up in a random mode, as a step.
 const DATA: &str = "<data>";
@@ -80,6 +87,21 @@ const CHAINS: &[&[(&str, Arg)]] = &[
         ("LIST", None),
     ],
     &[("REIN", None), ("USER", Login), ("PASS", Login)],
+    &[
+        ("USER", Guest),
+        ("PASS", Guest),
+        ("MKD", Shared),
+        ("RNFR", Shared),
+        ("RNTO", Fresh),
+        ("RMD", Shared),
+    ],
+    &[
+        ("USER", Guest),
+        ("PASS", Guest),
+        (DATA, None),
+        ("STOR", Shared),
+        ("DELE", Shared),
+    ],
     &[("HOST", Fresh), ("USER", Login), ("PASS", Login)],
     &[("OPTS", Fresh), (DATA, None), ("NLST", None)],
     &[("SITE", Fresh), (DATA, None), ("STOR", Shared)],
@@ -116,6 +138,10 @@ impl Generator {
                     Login => {
                         login += 1;
                         Some(self.login_value(login - 1))
+                    }
+                    Guest => {
+                        login += 1;
+                        Some(GUEST[(login - 1).min(1)].to_vec())
                     }
                     Fresh => Some(self.arg(u, verb)?),
                 };
