@@ -40,7 +40,10 @@
 #     lines used, per run its client's summary line and the server's crashes
 #     (exit statuses; 139 = SIGSEGV, 142 = a crash whose gcov dump hung), and
 #     one table: run, branches and lines covered (covered/total and %, gcovr's
-#     JSON summary over LightFTP's four .c files). Exit status non-zero when
+#     JSON summary over LightFTP's four .c files), and for the -O0 build the
+#     branches covered of those an FTP client can take at all here
+#     (scripts/bench/reach.py with lightftp-5980ea1-reach.tsv, which says
+#     which branches no client can take, and why). Exit status non-zero when
 #     a step failed (an install, the build, a run, a missing .gcda file); the
 #     table then shows what did run.
 #
@@ -461,13 +464,20 @@ report() { # work elapsed
         sed 's/^/  /' "$work/details.txt"
         echo
     fi
-    printf '%-26s %-22s %s\n' run branches lines
+    printf '%-36s %-22s %-22s %s\n' run branches "of reachable branches" lines
     if [ -f "$work/results.tsv" ]; then
         awk -F'\t' '{
-            if ($2 == "FAILED") { printf "%-26s %s\n", $1, "FAILED: " $3; next }
-            printf "%-26s %-22s %s\n", $1,
+            if ($2 == "FAILED") { printf "%-36s %s\n", $1, "FAILED: " $3; next }
+            printf "%-36s %-22s %-22s %s\n", $1,
                 sprintf("%d/%d (%.1f%%)", $2, $3, $3 ? 100 * $2 / $3 : 0),
+                ($7 > 0 ? sprintf("%d/%d (%.1f%%)", $6, $7, 100 * $6 / $7) : "-"),
                 sprintf("%d/%d (%.1f%%)", $4, $5, $5 ? 100 * $4 / $5 : 0) }' "$work/results.tsv"
+        echo
+        echo "\"of reachable branches\": of those an FTP client can take at all in this set-up;"
+        echo "scripts/bench/lightftp-5980ea1-reach.tsv says which cannot and why (start-up, config,"
+        echo "served tree, resource failures, dead code, non-local clients). What a run left:"
+        echo "python3 scripts/bench/reach.py gaps <work>/cov/<run>.full.json <work>/lightftp/Source"
+        echo "(with FTPSPEC_KEEP_WORK=1)."
     fi
     [ -s "$work/killed.log" ] && { echo; echo "warning: server processes killed with SIGKILL (their counts are missing):"; sed 's/^/  /' "$work/killed.log"; }
     echo
@@ -573,15 +583,25 @@ measure() { # label slug: gcovr over the .gcda files of this run -> results.tsv
         return 1
     fi
     if ! "$VENV/bin/gcovr" --root "$work/lightftp/Source" --object-directory "$OBJ" \
-        --json-summary "$work/cov/$slug.json" --txt "$work/cov/$slug.txt" >"$work/cov/$slug.log" 2>&1; then
+        --json-summary "$work/cov/$slug.json" --json "$work/cov/$slug.full.json" \
+        --txt "$work/cov/$slug.txt" >"$work/cov/$slug.log" 2>&1; then
         cat "$work/cov/$slug.log" >&2
         fail "$label" "gcovr failed"
         return 1
     fi
-    python3 - "$work/cov/$slug.json" "$label" >>"$work/results.tsv" <<'PY'
+    # Of the branches a client can reach at all (reach.py; only for the
+    # -O0 build its table describes).
+    local reach="-	-"
+    if [ "$OPT" = -O0 ]; then
+        reach=$(python3 "$HERE/reach.py" summary "$work/cov/$slug.full.json") || {
+            fail "$label" "reach.py: scripts/bench/lightftp-5980ea1-reach.tsv does not fit this run (see above)"
+            return 1
+        }
+    fi
+    python3 - "$work/cov/$slug.json" "$label" "$reach" >>"$work/results.tsv" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-print("\t".join([sys.argv[2]] + [str(d[k]) for k in ("branch_covered", "branch_total", "line_covered", "line_total")]))
+print("\t".join([sys.argv[2]] + [str(d[k]) for k in ("branch_covered", "branch_total", "line_covered", "line_total")] + [sys.argv[3]]))
 PY
     log "$(tail -1 "$work/results.tsv" | awk -F'\t' '{printf "%s: branches %d/%d, lines %d/%d", $1, $2, $3, $4, $5}')"
 }
