@@ -21,6 +21,7 @@ the previous instance's port), so they only stay out of both counts.
 
 import json
 import os
+import signal
 import sys
 
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lightftp-5980ea1-reach.tsv")
@@ -138,4 +139,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends the output quietly
     sys.exit(main(sys.argv))
