@@ -64,6 +64,15 @@ fn report(count: impl Fn(&str, u64, u64) -> u64, extra: u64, extra_covered: u64)
     })
 }
 
+/// The report with only the first table branch of `class` covered, and
+/// that branch as `file:line branch n`.
+fn one_covered(class: &str) -> (Value, String) {
+    let t = table();
+    let (f, l, b) = t.iter().find(|(_, c)| *c == class).unwrap().0.clone();
+    let r = report(|ff, ll, bb| u64::from((ff, ll, bb) == (&f, l, b)), 10, 7);
+    (r, format!("{f}:{l} branch {b}"))
+}
+
 fn run(dir: &Path, r: &Value) -> Output {
     let path = dir.join("run.full.json");
     std::fs::write(&path, r.to_string()).unwrap();
@@ -95,22 +104,14 @@ fn reach_counts_only_what_a_client_can_take_and_refuses_a_contradicted_table() {
     );
 
     // A `reachable` row covered counts as covered.
-    let (f, l, b) = t.iter().find(|(_, c)| *c == "reachable").unwrap().0.clone();
-    let out = run(
-        dir.path(),
-        &report(|ff, ll, bb| u64::from((ff, ll, bb) == (&f, l, b)), 10, 7),
-    );
+    let out = run(dir.path(), &one_covered("reachable").0);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("8\t{}", reachable_rows + 10)
     );
 
     // A start-up branch covered (a restart took it) is in neither count.
-    let (f, l, b) = t.iter().find(|(_, c)| *c == "startup").unwrap().0.clone();
-    let out = run(
-        dir.path(),
-        &report(|ff, ll, bb| u64::from((ff, ll, bb) == (&f, l, b)), 10, 7),
-    );
+    let out = run(dir.path(), &one_covered("startup").0);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -118,15 +119,12 @@ fn reach_counts_only_what_a_client_can_take_and_refuses_a_contradicted_table() {
     );
 
     // A `dead` branch covered: the table is wrong, and the script says where.
-    let (f, l, b) = t.iter().find(|(_, c)| *c == "dead").unwrap().0.clone();
-    let out = run(
-        dir.path(),
-        &report(|ff, ll, bb| u64::from((ff, ll, bb) == (&f, l, b)), 10, 7),
-    );
+    let (dead, place) = one_covered("dead");
+    let out = run(dir.path(), &dead);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("{f}:{l} branch {b}")) && err.contains("the table is wrong"),
+        err.contains(&place) && err.contains("the table is wrong"),
         "{err}"
     );
 
