@@ -6,6 +6,7 @@
 use super::Stop;
 use super::data::source_bytes;
 use super::steps::Exec;
+use crate::driver::{Direction, DriverError, Transfer};
 use crate::oracle::{self, Check, image};
 use crate::scenario::{DownloadCheck, Step};
 use sha2::{Digest, Sha256};
@@ -49,6 +50,21 @@ impl Checks {
             self.text_overflow |= chunk.len() > room;
         }
     }
+
+    /// Fewest bytes the download must hold to pass, when the checks know
+    /// it exactly: the step's `exact` bytes, its `size`, or the file this
+    /// case stored.
+    fn known_length(&self, check: &DownloadCheck) -> Option<u64> {
+        let size = match check {
+            DownloadCheck::Size(n) => Some(*n),
+            _ => None,
+        };
+        self.exact
+            .as_ref()
+            .map(image::ByteComparison::expected_len)
+            .or(size)
+            .or(self.round_trip.as_ref().map(|(_, c)| c.expected_len()))
+    }
 }
 
 impl Exec<'_> {
@@ -75,11 +91,30 @@ impl Exec<'_> {
             text_overflow: false,
         };
         let limits = self.spec.limits;
+        let mut fed = 0u64;
         let transfer = match conn
-            .stream(&limits, &mut self.conv.t, |chunk| checks.feed(chunk))
+            .stream(&limits, &mut self.conv.t, |chunk| {
+                fed += chunk.len() as u64;
+                checks.feed(chunk)
+            })
             .await
         {
             Ok(t) => t,
+            // Past the cap, with fewer bytes expected: the server has
+            // already sent what the file does not hold. That is judged
+            // below, as any wrong content is, not left as harness trouble.
+            Err(DriverError::TransferTooLarge(cap))
+                if checks.known_length(check).is_some_and(|n| n < fed) =>
+            {
+                self.conv.t.push(
+                    Direction::Note,
+                    format!("data: more than the {cap}-byte cap arrived; stopped reading"),
+                );
+                Transfer {
+                    bytes: fed,
+                    tls: None,
+                }
+            }
             Err(e) => match self.data_failed(step, e).await {
                 Some(stop) => return Err(stop),
                 None => Default::default(),
