@@ -146,9 +146,9 @@ proptest! {
     #[test]
     fn request_round_trip(c in typed_command()) {
         let Ok(r) = Request::from_command(&c) else {
-            // Rejected: only an argument that is not of the verb's shape
-            // may be; the count of these is bounded below.
-            // (a typed verb's, or a missing one where it is required).
+            // Rejected: only a typed verb's argument not of its shape, or
+            // a missing argument where one is required, may be (how many
+            // are accepted is bounded below).
             prop_assert!(TYPED.contains(&c.verb().as_str()) || c.arg().is_none(), "{c:?}");
             return Ok(());
         };
