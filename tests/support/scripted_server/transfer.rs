@@ -3,6 +3,7 @@
 
 use super::fs::{basename, from_crlf, parent, resolve, to_crlf};
 use super::session::{DataSetup, Flow, Session};
+use super::tls::DataIo;
 use super::*;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -197,6 +198,18 @@ impl Session {
         self.reply(text).await
     }
 
+    /// The data connection `setup` describes, in the protection PROT set;
+    /// `Err` once the reply refusing it is sent (425, or the TLS refusal).
+    async fn data_conn(&mut self, setup: DataSetup) -> io::Result<Result<DataIo, Flow>> {
+        let Some(tcp) = Self::open_data(setup).await else {
+            return self.ok("425 Can't open data connection").await.map(Err);
+        };
+        match self.protect_data(tcp).await {
+            Ok(c) => Ok(Ok(c)),
+            Err(reply) => self.ok(reply).await.map(Err),
+        }
+    }
+
     /// Send `bytes` over a fresh data connection and answer 425/426/226.
     pub(super) async fn send_data(
         &mut self,
@@ -204,12 +217,9 @@ impl Session {
         bytes: &[u8],
         done: &str,
     ) -> io::Result<Flow> {
-        let Some(tcp) = Self::open_data(setup).await else {
-            return self.ok("425 Can't open data connection").await;
-        };
-        let mut conn = match self.protect_data(tcp).await {
+        let mut conn = match self.data_conn(setup).await? {
             Ok(c) => c,
-            Err(reply) => return self.ok(reply).await,
+            Err(flow) => return Ok(flow),
         };
         let mut ok = true;
         for chunk in bytes.chunks(64 * 1024) {
@@ -246,12 +256,9 @@ impl Session {
     async fn endless_data(&mut self, setup: DataSetup) -> io::Result<Flow> {
         self.preliminary("150 Opening BINARY mode data connection")
             .await?;
-        let Some(tcp) = Self::open_data(setup).await else {
-            return self.ok("425 Can't open data connection").await;
-        };
-        let mut conn = match self.protect_data(tcp).await {
+        let mut conn = match self.data_conn(setup).await? {
             Ok(c) => c,
-            Err(reply) => return self.ok(reply).await,
+            Err(flow) => return Ok(flow),
         };
         let chunk = vec![b'x'; ENDLESS_CHUNK];
         let mut sent = 0;
@@ -345,12 +352,9 @@ impl Session {
             "150 Ok to send data".to_string()
         };
         self.preliminary(&pre).await?;
-        let Some(tcp) = Self::open_data(setup).await else {
-            return self.ok("425 Can't open data connection").await;
-        };
-        let mut conn = match self.protect_data(tcp).await {
+        let mut conn = match self.data_conn(setup).await? {
             Ok(c) => c,
-            Err(reply) => return self.ok(reply).await,
+            Err(flow) => return Ok(flow),
         };
         let mut got = Vec::new();
         let mut tmp = vec![0u8; 64 * 1024];
