@@ -475,7 +475,7 @@ report() { # work elapsed
         echo
         echo "\"of reachable branches\": of those an FTP client can take at all in this set-up;"
         echo "scripts/bench/lightftp-5980ea1-reach.tsv says which cannot and why (start-up, config,"
-        echo "served tree, resource failures, dead code, non-local clients). What a run left:"
+        echo "dead code, allocation failures, file types found nowhere here). What a run left:"
         echo "python3 scripts/bench/reach.py gaps <work>/cov/<run>.full.json <work>/lightftp/Source"
         echo "(with FTPSPEC_KEEP_WORK=1)."
     fi
