@@ -96,6 +96,7 @@ pub async fn fuzz(
         pass: cfg.target.pass.clone(),
         limits: cfg.limits,
         settle: Duration::from_millis(30).min(cfg.limits.step_timeout),
+        pace: Arc::default(),
         transcript: false,
         tls: Some(tls),
         security: cfg.target.security,

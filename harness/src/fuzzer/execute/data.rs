@@ -30,7 +30,7 @@ impl Run<'_> {
             // Without our end of a data connection the final reply comes
             // only when the server gives up on it: a failing server answers
             // at once, a waiting one is not worth the wait.
-            return self.cfg.settle;
+            return self.settle();
         };
         let mut limits = self.cfg.limits;
         limits.max_transfer = limits.max_transfer.min(1 << 20);

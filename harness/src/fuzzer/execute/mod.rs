@@ -7,6 +7,7 @@
 
 mod data;
 mod outcome;
+mod pace;
 mod security;
 
 pub use outcome::{End, ExecConfig, Execution, Liveness, liveness};
@@ -104,6 +105,11 @@ impl Run<'_> {
         judged.passive_port
     }
 
+    /// How long to wait for a reply that may not come ([`pace::Pace`]).
+    fn settle(&self) -> Duration {
+        self.cfg.pace.settle(self.cfg.settle)
+    }
+
     /// Read one reply, waiting at most `wait`.
     async fn read(&mut self, wait: Duration) -> Result<Parsed<Reply>, DriverError> {
         match tokio::time::timeout(wait, self.control.read_reply(&mut self.t)).await {
@@ -168,9 +174,14 @@ impl Run<'_> {
             let wait = if clean {
                 self.cfg.limits.step_timeout
             } else {
-                self.cfg.settle
+                self.settle()
             };
+            let asked = std::time::Instant::now();
             let r = match self.read(wait).await {
+                Ok(r) if clean && got == 0 => {
+                    self.cfg.pace.observe(asked.elapsed());
+                    r
+                }
                 Ok(r) => r,
                 Err(DriverError::Timeout(..)) if !clean => break,
                 Err(e) => return Err(self.failed(e, i, verb, clean)),

@@ -1,10 +1,12 @@
 //! What a session is run with, how it ended and what it did; and the
 //! liveness probe (is the server still greeting new connections?).
 
+use super::pace::Pace;
 use crate::driver::{Control, Limits, TlsClient, Transcript};
 use crate::fuzzer::hit::Hit;
 use crate::target::Security;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where and how sessions run.
@@ -18,9 +20,12 @@ pub struct ExecConfig {
     pub pass: String,
     /// Reply timeout (hang threshold), connect timeout and size bounds.
     pub limits: Limits,
-    /// How long to wait for replies to a malformed line that may or may not
-    /// deserve one.
+    /// The longest wait for a reply that may not come (to a malformed
+    /// line, or a 1yz with no data connection); `pace` shortens it for a
+    /// server that answers fast.
     pub settle: Duration,
+    /// How fast the server has been answering, shared by a run's sessions.
+    pub pace: Arc<Pace>,
     /// Keep the transcript (for findings; costs allocation otherwise).
     pub transcript: bool,
     /// The TLS client: the target's for an `ftpes://`/`ftps://` target; for
