@@ -92,6 +92,11 @@ impl Shared {
         fresh
     }
 
+    /// Whether `key`'s cause is reported or being minimised.
+    pub fn is_claimed(&self, key: &(Check, String)) -> bool {
+        self.state().claimed.contains_key(key)
+    }
+
     /// Give `key` up (its hit did not reproduce, or was re-blamed).
     pub fn unclaim(&self, key: &(Check, String)) {
         self.state().claimed.remove(key);

@@ -113,6 +113,13 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
         *hit = Hit::new(violation, &prev, culprit).with_cause(cause);
         *session = probe;
         moved += 1;
+        // A cause already reported absorbs this sighting: looking further
+        // back would cost a re-run for a finding that is not written.
+        // (Against vsftpd, which closes the connection at the command after
+        // some 500s, this was two re-runs for every new verb it closed on.)
+        if shared.is_claimed(&hit.key()) {
+            break;
+        }
     }
     moved
 }
