@@ -3,56 +3,64 @@
 //! after a 1yz with no data connection to use (a failing server answers at
 //! once, a waiting one never does).
 //!
-//! Nothing in RFC 959 says how soon a reply comes, so no wait is right for
-//! every server. A fixed wait long enough for a slow server costs a fast
-//! one most of its sessions' time: against vsftpd on loopback a well-formed
-//! command is answered in well under a millisecond, and a 30 ms wait after
-//! each bare LF was a fifth of the fuzzer's time. So the wait is a multiple
-//! of the slowest answer to a well-formed command seen lately, between a
-//! floor and the configured ceiling. A reply later than that is not lost:
-//! the session is already out of step after a malformed line, and the late
-//! reply is read (unattributed) by the next exchange.
+//! Nothing in RFC 959 says how soon a reply comes, so no fixed wait is
+//! right for every server. A wait long enough for a slow server costs a
+//! fast one most of its sessions' time: against vsftpd on loopback a
+//! well-formed command is answered in about 0.1 ms, and a 30 ms wait after
+//! each unanswered line was a fifth of the fuzzer's time. So the wait is
+//! estimated from the server's answers to well-formed commands the way TCP
+//! estimates its retransmission timeout (RFC 6298 §2: a smoothed mean plus
+//! four times the smoothed deviation), between a floor and the configured
+//! ceiling. A reply later than that is not lost: the session is already
+//! out of step after a malformed line, and the next exchange reads the
+//! late reply, unattributed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The wait is this many times the slowest recent answer.
-const FACTOR: u64 = 8;
-
 /// Never wait less than this (a loaded machine's scheduling delay).
-const FLOOR: Duration = Duration::from_millis(4);
+const FLOOR: Duration = Duration::from_millis(1);
 
-/// Each observation takes this share of the remembered slowest answer off
-/// it before comparing: a slow spell is forgotten over a few sessions.
-const DECAY: u64 = 64;
-
-/// The slowest recent answer to a well-formed command, shared by a run's
-/// sessions (microseconds; 0 before the first).
+/// The server's answer times, shared by a run's sessions (microseconds;
+/// the mean 0 before the first answer). Two jobs updating at once may
+/// lose an observation, which an estimate can afford.
 #[derive(Debug, Default)]
 pub struct Pace {
-    slowest_us: AtomicU64,
+    mean_us: AtomicU64,
+    deviation_us: AtomicU64,
 }
 
 impl Pace {
     /// A well-formed command was answered after `took`.
     pub fn observe(&self, took: Duration) {
-        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let _ = self
-            .slowest_us
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-                Some(us.max(old - old / DECAY))
-            });
+        let r = u64::try_from(took.as_micros()).unwrap_or(u64::MAX / 8).max(1);
+        let mean = self.mean_us.load(Ordering::Relaxed);
+        let (mean, deviation) = if mean == 0 {
+            (r, r / 2)
+        } else {
+            // RFC 6298 §2.3, with alpha = 1/8 and beta = 1/4.
+            let deviation = self.deviation_us.load(Ordering::Relaxed);
+            (
+                (7 * mean + r) / 8,
+                (3 * deviation + mean.abs_diff(r)) / 4,
+            )
+        };
+        self.mean_us.store(mean.max(1), Ordering::Relaxed);
+        self.deviation_us.store(deviation, Ordering::Relaxed);
     }
 
     /// How long to wait for a reply that may not come: `ceiling` until an
-    /// answer was seen, then [`FACTOR`] times the slowest recent one,
-    /// within [`FLOOR`] and `ceiling`.
+    /// answer was seen, then the mean plus four deviations, within
+    /// [`FLOOR`] and `ceiling`.
     pub fn settle(&self, ceiling: Duration) -> Duration {
-        match self.slowest_us.load(Ordering::Relaxed) {
+        match self.mean_us.load(Ordering::Relaxed) {
             0 => ceiling,
-            us => Duration::from_micros(us.saturating_mul(FACTOR))
-                .max(FLOOR)
-                .min(ceiling),
+            mean => {
+                let deviation = self.deviation_us.load(Ordering::Relaxed);
+                Duration::from_micros(mean.saturating_add(deviation.saturating_mul(4)))
+                    .max(FLOOR)
+                    .min(ceiling)
+            }
         }
     }
 }
@@ -70,26 +78,37 @@ mod tests {
 
     #[test]
     fn a_fast_server_gets_the_floor_and_a_slow_one_the_ceiling() {
-        let p = Pace::default();
-        p.observe(Duration::from_micros(150));
-        assert_eq!(p.settle(CEILING), FLOOR);
-        p.observe(Duration::from_millis(2));
-        assert_eq!(p.settle(CEILING), Duration::from_millis(16));
-        p.observe(Duration::from_millis(50));
-        assert_eq!(p.settle(CEILING), CEILING);
+        let fast = Pace::default();
+        for _ in 0..20 {
+            fast.observe(Duration::from_micros(100));
+        }
+        assert_eq!(fast.settle(CEILING), FLOOR);
+        let slow = Pace::default();
+        slow.observe(Duration::from_millis(50));
+        assert_eq!(slow.settle(CEILING), CEILING);
     }
 
     #[test]
-    fn a_slow_spell_is_forgotten_slowly() {
+    fn the_first_answer_counts_three_times_over() {
+        // RFC 6298 §2.2: mean R, deviation R/2; R + 4 × R/2.
         let p = Pace::default();
-        p.observe(Duration::from_millis(3));
-        p.observe(Duration::from_micros(100));
-        // One fast answer takes 1/64 off: still about 8 × 3 ms.
-        let after_one = p.settle(CEILING);
-        assert!(after_one > Duration::from_millis(23), "{after_one:?}");
-        for _ in 0..400 {
-            p.observe(Duration::from_micros(100));
+        p.observe(Duration::from_millis(2));
+        assert_eq!(p.settle(CEILING), Duration::from_millis(6));
+    }
+
+    #[test]
+    fn an_uneven_server_gets_a_longer_wait_than_a_steady_one_as_fast() {
+        let steady = Pace::default();
+        let uneven = Pace::default();
+        for i in 0..40 {
+            steady.observe(Duration::from_micros(1_500));
+            uneven.observe(Duration::from_micros(if i % 2 == 0 { 500 } else { 2_500 }));
         }
-        assert_eq!(p.settle(CEILING), FLOOR);
+        assert!(
+            uneven.settle(CEILING) > steady.settle(CEILING) + Duration::from_millis(2),
+            "{:?} vs {:?}",
+            uneven.settle(CEILING),
+            steady.settle(CEILING)
+        );
     }
 }
