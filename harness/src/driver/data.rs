@@ -230,40 +230,30 @@ impl DataConn {
         limits: &Limits,
         t: &mut Transcript,
     ) -> Result<Transfer, DriverError> {
+        let (s, info) = self.into_stream(limits, t).await?;
+        send_and_close(s, info, bytes, limits, t).await
+    }
+
+    /// A transfer whose direction is not known (a fuzz session out of step
+    /// with its replies: the 1yz may answer a download or an upload sent
+    /// in the same line). Bytes from the server within `first_wait` make
+    /// it a download, streamed as [`DataConn::stream`] does; silence makes
+    /// it an upload of `bytes`, sent and closed as [`DataConn::upload`]
+    /// does. Either way neither side waits for the other forever.
+    pub async fn either(
+        self,
+        bytes: &[u8],
+        first_wait: std::time::Duration,
+        limits: &Limits,
+        t: &mut Transcript,
+        sink: impl FnMut(&[u8]),
+    ) -> Result<Transfer, DriverError> {
         let (mut s, info) = self.into_stream(limits, t).await?;
-        // Per-chunk deadlines: a large upload may take longer than one step.
-        for chunk in bytes.chunks(64 * 1024) {
-            within(
-                limits.step_timeout,
-                "the data connection to accept bytes",
-                async {
-                    s.write_all(chunk)
-                        .await
-                        .map_err(DriverError::io("uploading"))
-                },
-            )
-            .await?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match tokio::time::timeout(first_wait, s.read(&mut buf)).await {
+            Err(_) => send_and_close(s, info, bytes, limits, t).await,
+            Ok(first) => read_to_end(s, info, limits, t, sink, buf, Some(first)).await,
         }
-        let _ = tokio::time::timeout(limits.step_timeout, s.shutdown()).await;
-        if s.is_tls() {
-            let mut buf = [0u8; 1024];
-            let _ = tokio::time::timeout(limits.optional_close_wait, async {
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                }
-            })
-            .await;
-        }
-        t.push(Direction::Data, format!("data> {} bytes sent", bytes.len()));
-        Ok(Transfer {
-            bytes: bytes.len() as u64,
-            tls: info.map(|info| DataTls {
-                info,
-                close_notify: true,
-            }),
-        })
     }
 
     /// Read until the server closes, at most [`Limits::max_transfer`] bytes.
@@ -293,68 +283,10 @@ impl DataConn {
         self,
         limits: &Limits,
         t: &mut Transcript,
-        mut sink: impl FnMut(&[u8]),
+        sink: impl FnMut(&[u8]),
     ) -> Result<Transfer, DriverError> {
-        let (mut s, info) = self.into_stream(limits, t).await?;
-        let mut total = 0u64;
-        let mut close_notify = true;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let read = within(limits.step_timeout, "data", async {
-                Ok::<_, DriverError>(s.read(&mut buf).await)
-            })
-            .await?;
-            let n = match read {
-                Ok(n) => n,
-                // rustls: the peer closed without close_notify.
-                Err(e) if info.is_some() && e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    close_notify = false;
-                    t.push(
-                        Direction::Note,
-                        "data: the server closed the TLS connection without close_notify",
-                    );
-                    0
-                }
-                // A reset ends the data as a close does (a server aborting
-                // the transfer may reset rather than close): the checks
-                // judge what arrived; an aborted TLS connection owes no
-                // close_notify.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
-                    ) =>
-                {
-                    // An abort, not a close: close_notify is not judged.
-                    t.push(
-                        Direction::Note,
-                        "data: the server reset the data connection",
-                    );
-                    0
-                }
-                Err(e) => return Err(DriverError::io("downloading")(e)),
-            };
-            if n == 0 {
-                break;
-            }
-            // Acknowledge at once, as on the control connection: a server
-            // with Nagle on holds its last small write (the close_notify
-            // after the data, say) until this data is acknowledged.
-            #[cfg(target_os = "linux")]
-            if let Some(tcp) = s.tcp() {
-                let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
-            }
-            if total + n as u64 > limits.max_transfer {
-                return Err(DriverError::TransferTooLarge(limits.max_transfer));
-            }
-            total += n as u64;
-            sink(&buf[..n]);
-        }
-        t.push(Direction::Data, format!("data< {total} bytes received"));
-        Ok(Transfer {
-            bytes: total,
-            tls: info.map(|info| DataTls { info, close_notify }),
-        })
+        let (s, info) = self.into_stream(limits, t).await?;
+        read_to_end(s, info, limits, t, sink, vec![0u8; 64 * 1024], None).await
     }
 
     /// Check that no data flows for the quiet period: in active mode the
@@ -453,5 +385,207 @@ impl DataConn {
                 .await
             }
         }
+    }
+}
+
+/// Send `bytes` on a data connection and close it: for TLS, close_notify
+/// first, then the server's own close is awaited briefly (its session
+/// tickets come in on it, for the next data connection to resume).
+async fn send_and_close(
+    mut s: Stream,
+    info: Option<TlsInfo>,
+    bytes: &[u8],
+    limits: &Limits,
+    t: &mut Transcript,
+) -> Result<Transfer, DriverError> {
+    // Per-chunk deadlines: a large upload may take longer than one step.
+    for chunk in bytes.chunks(64 * 1024) {
+        within(
+            limits.step_timeout,
+            "the data connection to accept bytes",
+            async {
+                s.write_all(chunk)
+                    .await
+                    .map_err(DriverError::io("uploading"))
+            },
+        )
+        .await?;
+    }
+    let _ = tokio::time::timeout(limits.step_timeout, s.shutdown()).await;
+    if s.is_tls() {
+        let mut buf = [0u8; 1024];
+        let _ = tokio::time::timeout(limits.optional_close_wait, async {
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    t.push(Direction::Data, format!("data> {} bytes sent", bytes.len()));
+    Ok(Transfer {
+        bytes: bytes.len() as u64,
+        tls: info.map(|info| DataTls {
+            info,
+            close_notify: true,
+        }),
+    })
+}
+
+/// Read a data connection until the server closes it, at most
+/// [`Limits::max_transfer`] bytes, into `sink`; `first` is a read already
+/// made into `buf`.
+async fn read_to_end(
+    mut s: Stream,
+    info: Option<TlsInfo>,
+    limits: &Limits,
+    t: &mut Transcript,
+    mut sink: impl FnMut(&[u8]),
+    mut buf: Vec<u8>,
+    mut first: Option<std::io::Result<usize>>,
+) -> Result<Transfer, DriverError> {
+    let mut total = 0u64;
+    let mut close_notify = true;
+    loop {
+        let read = match first.take() {
+            Some(r) => r,
+            None => {
+                within(limits.step_timeout, "data", async {
+                    Ok::<_, DriverError>(s.read(&mut buf).await)
+                })
+                .await?
+            }
+        };
+        let n = match read {
+            Ok(n) => n,
+            // rustls: the peer closed without close_notify.
+            Err(e) if info.is_some() && e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                close_notify = false;
+                t.push(
+                    Direction::Note,
+                    "data: the server closed the TLS connection without close_notify",
+                );
+                0
+            }
+            // A reset ends the data as a close does (a server aborting
+            // the transfer may reset rather than close): the checks
+            // judge what arrived; an aborted TLS connection owes no
+            // close_notify.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                // An abort, not a close: close_notify is not judged.
+                t.push(
+                    Direction::Note,
+                    "data: the server reset the data connection",
+                );
+                0
+            }
+            Err(e) => return Err(DriverError::io("downloading")(e)),
+        };
+        if n == 0 {
+            break;
+        }
+        // Acknowledge at once, as on the control connection: a server
+        // with Nagle on holds its last small write (the close_notify
+        // after the data, say) until this data is acknowledged.
+        #[cfg(target_os = "linux")]
+        if let Some(tcp) = s.tcp() {
+            let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+        }
+        if total + n as u64 > limits.max_transfer {
+            return Err(DriverError::TransferTooLarge(limits.max_transfer));
+        }
+        total += n as u64;
+        sink(&buf[..n]);
+    }
+    t.push(Direction::Data, format!("data< {total} bytes received"));
+    Ok(Transfer {
+        bytes: total,
+        tls: info.map(|info| DataTls { info, close_notify }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A data connection to a loopback server running `serve` on its end.
+    async fn conn_to<F, Fut>(serve: F) -> (DataConn, tokio::task::JoinHandle<Vec<u8>>, Limits)
+    where
+        F: FnOnce(TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Vec<u8>> + Send,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move { serve(listener.accept().await.unwrap().0).await });
+        let limits = Limits {
+            step_timeout: Duration::from_secs(2),
+            ..Limits::default()
+        };
+        let mut t = Transcript::default();
+        let conn = DataConn::connect(IpAddr::from([127, 0, 0, 1]), port, &limits, None, &mut t)
+            .await
+            .unwrap();
+        (conn, server, limits)
+    }
+
+    #[tokio::test]
+    async fn either_uploads_to_a_server_that_waits_for_data() {
+        // A server that read `STOU x` + `LIST` as one STOU: it reads to the end.
+        let (conn, server, limits) = conn_to(|mut s| async move {
+            let mut got = Vec::new();
+            let _ = s.read_to_end(&mut got).await;
+            got
+        })
+        .await;
+        let mut seen = Vec::new();
+        let done = conn
+            .either(
+                b"up",
+                Duration::from_millis(50),
+                &limits,
+                &mut Transcript::default(),
+                |c| seen.extend_from_slice(c),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.bytes, 2);
+        assert!(seen.is_empty());
+        let got = tokio::time::timeout(Duration::from_secs(1), server).await;
+        assert_eq!(got.unwrap().unwrap(), b"up");
+    }
+
+    #[tokio::test]
+    async fn either_downloads_from_a_server_that_sends() {
+        let (conn, server, limits) = conn_to(|mut s| async move {
+            let _ = s.write_all(b"listing\r\n").await;
+            let _ = s.shutdown().await;
+            let mut got = Vec::new();
+            let _ = s.read_to_end(&mut got).await;
+            got
+        })
+        .await;
+        let mut seen = Vec::new();
+        let done = conn
+            .either(
+                b"up",
+                Duration::from_secs(1),
+                &limits,
+                &mut Transcript::default(),
+                |c| seen.extend_from_slice(c),
+            )
+            .await
+            .unwrap();
+        assert_eq!(seen, b"listing\r\n");
+        assert_eq!(done.bytes, 9);
+        drop(done);
+        let got = tokio::time::timeout(Duration::from_secs(1), server).await;
+        assert_eq!(got.unwrap().unwrap(), b"", "nothing was sent to a download");
     }
 }

@@ -9,6 +9,9 @@ use crate::fuzzer::tokens;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// What a fuzz session uploads.
+const UPLOAD: &[u8] = b"ftpspec fuzz\r\n";
+
 impl Run<'_> {
     /// A 227 or 229 (judged already), to whatever command: the server now
     /// listens, and a transfer would wait for us; connect at once (to the
@@ -34,20 +37,27 @@ impl Run<'_> {
         };
         let mut limits = self.cfg.limits;
         limits.max_transfer = limits.max_transfer.min(1 << 20);
-        if DOWNLOADS.contains(&verb) {
-            // The head of a listing names what is there; the rest streams by.
-            let mut head = Vec::new();
+        // The head of a listing names what is there; the rest streams by.
+        let mut head = Vec::new();
+        let keep_head = |chunk: &[u8]| {
+            let room = LISTING_HEAD.saturating_sub(head.len());
+            head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        };
+        if !self.in_sync {
+            // The 1yz may answer a line merged with one before it (`STOU x`
+            // sent without its end, then `LIST`): the server may be waiting
+            // for our data while we wait for its.
+            let wait = self.settle();
             let _ = conn
-                .stream(&limits, &mut self.t, |chunk| {
-                    let room = LISTING_HEAD.saturating_sub(head.len());
-                    head.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                })
+                .either(UPLOAD, wait, &limits, &mut self.t, keep_head)
                 .await;
-            if self.learned.len() < LEARN_PER_SESSION {
-                self.learned.extend(tokens::from_listing(&head));
-            }
+        } else if DOWNLOADS.contains(&verb) {
+            let _ = conn.stream(&limits, &mut self.t, keep_head).await;
         } else if UPLOADS.contains(&verb) {
-            let _ = conn.upload(b"ftpspec fuzz\r\n", &limits, &mut self.t).await;
+            let _ = conn.upload(UPLOAD, &limits, &mut self.t).await;
+        }
+        if self.learned.len() < LEARN_PER_SESSION {
+            self.learned.extend(tokens::from_listing(&head));
         }
         self.cfg.limits.step_timeout
     }
