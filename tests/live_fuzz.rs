@@ -5,6 +5,8 @@
 //! written finding must fail against the buggy server and pass against the
 //! same server with the bugs turned off. Loopback only.
 
+mod support;
+
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::fuzzer::{self, FuzzConfig};
 use ftpspec_harness::runner::{self, Filter, RunConfig};
@@ -14,6 +16,7 @@ use ftpspec_harness::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::scripted_server::{Fault, ScriptedServer};
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/buggy_ftpd.py")
@@ -117,6 +120,9 @@ async fn finds_and_reproduces_planted_bugs() {
     cfg.max_findings = Some(3);
     cfg.findings = Some(found.path().to_owned());
     cfg.limits.step_timeout = Duration::from_secs(1);
+    // A fixed wait after malformed lines: which reply each line gets,
+    // and so the seeded run, then depends less on the machine's load.
+    cfg.settle = Some(Duration::from_millis(30));
     cfg.target_cmd = Some(format!("exec python3 '{}' {port}", script().display()));
     let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
     for f in &report.findings {
@@ -205,6 +211,9 @@ async fn fuzz_buggy(
     cfg.max_findings = findings;
     cfg.findings = Some(found.path().to_owned());
     cfg.limits.step_timeout = Duration::from_secs(1);
+    // A fixed wait after malformed lines: which reply each line gets,
+    // and so the seeded run, then depends less on the machine's load.
+    cfg.settle = Some(Duration::from_millis(30));
     cfg.target_cmd = Some(format!(
         "exec python3 '{}' {port} {server_args}",
         script().display()
@@ -375,4 +384,43 @@ async fn a_long_line_not_the_next_command_is_blamed() {
         f.verb
     );
     fails_then_passes(found.path(), &id, "poison-long", "none").await;
+}
+
+/// With one job, a session that ends with our hang-up (or a wait the
+/// server left unanswered) is not probed at once: the next session's
+/// connection is the probe. A server that dies of the hang-up is still
+/// found, at the first such session, blamed on that session's last action
+/// in the words of a probe right after it, and the run stops: nothing can
+/// restart the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_at_a_hang_up_is_found_by_the_next_connection() {
+    let server = ScriptedServer::start(Fault::CrashOnHangUp).await;
+    let mut cfg = FuzzConfig::new(Target::parse(&server.url()).unwrap());
+    cfg.seed = 1;
+    cfg.jobs = 1;
+    cfg.sessions = Some(500);
+    cfg.duration = Some(Duration::from_secs(60));
+    cfg.limits.step_timeout = Duration::from_secs(1);
+    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    let crashes: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == "crash")
+        .collect();
+    assert_eq!(crashes.len(), 1, "{:#?}", report.findings);
+    let f = crashes[0];
+    assert!(
+        f.detail.contains(": a new connection ") && !f.detail.contains("after the session ended"),
+        "{}",
+        f.detail
+    );
+    assert!(
+        report
+            .stopped
+            .as_deref()
+            .is_some_and(|s| s.contains("no --target-cmd")),
+        "{:?}",
+        report.stopped
+    );
+    assert_eq!(report.progress.harness_errors, 0, "{:?}", report.progress);
 }

@@ -53,6 +53,14 @@ pub struct FuzzArgs {
     /// Keep it above the delay servers put on a failed login (pyftpdlib: 3s).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     timeout: Duration,
+    /// How long to wait for a reply that may not come: after a malformed
+    /// line (the server may answer it, or read it with the next one), or a
+    /// 1yz with no data connection to use. Default: from the server's own
+    /// answer times (mean + 4 deviations, as TCP's RFC 6298 timer), 1 to
+    /// 30 ms. A fixed value (e.g. 30ms) makes a seeded run depend less on
+    /// the machine's load, at some cost in sessions/s.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    settle: Option<Duration>,
     /// Actions a generated session starts from; a stateful chain (MKD, CWD,
     /// RNFR…) with commands between its steps may take it to twice that.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -198,6 +206,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         cfg.findings = args.findings.clone();
         cfg.target_cmd = args.target_cmd.clone();
         cfg.limits.step_timeout = args.timeout;
+        cfg.settle = args.settle;
         cfg.shape.max_actions = args.max_actions.max(1);
         cfg.shape.max_arg = args.max_arg;
         cfg.max_findings = args.max_findings;

@@ -37,6 +37,11 @@ pub struct FuzzConfig {
     pub max_findings: Option<usize>,
     /// Longest time spent minimising one finding.
     pub minimise_time: Duration,
+    /// How long to wait for a reply that may not come (after a malformed
+    /// line, or a 1yz with no data connection). `None`: estimated from
+    /// the server's answer times, 1 to 30 ms (see `execute/pace.rs`); a
+    /// fixed wait makes a seeded run depend less on the machine's load.
+    pub settle: Option<Duration>,
 }
 
 impl FuzzConfig {
@@ -60,6 +65,7 @@ impl FuzzConfig {
             minimise_budget: 60,
             max_findings: None,
             minimise_time: Duration::from_secs(10),
+            settle: None,
         }
     }
 }

@@ -95,8 +95,11 @@ pub async fn fuzz(
         user: cfg.target.login_name().to_owned(),
         pass: cfg.target.pass.clone(),
         limits: cfg.limits,
-        settle: Duration::from_millis(30).min(cfg.limits.step_timeout),
-        pace: Arc::default(),
+        settle: cfg
+            .settle
+            .unwrap_or(Duration::from_millis(30))
+            .min(cfg.limits.step_timeout),
+        pace: cfg.settle.is_none().then(Arc::default),
         transcript: false,
         tls: Some(tls),
         security: cfg.target.security,

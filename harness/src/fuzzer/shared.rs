@@ -121,6 +121,20 @@ impl Shared {
         p
     }
 
+    /// Whether sessions leave their liveness probe to the next session
+    /// ([`Shared::judge`]): with one job.
+    pub fn defers_probes(&self) -> bool {
+        self.cfg.jobs <= 1
+    }
+
+    /// Whether `--target-cmd`'s process has exited (false without one).
+    async fn monitor_saw_exit(&self) -> bool {
+        match self.monitor.lock().await.as_mut() {
+            Some(m) => m.exited().is_some(),
+            None => false,
+        }
+    }
+
     /// Whether the server is down, and why (the monitor's word first).
     pub async fn down(&self) -> Option<String> {
         if let Some(m) = self.monitor.lock().await.as_mut() {
@@ -161,22 +175,27 @@ impl Shared {
 
     /// Oracle hits of one execution: the per-reply ones, plus crash, hang
     /// and closed-without-reply judged by a liveness probe.
-    pub async fn judge(&self, exec: &Execution) -> (Vec<Hit>, bool) {
+    ///
+    /// With `defer`, a session that ended in good order on the server's side
+    /// (we hung up, or the server said goodbye or waits for a data
+    /// connection: the connection was still there) costs no probe either:
+    /// the next session's connection is the probe, and a refusal there is
+    /// blamed on this session's last action ([`Execution::last_action`]).
+    /// Only with one job: with several, another job's session could be the
+    /// one to see the refusal.
+    pub async fn judge(&self, exec: &Execution, defer: bool) -> (Vec<Hit>, bool) {
         let mut hits = exec.hits.clone();
         let verb_at = |i: usize| exec.path_verb(i);
         let probe = match &exec.end {
+            End::HungUp(action) | End::ServerEnded(action) if defer => {
+                self.monitor_saw_exit().await.then_some(*action)
+            }
             End::Closed { action, .. } | End::Silent(action) | End::HungUp(action) => Some(*action),
             End::Malformed(action) | End::ServerEnded(action) => Some(*action),
             // A QUIT left unanswered: did the last command kill it?
             End::Done if exec.quit_unanswered => Some(usize::MAX),
             // A normal end costs no probe; only the monitor is asked.
-            End::Done => {
-                let exited = match self.monitor.lock().await.as_mut() {
-                    Some(m) => m.exited().is_some(),
-                    None => false,
-                };
-                exited.then_some(usize::MAX)
-            }
+            End::Done => self.monitor_saw_exit().await.then_some(usize::MAX),
             _ => None,
         };
         let Some(action) = probe else {
@@ -213,6 +232,15 @@ impl Execution {
     /// The verb of action `i`, from the transcript-free record.
     pub(super) fn path_verb(&self, i: usize) -> String {
         self.verbs.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The last action the session ran.
+    pub(super) fn last_action(&self) -> usize {
+        match &self.end {
+            End::HungUp(i) | End::ServerEnded(i) | End::Silent(i) | End::Malformed(i) => *i,
+            End::Closed { action, .. } => *action,
+            _ => self.replies.len().saturating_sub(1),
+        }
     }
 
     /// The bytes of action `i`, quoted.

@@ -22,7 +22,7 @@ pub(super) async fn run_session(shared: &Shared, session: &Session) -> (Executio
         let _g = shared.gate.read().await;
         execute(session, &shared.exec).await
     };
-    let (hits, down) = shared.judge(&exec).await;
+    let (hits, down) = shared.judge(&exec, shared.defers_probes()).await;
     (exec, hits, down)
 }
 
@@ -40,9 +40,10 @@ async fn reproduces(
     let mut cfg = shared.exec.clone();
     cfg.transcript = transcript;
     cfg.await_quit = true;
+    cfg.pace = None;
     RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let exec = execute(session, &cfg).await;
-    let (hits, _) = shared.judge(&exec).await;
+    let (hits, _) = shared.judge(&exec, false).await;
     let hit = hits.into_iter().find(|h| wanted(h, session))?;
     Some((hit, exec))
 }

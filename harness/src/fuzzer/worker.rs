@@ -21,7 +21,7 @@ const LEARN_EVERY: u64 = 32;
 pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
     let mut rng = Rng::new(shared.cfg.seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut g = Generator::new(shared.cfg.shape).with_login(&shared.exec.user, &shared.exec.pass);
-    let mut previous: Option<Session> = None;
+    let mut previous: Option<Previous> = None;
     let mut round = 0u64;
     while !shared.done() {
         // Now and then, take up what the server has shown so far.
@@ -114,22 +114,13 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             }
             (s.progress.sessions, shared.started.elapsed().as_secs_f64())
         };
+        let deferred_before = previous.as_ref().is_some_and(|p| p.probe_deferred);
         match &exec.end {
             _ if collateral => {}
             End::Refused(e) | End::NoGreeting(e) if !down => {
                 // The server is gone: the session before this one did it.
-                if let (Some(why), Some(prev)) = (shared.down().await, previous.clone()) {
-                    let last = prev.actions.last();
-                    let verb = last.map(Action::verb).unwrap_or_default();
-                    let shown = last.map(|a| a.to_string()).unwrap_or_default();
-                    let hit = Hit::new(
-                        fate::crash(&shown, &format!("after the session ended: {why}")),
-                        &verb,
-                        prev.actions.len().saturating_sub(1),
-                    );
-                    if shared.claim(&hit) {
-                        report(&shared, prev, hit, found_at).await;
-                    }
+                if let (Some(why), Some(prev)) = (shared.down().await, previous.take()) {
+                    blame_previous(&shared, prev, &why, found_at).await;
                 } else if shared.down().await.is_none() {
                     shared.harness_error(format!("session {}: {e}", found_at.0));
                 } else if !shared.ensure_up().await {
@@ -138,9 +129,14 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                         .get_or_insert_with(|| format!("target unreachable: {e}"));
                 }
             }
-            End::LoginFailed(e) => {
-                shared.harness_error(format!("session {}: login refused: {e}", found_at.0))
-            }
+            // A server dying of the session before may still take this
+            // connection, then drop it at the login.
+            End::LoginFailed(e) => match (deferred_before, previous.take()) {
+                (true, Some(prev)) if let Some(why) = shared.down().await => {
+                    blame_previous(&shared, prev, &why, found_at).await;
+                }
+                _ => shared.harness_error(format!("session {}: login refused: {e}", found_at.0)),
+            },
             _ => {}
         }
         for hit in hits {
@@ -154,6 +150,49 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                 "the target is down and there is no --target-cmd to restart it".into()
             });
         }
-        previous = Some(session);
+        let action = exec.last_action();
+        previous = Some(Previous {
+            verb: exec.path_verb(action),
+            shown: exec.sent(action),
+            probe_deferred: shared.defers_probes()
+                && matches!(exec.end, End::HungUp(_) | End::ServerEnded(_))
+                && !collateral,
+            action,
+            session,
+        });
+    }
+    // The last session's probe, if it left it to a next one.
+    if let Some(prev) = previous.filter(|p| p.probe_deferred) {
+        if let Some(why) = shared.down().await {
+            let s = shared.snapshot();
+            blame_previous(&shared, prev, &why, (s.sessions, s.elapsed_secs)).await;
+        }
+    }
+}
+
+/// The session before, for a refusal at the next connection to blame.
+struct Previous {
+    session: Session,
+    /// The last action it ran, its verb and the action as sent.
+    action: usize,
+    verb: String,
+    shown: String,
+    /// Its end was not probed ([`Shared::judge`]): this refusal is that probe.
+    probe_deferred: bool,
+}
+
+/// The server is down (`why`) at the session after `prev`: `prev`'s last
+/// action did it. Said as the liveness probe after it would have said it
+/// when that probe was left to this connection; otherwise the session
+/// looked whole, and the effect came after it.
+async fn blame_previous(shared: &Shared, prev: Previous, why: &str, found_at: (u64, f64)) {
+    let effect = if prev.probe_deferred {
+        why.to_owned()
+    } else {
+        format!("after the session ended: {why}")
+    };
+    let hit = Hit::new(fate::crash(&prev.shown, &effect), &prev.verb, prev.action);
+    if shared.claim(&hit) {
+        report(shared, prev.session, hit, found_at).await;
     }
 }

@@ -167,6 +167,9 @@ pub enum Fault {
     /// After login, STAT brings the whole server down: no reply, every
     /// session ends and new connections are refused (a crash).
     CrashOnStat,
+    /// A logged-in client that closes the connection without QUIT (hangs
+    /// up) brings the whole server down, as `CrashOnStat` does.
+    CrashOnHangUp,
     /// RETR sends bytes without end (until the client closes the data
     /// connection, at most `ENDLESS_MAX`).
     EndlessData,
@@ -187,7 +190,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, `None` first.
-    pub const ALL: [Fault; 44] = [
+    pub const ALL: [Fault; 45] = [
         Fault::None,
         Fault::WrongPasvCode,
         Fault::Malformed229,
@@ -224,6 +227,7 @@ impl Fault {
         Fault::TlsProtBeforePbsz,
         Fault::TlsLegacyAccepted,
         Fault::CrashOnStat,
+        Fault::CrashOnHangUp,
         Fault::MangleNonAscii,
         Fault::TrimPathSpaces,
         Fault::HostAfterLogin,

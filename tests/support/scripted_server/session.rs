@@ -49,7 +49,7 @@ pub(super) struct Session {
     pub(super) pbsz: bool,
     /// PROT P is in force.
     pub(super) private: bool,
-    /// Brings the whole server down (`Fault::CrashOnStat`).
+    /// Brings the whole server down (`Fault::CrashOnStat`, `CrashOnHangUp`).
     pub(super) crash: Arc<tokio::sync::Notify>,
     /// The language LANG chose (RFC 2640 §4).
     pub(super) lang: &'static str,
@@ -126,7 +126,12 @@ pub(super) async fn session(
                     .await;
                 break;
             }
-            Line::Eof => break,
+            Line::Eof => {
+                if fault == Fault::CrashOnHangUp && s.logged_in {
+                    s.crash.notify_one();
+                }
+                break;
+            }
         };
         match s.command(&line).await {
             Ok(Flow::Continue) => {}

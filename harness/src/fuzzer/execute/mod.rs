@@ -107,7 +107,10 @@ impl Run<'_> {
 
     /// How long to wait for a reply that may not come ([`pace::Pace`]).
     fn settle(&self) -> Duration {
-        self.cfg.pace.settle(self.cfg.settle)
+        match &self.cfg.pace {
+            Some(p) => p.settle(self.cfg.settle),
+            None => self.cfg.settle,
+        }
     }
 
     /// Read one reply, waiting at most `wait`.
@@ -179,7 +182,9 @@ impl Run<'_> {
             let asked = std::time::Instant::now();
             let r = match self.read(wait).await {
                 Ok(r) if clean && got == 0 => {
-                    self.cfg.pace.observe(asked.elapsed());
+                    if let Some(p) = &self.cfg.pace {
+                        p.observe(asked.elapsed());
+                    }
                     r
                 }
                 Ok(r) => r,

@@ -24,8 +24,10 @@ pub struct ExecConfig {
     /// line, or a 1yz with no data connection); `pace` shortens it for a
     /// server that answers fast.
     pub settle: Duration,
-    /// How fast the server has been answering, shared by a run's sessions.
-    pub pace: Arc<Pace>,
+    /// How fast the server has been answering, shared by a run's sessions;
+    /// `None` waits `settle` in full (triage's re-runs: a slow effect then
+    /// still shows at the action that caused it).
+    pub pace: Option<Arc<Pace>>,
     /// Keep the transcript (for findings; costs allocation otherwise).
     pub transcript: bool,
     /// The TLS client: the target's for an `ftpes://`/`ftps://` target; for
