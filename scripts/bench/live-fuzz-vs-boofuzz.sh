@@ -7,7 +7,10 @@
 #   sudo scripts/bench/live-fuzz-vs-boofuzz.sh [SECONDS] [BOOFUZZ_CASES]
 #
 # Defaults: ftpspec fuzz for 60 s (--jobs 1, then --jobs 4); boofuzz for
-# 300 test cases. Prints sessions/s for each and the ratios. Needs root
+# 300 test cases; then ftpspec again with an anonymous login (--jobs 1).
+# Prints sessions/s for each, the ratios to boofuzz, and one job's rate
+# against the login-only ceiling (connect, USER, PASS, QUIT in a loop) with
+# each login. Needs root
 # (vsftpd setup, unshare -n) and, the first time, network access for pip
 # (boofuzz goes into a venv under $FTPSPEC_CACHE).
 set -euo pipefail
@@ -32,17 +35,22 @@ url="$(awk -F'\t' '$1 == "vsftpd" { print $2 }' "$FTPSPEC_TARGETS")"   # ftp://f
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-echo "== the ceiling: vsftpd's own cost of one connection with a login (connect, USER, PASS, QUIT; 50 in a row)"
-python3 - <<'PY'
-import socket, time
+# ceiling USER PASS N: the login-only loop's rate (connect, USER, PASS, QUIT, N in a row).
+ceiling() {
+    python3 - "$@" <<'PY'
+import socket, sys, time
+user, password, n = sys.argv[1].encode(), sys.argv[2].encode(), int(sys.argv[3])
 t = time.time()
-for _ in range(50):
+for _ in range(n):
     s = socket.create_connection(("127.0.0.1", 2121)); f = s.makefile("rb")
-    f.readline(); s.sendall(b"USER ftpspec\r\n"); f.readline(); s.sendall(b"PASS ftpspec\r\n"); f.readline()
+    f.readline(); s.sendall(b"USER " + user + b"\r\n"); f.readline(); s.sendall(b"PASS " + password + b"\r\n"); f.readline()
     s.sendall(b"QUIT\r\n"); f.readline(); s.close()
-d = (time.time() - t) / 50
-print(f"login-only sessions: {d * 1000:.0f} ms each, at most {1 / d:.1f} sessions/s for any client, one at a time")
+d = (time.time() - t) / n
+print(f"login-only sessions: {d * 1000:.1f} ms each, at most {1 / d:.1f} sessions/s for any client, one at a time")
 PY
+}
+echo "== the ceiling: vsftpd's own cost of one connection with a login (connect, USER, PASS, QUIT; 50 in a row)"
+ceiling ftpspec ftpspec 50 | tee "$work/c1"
 echo "== ftpspec fuzz, --jobs 1, ${SECS}s"
 "$REPO/target/release/ftpspec" fuzz --target "$url" --duration "${SECS}s" --seed 1 >"$work/f1" 2>/dev/null || true
 grep 'sessions in' "$work/f1"
@@ -53,7 +61,17 @@ echo "== boofuzz 0.4, $CASES test cases"
 (cd "$work" && "$VENV/bin/python" "$HERE/boofuzz_ftp.py" 127.0.0.1 2121 ftpspec ftpspec "$CASES" "$work/boofuzz.db") >"$work/b" 2>&1 || true
 tail -1 "$work/b"
 
+echo "== the same vsftpd with an anonymous login (no PAM: a login costs a few ms, so the commands after it weigh more)"
+ceiling anonymous ftpspec@example.org 300 | tee "$work/ca"
+"$REPO/target/release/ftpspec" fuzz --target ftp://127.0.0.1:2121/ --duration "${SECS}s" --seed 1 >"$work/fa" 2>/dev/null || true
+grep 'sessions in' "$work/fa"
+
 num() { grep 'sessions in' "$1" | sed "s/.*(\([0-9]*\) sessions\/s, \([0-9]*\) commands\/s).*/\\$2/"; }
+# Exact rates: sessions over seconds from "N sessions in S s", and the ceilings.
+rate() { grep 'sessions in' "$1" | sed 's/^\([0-9]*\) sessions in \([0-9.]*\)s.*/\1 \2/' | awk '{ printf "%.1f", $1 / $2 }'; }
+cap() { sed 's/.*at most \([0-9.]*\) sessions.*/\1/' "$1"; }
+awk -v f="$(rate "$work/f1")" -v c="$(cap "$work/c1")" -v fa="$(rate "$work/fa")" -v ca="$(cap "$work/ca")" 'BEGIN {
+    printf "one job against the login-only ceiling: %s of %s sessions/s (%.0f%%) with the PAM login; %s of %s (%.0f%%) anonymous\n", f, c, 100 * f / c, fa, ca, 100 * fa / ca }'
 s1="$(num "$work/f1" 1)"; c1="$(num "$work/f1" 2)"
 s4="$(num "$work/f4" 1)"; c4="$(num "$work/f4" 2)"
 b="$(tail -1 "$work/b" | sed 's/.*(\([0-9.]*\) cases\/s).*/\1/')"

@@ -191,6 +191,14 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
         None if can_rerun => {
             shared.state().progress.flaky += 1;
             shared.unclaim(&key);
+            if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
+                eprintln!(
+                    "\nUNREPRODUCED {} {}: {}",
+                    hit.check(),
+                    hit.verb,
+                    hit.detail().chars().take(200).collect::<String>()
+                );
+            }
             return;
         }
         None => (session.clone(), None),
