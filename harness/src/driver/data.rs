@@ -515,15 +515,26 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    /// A data connection to a loopback server running `serve` on its end.
-    async fn conn_to<F, Fut>(serve: F) -> (DataConn, tokio::task::JoinHandle<Vec<u8>>, Limits)
-    where
-        F: FnOnce(TcpStream) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Vec<u8>> + Send,
-    {
+    /// `either` (uploading `up`) against a loopback server that first
+    /// sends `sends` and closes its side, if given, then reads to the end:
+    /// what `either` made of it, the bytes it handed on, and the bytes the
+    /// server received.
+    async fn either_against(
+        sends: Option<&'static [u8]>,
+        first_wait: Duration,
+    ) -> (Transfer, Vec<u8>, Vec<u8>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(async move { serve(listener.accept().await.unwrap().0).await });
+        let server = tokio::spawn(async move {
+            let mut s = listener.accept().await.unwrap().0;
+            if let Some(bytes) = sends {
+                let _ = s.write_all(bytes).await;
+                let _ = s.shutdown().await;
+            }
+            let mut got = Vec::new();
+            let _ = s.read_to_end(&mut got).await;
+            got
+        });
         let limits = Limits {
             step_timeout: Duration::from_secs(2),
             ..Limits::default()
@@ -532,60 +543,31 @@ mod tests {
         let conn = DataConn::connect(IpAddr::from([127, 0, 0, 1]), port, &limits, None, &mut t)
             .await
             .unwrap();
-        (conn, server, limits)
+        let mut seen = Vec::new();
+        let done = conn
+            .either(b"up", first_wait, &limits, &mut t, |c| {
+                seen.extend_from_slice(c)
+            })
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(1), server).await;
+        (done, seen, got.unwrap().unwrap())
     }
 
     #[tokio::test]
     async fn either_uploads_to_a_server_that_waits_for_data() {
         // A server that read `STOU x` + `LIST` as one STOU: it reads to the end.
-        let (conn, server, limits) = conn_to(|mut s| async move {
-            let mut got = Vec::new();
-            let _ = s.read_to_end(&mut got).await;
-            got
-        })
-        .await;
-        let mut seen = Vec::new();
-        let done = conn
-            .either(
-                b"up",
-                Duration::from_millis(50),
-                &limits,
-                &mut Transcript::default(),
-                |c| seen.extend_from_slice(c),
-            )
-            .await
-            .unwrap();
+        let (done, seen, got) = either_against(None, Duration::from_millis(50)).await;
         assert_eq!(done.bytes, 2);
         assert!(seen.is_empty());
-        let got = tokio::time::timeout(Duration::from_secs(1), server).await;
-        assert_eq!(got.unwrap().unwrap(), b"up");
+        assert_eq!(got, b"up");
     }
 
     #[tokio::test]
     async fn either_downloads_from_a_server_that_sends() {
-        let (conn, server, limits) = conn_to(|mut s| async move {
-            let _ = s.write_all(b"listing\r\n").await;
-            let _ = s.shutdown().await;
-            let mut got = Vec::new();
-            let _ = s.read_to_end(&mut got).await;
-            got
-        })
-        .await;
-        let mut seen = Vec::new();
-        let done = conn
-            .either(
-                b"up",
-                Duration::from_secs(1),
-                &limits,
-                &mut Transcript::default(),
-                |c| seen.extend_from_slice(c),
-            )
-            .await
-            .unwrap();
+        let (done, seen, got) = either_against(Some(b"listing\r\n"), Duration::from_secs(1)).await;
         assert_eq!(seen, b"listing\r\n");
         assert_eq!(done.bytes, 9);
-        drop(done);
-        let got = tokio::time::timeout(Duration::from_secs(1), server).await;
-        assert_eq!(got.unwrap().unwrap(), b"", "nothing was sent to a download");
+        assert_eq!(got, b"", "nothing was sent to a download");
     }
 }

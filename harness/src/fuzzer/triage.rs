@@ -40,7 +40,6 @@ async fn reproduces(
     let mut cfg = shared.exec.clone();
     cfg.transcript = transcript;
     cfg.await_quit = true;
-    cfg.pace = None;
     RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let exec = execute(session, &cfg).await;
     let (hits, _) = shared.judge(&exec, false).await;
@@ -193,7 +192,9 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             shared.unclaim(&key);
             if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
                 eprintln!(
-                    "\nUNREPRODUCED {} {}: {}",
+                    "\nUNREPRODUCED {:?} {} runs: {} {}: {}",
+                    t0.elapsed(),
+                    RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
                     hit.check(),
                     hit.verb,
                     hit.detail().chars().take(200).collect::<String>()

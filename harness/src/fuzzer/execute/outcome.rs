@@ -24,9 +24,9 @@ pub struct ExecConfig {
     /// line, or a 1yz with no data connection); `pace` shortens it for a
     /// server that answers fast.
     pub settle: Duration,
-    /// How fast the server has been answering, shared by a run's sessions;
-    /// `None` waits `settle` in full (triage's re-runs: a slow effect then
-    /// still shows at the action that caused it).
+    /// How fast the server has been answering, shared by a run's sessions
+    /// and triage's re-runs (which then wait as the session they repeat
+    /// did); `None` waits `settle` in full (`--settle`).
     pub pace: Option<Arc<Pace>>,
     /// Keep the transcript (for findings; costs allocation otherwise).
     pub transcript: bool,
