@@ -33,17 +33,16 @@ pub struct Pace {
 impl Pace {
     /// A well-formed command was answered after `took`.
     pub fn observe(&self, took: Duration) {
-        let r = u64::try_from(took.as_micros()).unwrap_or(u64::MAX / 8).max(1);
+        let r = u64::try_from(took.as_micros())
+            .unwrap_or(u64::MAX / 8)
+            .max(1);
         let mean = self.mean_us.load(Ordering::Relaxed);
         let (mean, deviation) = if mean == 0 {
             (r, r / 2)
         } else {
             // RFC 6298 §2.3, with alpha = 1/8 and beta = 1/4.
             let deviation = self.deviation_us.load(Ordering::Relaxed);
-            (
-                (7 * mean + r) / 8,
-                (3 * deviation + mean.abs_diff(r)) / 4,
-            )
+            ((7 * mean + r) / 8, (3 * deviation + mean.abs_diff(r)) / 4)
         };
         self.mean_us.store(mean.max(1), Ordering::Relaxed);
         self.deviation_us.store(deviation, Ordering::Relaxed);
