@@ -197,7 +197,14 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
                     RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
                     hit.check(),
                     hit.verb,
-                    hit.detail().chars().take(200).collect::<String>()
+                    shared
+                        .cfg
+                        .target
+                        .redactor()
+                        .text(hit.detail())
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
                 );
             }
             return;

@@ -97,7 +97,14 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                 "\nSLOW {:?} {:?}: {}",
                 t0.elapsed(),
                 exec.end,
-                exec.shown.join(" | ").chars().take(600).collect::<String>()
+                shared
+                    .cfg
+                    .target
+                    .redactor()
+                    .text(&exec.shown.join(" | "))
+                    .chars()
+                    .take(600)
+                    .collect::<String>()
             );
         }
         let found_at = {
