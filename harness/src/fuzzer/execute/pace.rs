@@ -5,15 +5,15 @@
 //!
 //! Nothing in RFC 959 says how soon a reply comes, so no fixed wait is
 //! right for every server. A wait long enough for a slow server costs a
-//! fast one most of its sessions' time: against vsftpd on loopback a
-//! well-formed command is answered in about 0.1 ms, and a 30 ms wait after
-//! each unanswered line was a fifth of the fuzzer's time. So the wait is
-//! estimated from the server's answers to well-formed commands the way TCP
-//! estimates its retransmission timeout (RFC 6298 §2: a smoothed mean plus
-//! four times the smoothed deviation), between a floor and the configured
-//! ceiling. A reply later than that is not lost: the session is already
-//! out of step after a malformed line, and the next exchange reads the
-//! late reply, unattributed.
+//! fast one dearly: against vsftpd on loopback a well-formed command is
+//! answered in about 0.1 ms, and with an anonymous login the 30 ms waits
+//! after unanswered lines were the largest cost after the login. So the
+//! wait is estimated from the server's answers to well-formed commands the
+//! way TCP estimates its retransmission timeout (RFC 6298 §2: a smoothed
+//! mean plus four times the smoothed deviation), between a floor and the
+//! configured ceiling. A reply later than that is not lost: the session is
+//! already out of step after a malformed line, and the next exchange reads
+//! the late reply, unattributed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
