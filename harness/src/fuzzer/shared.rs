@@ -187,8 +187,8 @@ impl Shared {
         let mut hits = exec.hits.clone();
         let verb_at = |i: usize| exec.path_verb(i);
         let probe = match &exec.end {
-            End::HungUp(action) | End::ServerEnded(action) if defer => {
-                self.monitor_saw_exit().await.then_some(*action)
+            end if defer && end.leaves_probe_to_next() => {
+                self.monitor_saw_exit().await.then_some(exec.last_action())
             }
             End::Closed { action, .. } | End::Silent(action) | End::HungUp(action) => Some(*action),
             End::Malformed(action) | End::ServerEnded(action) => Some(*action),

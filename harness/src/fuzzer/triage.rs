@@ -190,23 +190,9 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
         None if can_rerun => {
             shared.state().progress.flaky += 1;
             shared.unclaim(&key);
-            if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
-                eprintln!(
-                    "\nUNREPRODUCED {:?} {} runs: {} {}: {}",
-                    t0.elapsed(),
-                    RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
-                    hit.check(),
-                    hit.verb,
-                    shared
-                        .cfg
-                        .target
-                        .redactor()
-                        .text(hit.detail())
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                );
-            }
+            let detail = shared.cfg.target.redactor().text(hit.detail());
+            let detail: String = detail.chars().take(200).collect();
+            debug_cost("UNREPRODUCED", t0, runs_before, &hit, &detail);
             return;
         }
         None => (session.clone(), None),
@@ -281,20 +267,27 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             .unwrap_or_else(|| vec![hit.verb.clone()]);
         st.findings.push(out);
     }
-    if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
-        eprintln!(
-            "\nREPORT {:?} {} runs: {} {}",
-            t0.elapsed(),
-            RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
-            hit.check(),
-            hit.verb
-        );
-    }
+    debug_cost("REPORT", t0, runs_before, &hit, "");
     if !shared.ensure_up().await {
         let mut s = shared.state();
         if s.stopped.is_none() {
             s.stopped =
                 Some("the target is down and there is no --target-cmd to restart it".to_owned());
         }
+    }
+}
+
+/// With FTPSPEC_FUZZ_DEBUG: what triage spent on `hit` (time and re-runs
+/// since `t0` and `runs_before`), under `what` it came to.
+fn debug_cost(what: &str, t0: Instant, runs_before: u64, hit: &Hit, detail: &str) {
+    if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
+        eprintln!(
+            "\n{what} {:?} {} runs: {} {}{}{detail}",
+            t0.elapsed(),
+            RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
+            hit.check(),
+            hit.verb,
+            if detail.is_empty() { "" } else { ": " },
+        );
     }
 }

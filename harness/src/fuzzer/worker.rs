@@ -162,7 +162,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             verb: exec.path_verb(action),
             shown: exec.sent(action),
             probe_deferred: shared.defers_probes()
-                && matches!(exec.end, End::HungUp(_) | End::ServerEnded(_))
+                && exec.end.leaves_probe_to_next()
                 && !collateral,
             action,
             session,

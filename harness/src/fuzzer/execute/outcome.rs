@@ -72,6 +72,16 @@ pub enum End {
     LoginFailed(String),
 }
 
+impl End {
+    /// The session ended in good order on the server's side: we hung up,
+    /// or the server said goodbye or waits for a data connection (the
+    /// connection was still there). With one job such an end leaves its
+    /// liveness probe to the next session's connection (`Shared::judge`).
+    pub fn leaves_probe_to_next(&self) -> bool {
+        matches!(self, End::HungUp(_) | End::ServerEnded(_))
+    }
+}
+
 /// What one session did.
 #[derive(Debug)]
 pub struct Execution {
