@@ -298,6 +298,33 @@ async fn one_cause_reached_by_many_commands_is_one_finding() {
     let _ = found;
 }
 
+/// A server that closes the connection at whatever command follows a 502
+/// (as vsftpd does after some 500s): one finding, blamed on the command
+/// before, and once triage has traced a close after a 502 to a command,
+/// the next such close after that command costs no re-run.
+#[cfg_attr(
+    ftpspec_no_python3,
+    ignore = "python3 does not run here: needed for tests/support/buggy_ftpd.py (build.rs)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_traced_once_is_not_traced_again() {
+    require_python();
+    let (report, _found) = fuzz_buggy("--bugs close-after-502", 300, None).await;
+    let closed: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == "closed")
+        .collect();
+    assert_eq!(closed.len(), 1, "one cause, one finding: {closed:#?}");
+    assert_eq!(closed[0].cause, "closed after a 502 reply");
+    let p = &report.progress;
+    assert!(
+        p.absorbed > 0,
+        "closes after a command already traced are taken without a re-run: {p:?}"
+    );
+    assert!(p.reruns < p.absorbed, "most closes cost no re-run: {p:?}");
+}
+
 /// A crash that needs MKD x, CWD x, then RNFR, with anything between:
 /// found within a bounded number of sessions from a fixed seed, minimised
 /// to the three commands, and reproduced only by the buggy server.

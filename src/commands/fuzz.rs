@@ -94,7 +94,7 @@ fn show(p: &Progress) -> String {
 fn summary(r: &FuzzReport, target: &str) {
     let p = &r.progress;
     outln!(
-        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible",
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew)",
         p.sessions,
         p.elapsed_secs,
         p.rate(),
@@ -105,7 +105,9 @@ fn summary(r: &FuzzReport, target: &str) {
         p.restarts,
         p.collateral,
         p.harness_errors,
-        p.flaky
+        p.flaky,
+        p.reruns,
+        p.absorbed
     );
     for e in &p.error_messages {
         outln!("harness error: {e}");

@@ -46,6 +46,10 @@ on only when named):
                with a normal 500, but the next line received, whatever it
                is, crashes the process: the long line is to blame, not the
                harmless command after it.
+  close-after-502  after a 502 reply, the next line received, whatever it
+               is, gets the connection closed without a reply (vsftpd does
+               so after some 500s): one cause, the command before, that
+               shows at every command.
 
 Bugs for scripts/bench/time-to-find.sh (they turn the full profile on):
 
@@ -83,7 +87,7 @@ import threading
 OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
 NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
 # Named only, never on by default (legacy profile).
-PROOF_BUGS = {"lf-502", "poison-long"}
+PROOF_BUGS = {"lf-502", "poison-long", "close-after-502"}
 
 
 def parse_args(argv):
@@ -132,9 +136,11 @@ def crash(bug, verb, arg):
 def serve(conn):
     """The legacy profile: tests/live_fuzz.rs's server, unchanged."""
     f = conn.makefile("rb")
+    closing = [False]
     def reply(text):
         end = b"\n" if "lf-502" in BUGS and text.startswith("502") else b"\r\n"
         conn.sendall(text.encode() + end)
+        closing[0] = "close-after-502" in BUGS and text.startswith("502")
     reply("220 buggy ftpd ready")
     logged_in = False
     rest = False
@@ -142,6 +148,8 @@ def serve(conn):
     while True:
         line = f.readline(65536)
         if not line:
+            return
+        if closing[0]:
             return
         line = line.rstrip(b"\r\n")
         verb, _, arg = line.partition(b" ")

@@ -92,6 +92,11 @@ pub struct Progress {
     pub harness_errors: u64,
     /// Sessions whose oracle hit did not reproduce on a re-run.
     pub flaky: u64,
+    /// Sessions triage re-ran to verify, re-blame and minimise hits.
+    pub reruns: u64,
+    /// Hits that triage had already traced to a known cause (the same
+    /// close after the same command and reply), taken without a re-run.
+    pub absorbed: u64,
     /// Restarts of `--target-cmd`.
     pub restarts: usize,
     /// Sessions disturbed by a restart of the server (another job crashed

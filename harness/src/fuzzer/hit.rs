@@ -2,6 +2,7 @@
 //! session. The fuzzer applies the same checks as a conformance case and
 //! keeps what [`reportable`] says is worth a finding.
 
+use super::execute::Execution;
 use crate::oracle::{Check, Violation};
 use crate::verdict::Verdict;
 
@@ -50,6 +51,39 @@ impl Hit {
     /// The deduplication key: one finding per key.
     pub fn key(&self) -> (Check, String) {
         (self.check(), self.cause.clone())
+    }
+}
+
+/// A connection-level effect (a close, a crash, silence) with what came
+/// just before it: the previous command's verb and the last reply code it
+/// drew. The command the effect showed at is left out.
+///
+/// Once triage has shown that such an effect was the previous command's
+/// doing (a NOOP in place of the command it showed at fares no better),
+/// the same sighting again is the same cause, whatever command it shows
+/// at, and it is absorbed without a re-run. Against vsftpd, which closes
+/// the connection at the command after some 500 replies, that re-run came
+/// back for every pair of verbs, hundreds of times a minute.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sighting {
+    check: Check,
+    before: String,
+    code: Option<u16>,
+}
+
+impl Sighting {
+    /// `hit`'s sighting in `exec`; none for a hit on the first action or
+    /// one that is about a reply rather than the connection.
+    pub fn of(hit: &Hit, exec: &Execution) -> Option<Sighting> {
+        if !matches!(hit.check(), Check::Closed | Check::Crash | Check::Hang) || hit.action == 0 {
+            return None;
+        }
+        let before = hit.action - 1;
+        Some(Sighting {
+            check: hit.check(),
+            before: exec.path_verb(before),
+            code: exec.replies.get(before).and_then(|r| r.last()).copied(),
+        })
     }
 }
 

@@ -132,6 +132,7 @@ pub async fn fuzz(
             findings: Vec::new(),
             stopped: None,
             learnt: Default::default(),
+            absorbed: Default::default(),
         }),
         gate: RwLock::new(()),
         monitor: tokio::sync::Mutex::new(monitor),

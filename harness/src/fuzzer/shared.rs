@@ -6,7 +6,7 @@
 use super::config::{FindingOut, FuzzConfig, Progress};
 use super::execute::{End, ExecConfig, Execution, Liveness, liveness};
 use super::feedback::{Corpus, TransitionSet};
-use super::hit::Hit;
+use super::hit::{Hit, Sighting};
 use super::monitor::Monitor;
 use super::tokens::Learnt;
 use crate::oracle::{Check, fate};
@@ -27,7 +27,14 @@ pub(super) struct State {
     pub stopped: Option<String>,
     /// Values the server showed, for arguments ([`super::tokens`]).
     pub learnt: Learnt,
+    /// Sightings whose blame triage moved onto the command before, and the
+    /// cause they turned out to be ([`Sighting`]).
+    pub absorbed: HashMap<Sighting, (Check, String)>,
 }
+
+/// Most sightings remembered: verbs are fuzzed, so their pairs are not
+/// bounded by the protocol.
+const MAX_SIGHTINGS: usize = 4096;
 
 /// Everything a run's workers share.
 pub(super) struct Shared {
@@ -90,6 +97,33 @@ impl Shared {
             f.commands = all;
         }
         fresh
+    }
+
+    /// Whether `sighting` is one triage has already traced to a cause that
+    /// is still claimed: then it costs no re-run.
+    pub fn absorbs(&self, sighting: &Sighting) -> bool {
+        let mut s = self.state();
+        let known = s
+            .absorbed
+            .get(sighting)
+            .is_some_and(|k| s.claimed.contains_key(k));
+        if known {
+            s.progress.absorbed += 1;
+        }
+        known
+    }
+
+    /// Remember that `sighting` is `cause`'s doing.
+    pub fn absorb(&self, sighting: Sighting, cause: (Check, String)) {
+        let mut s = self.state();
+        if s.absorbed.len() < MAX_SIGHTINGS {
+            s.absorbed.insert(sighting, cause);
+        }
+    }
+
+    /// Count one re-run of a session by triage.
+    pub fn count_rerun(&self) {
+        self.state().progress.reruns += 1;
     }
 
     /// Whether `key`'s cause is reported or being minimised.

@@ -6,16 +6,13 @@
 use super::config::FindingOut;
 use super::execute::{Execution, execute};
 use super::findings::{self, FindingFile};
-use super::hit::Hit;
+use super::hit::{Hit, Sighting};
 use super::minimise::minimise;
 use super::session::{Action, Session};
 use super::shared::Shared;
 use crate::driver::Direction;
 use crate::oracle::Check;
 use std::time::Instant;
-
-/// Re-runs spent on verification and minimisation (for FTPSPEC_FUZZ_DEBUG).
-static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 pub(super) async fn run_session(shared: &Shared, session: &Session) -> (Execution, Vec<Hit>, bool) {
     let exec = {
@@ -40,7 +37,7 @@ async fn reproduces(
     let mut cfg = shared.exec.clone();
     cfg.transcript = transcript;
     cfg.await_quit = true;
-    RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared.count_rerun();
     let exec = execute(session, &cfg).await;
     let (hits, _) = shared.judge(&exec, false).await;
     let hit = hits.into_iter().find(|h| wanted(h, session))?;
@@ -124,11 +121,18 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
     moved
 }
 
-/// Verify, minimise and write one finding. Holds the gate alone.
-pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at: (u64, f64)) {
+/// Verify, minimise and write one finding (`sighting`: the hit with what
+/// came before it, if it is about the connection). Holds the gate alone.
+pub(super) async fn report(
+    shared: &Shared,
+    session: Session,
+    hit: Hit,
+    sighting: Option<Sighting>,
+    found_at: (u64, f64),
+) {
     let _g = shared.gate.write().await;
     let t0 = Instant::now();
-    let runs_before = RUNS.load(std::sync::atomic::Ordering::Relaxed);
+    let runs_before = shared.state().progress.reruns;
     let (mut session, mut hit) = (session, hit);
     let original_actions = session.actions.len();
     let restartable = shared.monitor.lock().await.is_some();
@@ -136,11 +140,21 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
     // Without a way to restart it, a server that crashed cannot be asked again.
     let can_rerun = restartable || !server_was_down;
     let first_key = hit.key();
-    let after_reply = can_rerun && blame_back(shared, &mut session, &mut hit).await > 0;
+    let moved = if can_rerun {
+        blame_back(shared, &mut session, &mut hit).await
+    } else {
+        0
+    };
+    let after_reply = moved > 0;
     if after_reply {
+        // The command just before did it: the next such sighting is known.
+        if let (1, Some(s)) = (moved, sighting) {
+            shared.absorb(s, hit.key());
+        }
         // Re-keyed: a cause already claimed absorbs this one.
         shared.unclaim(&first_key);
         if !shared.claim(&hit) {
+            debug_cost(shared, "ABSORBED", t0, runs_before, &hit, "");
             return;
         }
     }
@@ -192,7 +206,7 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             shared.unclaim(&key);
             let detail = shared.cfg.target.redactor().text(hit.detail());
             let detail: String = detail.chars().take(200).collect();
-            debug_cost("UNREPRODUCED", t0, runs_before, &hit, &detail);
+            debug_cost(shared, "UNREPRODUCED", t0, runs_before, &hit, &detail);
             return;
         }
         None => (session.clone(), None),
@@ -267,7 +281,7 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
             .unwrap_or_else(|| vec![hit.verb.clone()]);
         st.findings.push(out);
     }
-    debug_cost("REPORT", t0, runs_before, &hit, "");
+    debug_cost(shared, "REPORT", t0, runs_before, &hit, "");
     if !shared.ensure_up().await {
         let mut s = shared.state();
         if s.stopped.is_none() {
@@ -279,12 +293,12 @@ pub(super) async fn report(shared: &Shared, session: Session, hit: Hit, found_at
 
 /// With FTPSPEC_FUZZ_DEBUG: what triage spent on `hit` (time and re-runs
 /// since `t0` and `runs_before`), under `what` it came to.
-fn debug_cost(what: &str, t0: Instant, runs_before: u64, hit: &Hit, detail: &str) {
+fn debug_cost(shared: &Shared, what: &str, t0: Instant, runs_before: u64, hit: &Hit, detail: &str) {
     if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
         eprintln!(
             "\n{what} {:?} {} runs: {} {}{}{detail}",
             t0.elapsed(),
-            RUNS.load(std::sync::atomic::Ordering::Relaxed) - runs_before,
+            shared.state().progress.reruns - runs_before,
             hit.check(),
             hit.verb,
             if detail.is_empty() { "" } else { ": " },

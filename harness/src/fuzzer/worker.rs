@@ -4,7 +4,7 @@
 use super::execute::{End, execute};
 use super::feedback;
 use super::generate::Generator;
-use super::hit::Hit;
+use super::hit::{Hit, Sighting};
 use super::mutate;
 use super::rng::Rng;
 use super::session::{Action, Session};
@@ -147,8 +147,12 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             _ => {}
         }
         for hit in hits {
+            let sighting = Sighting::of(&hit, &exec);
+            if sighting.as_ref().is_some_and(|s| shared.absorbs(s)) {
+                continue;
+            }
             if shared.claim(&hit) {
-                report(&shared, session.clone(), hit, found_at).await;
+                report(&shared, session.clone(), hit, sighting, found_at).await;
             }
         }
         if down && !shared.ensure_up().await {
@@ -200,6 +204,6 @@ async fn blame_previous(shared: &Shared, prev: Previous, why: &str, found_at: (u
     };
     let hit = Hit::new(fate::crash(&prev.shown, &effect), &prev.verb, prev.action);
     if shared.claim(&hit) {
-        report(shared, prev.session, hit, found_at).await;
+        report(shared, prev.session, hit, None, found_at).await;
     }
 }
