@@ -325,6 +325,47 @@ async fn a_close_traced_once_is_not_traced_again() {
     assert!(p.reruns < p.absorbed, "most closes cost no re-run: {p:?}");
 }
 
+/// LightFTP's CVE-2023-24042 in small: a LIST worker reads its path only
+/// once the client connects, and USER overwrites that path. A client that
+/// connects as soon as PASV answers never sees it; one that holds its data
+/// connection back until after `USER /dev` crashes the server. Found from
+/// a fixed seed, minimised, and replayed with `data open held`.
+#[cfg_attr(
+    ftpspec_no_python3,
+    ignore = "python3 does not run here: needed for tests/support/buggy_ftpd.py (build.rs)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_held_waiting_for_its_data_connection_is_raced() {
+    require_python();
+    let (report, found) = fuzz_buggy("--bugs held-list", 3000, Some(1)).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.oracle == "crash")
+        .expect("the held-list crash is found within 3000 sessions");
+    let file = f.file.clone().unwrap();
+    let s: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| ["send", "raw", "data"].iter().any(|k| l.starts_with(k)))
+        .map(str::to_owned)
+        .collect();
+    let at = |prefix: &str| s.iter().position(|l| l.starts_with(prefix));
+    let (held, list, user, data) = (
+        at("data open held"),
+        s.iter()
+            .position(|l| l.contains("LIST") || l.contains("NLST")),
+        s.iter().position(|l| l.contains("USER /dev")),
+        at("data download"),
+    );
+    assert!(
+        held.is_some() && held < list && list < user && user < data,
+        "minimised to a held data connection, LIST, USER /dev, then the data: {s:?}"
+    );
+    let id = scenario_id(&file);
+    fails_then_passes(found.path(), &id, "held-list", "list-pasv").await;
+}
+
 /// A crash that needs MKD x, CWD x, then RNFR, with anything between:
 /// found within a bounded number of sessions from a fixed seed, minimised
 /// to the three commands, and reproduced only by the buggy server.

@@ -50,6 +50,17 @@ on only when named):
                is, gets the connection closed without a reply (vsftpd does
                so after some 500s): one cause, the command before, that
                shows at every command.
+  held-list    PASV/EPSV (227/229, a real listener) and LIST/NLST (150, then
+               a worker thread waits for the data connection) work, and the
+               worker reads the path to list only once the client connects;
+               USER overwrites that path (LightFTP's CVE-2023-24042). LIST's
+               own argument stays inside the root, but a path from USER
+               that starts with /dev crashes the process: reachable only by
+               a client that holds its data connection back until after a
+               `USER /dev...`.
+  list-pasv    held-list's PASV/EPSV and LIST/NLST without its bug: the path
+               is read at LIST, whenever the client connects (the fixed
+               server for held-list's findings).
 
 Bugs for scripts/bench/time-to-find.sh (they turn the full profile on):
 
@@ -87,7 +98,7 @@ import threading
 OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
 NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
 # Named only, never on by default (legacy profile).
-PROOF_BUGS = {"lf-502", "poison-long", "close-after-502"}
+PROOF_BUGS = {"lf-502", "poison-long", "close-after-502", "held-list", "list-pasv"}
 
 
 def parse_args(argv):
@@ -137,14 +148,41 @@ def serve(conn):
     """The legacy profile: tests/live_fuzz.rs's server, unchanged."""
     f = conn.makefile("rb")
     closing = [False]
+    lock = threading.Lock()
     def reply(text):
         end = b"\n" if "lf-502" in BUGS and text.startswith("502") else b"\r\n"
-        conn.sendall(text.encode() + end)
+        with lock:
+            conn.sendall(text.encode() + end)
         closing[0] = "close-after-502" in BUGS and text.startswith("502")
     reply("220 buggy ftpd ready")
     logged_in = False
     rest = False
     poisoned = False
+    # held-list, list-pasv: the passive listener, and the path buffer LIST
+    # and USER share.
+    pasv_list = bool({"held-list", "list-pasv"} & BUGS)
+    listener = [None]
+    path = ["/srv/ftp/"]
+    def list_worker(l, data, listed):
+        # With held-list the path is read when the client connects: at LIST
+        # if it already has (`data`), otherwise whenever it does.
+        if data is None:
+            try:
+                data, _ = l.accept()
+            except OSError:
+                reply("425 no data connection")
+                return
+            finally:
+                l.close()
+            if "held-list" in BUGS:
+                listed = path[0]
+        if listed.startswith("/dev"):
+            crash("held-list", "LIST", listed.encode("latin-1"))
+        try:
+            data.sendall(b"file\r\n")
+        finally:
+            data.close()
+        reply("226 listed " + listed)
     while True:
         line = f.readline(65536)
         if not line:
@@ -161,6 +199,8 @@ def serve(conn):
             reply("500 line too long")
             continue
         if verb == "USER":
+            if pasv_list:
+                path[0] = arg.decode("latin-1")
             reply("331 password please")
         elif verb == "PASS":
             logged_in = True
@@ -168,6 +208,33 @@ def serve(conn):
         elif verb == "QUIT":
             reply("221 bye")
             return
+        elif pasv_list and logged_in and verb in ("PASV", "EPSV"):
+            if listener[0]:
+                listener[0].close()
+            l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            l.bind(("127.0.0.1", 0))
+            l.listen(1)
+            l.settimeout(5)
+            listener[0] = l
+            p = l.getsockname()[1]
+            if verb == "PASV":
+                reply(f"227 Entering Passive Mode (127,0,0,1,{p >> 8},{p & 255})")
+            else:
+                reply(f"229 Entering Extended Passive Mode (|||{p}|)")
+        elif pasv_list and logged_in and verb in ("LIST", "NLST") and listener[0]:
+            l, listener[0] = listener[0], None
+            path[0] = "/srv/ftp/" + arg.decode("latin-1").lstrip("/")
+            data, listed = None, path[0]
+            l.setblocking(False)
+            try:
+                data, _ = l.accept()
+                data.setblocking(True)
+                l.close()
+            except BlockingIOError:
+                l.setblocking(True)
+                l.settimeout(5)
+            reply("150 listing")
+            threading.Thread(target=list_worker, args=(l, data, listed), daemon=True).start()
         elif not logged_in:
             reply("530 log in first")
         elif verb == "NOOP":

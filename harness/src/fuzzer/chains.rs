@@ -1,6 +1,7 @@
 //! Stateful sequences: chains of commands that build state and consume it
 //! (USER→PASS→ACCT, RNFR→RNTO, REST→RETR, MKD→CWD→…, PASV→transfer,
-//! AUTH→PBSZ→PROT, …), sharing one value across their steps (the name a
+//! AUTH→PBSZ→PROT, a transfer held waiting for its data connection while
+//! USER, RMD or RNFR change what it refers to, …), sharing one value across their steps (the name a
 //! MKD made is the one CWD enters), with other commands inserted between
 //! the steps, and steps duplicated, swapped or dropped now and then: a
 //! server's state bugs sit behind such orders.
@@ -26,6 +27,11 @@ enum Arg {
     Guest,
     /// Whatever the generator makes for the verb.
     Fresh,
+    /// A path inside the chain's shared value (`value/f`).
+    Inside,
+    /// A directory outside any served tree: where a server that reuses a
+    /// path buffer would end up (CVE-2023-24042's `USER /dev`).
+    Outside,
 }
 
 use Arg::*;
@@ -35,6 +41,12 @@ const GUEST: [&[u8]; 2] = [b"anonymous", b"fuzz@example.org"];
 
 /// A data connection set up in a random mode, as a step.
 const DATA: &str = "<data>";
+/// The same with our end held back until the session ends
+/// ([`Action::DataHeld`]): the transfer after it waits meanwhile.
+const HELD: &str = "<held data>";
+
+/// [`Arg::Outside`]'s directories.
+const OUTSIDE: [&[u8]; 4] = [b"/", b"/dev", b"/etc", b"../../../.."];
 
 const CHAINS: &[&[(&str, Arg)]] = &[
     &[("USER", Login), ("PASS", Login), ("ACCT", Fresh)],
@@ -107,6 +119,31 @@ const CHAINS: &[&[(&str, Arg)]] = &[
     &[("SITE", Fresh), (DATA, None), ("STOR", Shared)],
     &[("LANG", Fresh), ("FEAT", None), ("HELP", Fresh)],
     &[("EPSV", Fresh), ("EPRT", Fresh), ("PASV", None)],
+    // A transfer waiting for its data connection while what it refers to
+    // changes: the path buffer (USER), the directory or the file.
+    &[(HELD, None), ("LIST", None), ("USER", Outside)],
+    &[(HELD, None), ("MLSD", None), ("USER", Outside)],
+    &[(HELD, None), ("NLST", None), ("USER", Outside)],
+    &[
+        ("MKD", Shared),
+        (HELD, None),
+        ("LIST", Shared),
+        ("RMD", Shared),
+    ],
+    &[
+        ("MKD", Shared),
+        (HELD, None),
+        ("APPE", Inside),
+        ("RMD", Shared),
+    ],
+    &[
+        (DATA, None),
+        ("STOR", Shared),
+        (HELD, None),
+        ("RETR", Shared),
+        ("RNFR", Shared),
+        ("RNTO", Fresh),
+    ],
 ];
 
 fn pick<'a, T>(u: &mut Unstructured, items: &'a [T]) -> Result<&'a T> {
@@ -130,6 +167,8 @@ impl Generator {
             }
             let step = if verb == DATA {
                 Action::DataOpen(*pick(u, &DataKind::ALL)?)
+            } else if verb == HELD {
+                Action::DataHeld(*pick(u, &DataKind::ALL)?)
             } else {
                 let arg = match kind {
                     None => Option::None,
@@ -144,6 +183,8 @@ impl Generator {
                         Some(GUEST[(login - 1).min(1)].to_vec())
                     }
                     Fresh => Some(self.arg(u, verb)?),
+                    Inside => Some([&shared[..], b"/f"].concat()),
+                    Outside => Some(pick(u, &OUTSIDE)?.to_vec()),
                 };
                 Action::Command {
                     verb: verb.to_owned(),

@@ -116,11 +116,31 @@ fn send(bytes: &[u8]) -> Step {
     }
 }
 
+/// `expect 1yz`.
+fn preliminary() -> Step {
+    step(StepKind::Expect {
+        codes: CodeSpec(vec![CodeAlt::Class(1)]),
+        pattern: None,
+        after_preliminary: false,
+    })
+}
+
+/// What moves the data of a transfer by `verb`.
+fn data_step(verb: &str) -> StepKind {
+    if super::session::UPLOADS.contains(&verb) {
+        StepKind::DataUpload(DataSource::Text(b"ftpspec fuzz\r\n".to_vec()))
+    } else if super::session::DOWNLOADS.contains(&verb) {
+        StepKind::DataDownload(DownloadCheck::Any)
+    } else {
+        StepKind::DataAbandon
+    }
+}
+
 /// The scenario reproducing `f`.
 pub fn scenario(f: &FindingFile) -> Scenario {
     let hit = &f.hit;
     let mode = f.session.actions.iter().find_map(|a| match a {
-        Action::DataOpen(k) => Some(match k {
+        Action::DataOpen(k) | Action::DataHeld(k) => Some(match k {
             DataKind::Pasv => DataMode::Pasv,
             DataKind::Epsv => DataMode::Epsv,
             DataKind::Port => DataMode::Port,
@@ -138,6 +158,15 @@ pub fn scenario(f: &FindingFile) -> Scenario {
         }
     }
     let mut data_open = false;
+    // The data connection set up is held back (`data open held`).
+    let mut held = false;
+    // The data step of a transfer that waits for the held connection,
+    // given at the end, and the replies the fuzz session read once it was
+    // given (its `release` files them under the transfer). Replies read
+    // before stay in place: the commands they answer must have been
+    // processed before the connection is given.
+    let mut pending: Option<StepKind> = None;
+    let mut owed = 0;
     for (i, a) in f.session.actions.iter().enumerate() {
         let codes = f.replies.get(i).map(Vec::as_slice).unwrap_or_default();
         let primary = codes.iter().filter(|c| **c >= 200).count();
@@ -152,24 +181,25 @@ pub fn scenario(f: &FindingFile) -> Scenario {
                 let verb = a.verb();
                 if is_hit && hit.check() == Check::PortAccepted {
                     steps.push(refused());
+                } else if held && data_open && codes.first().is_none_or(|c| *c < 200) {
+                    // The transfer that waits for the held connection.
+                    if !codes.is_empty() {
+                        steps.push(preliminary());
+                    }
+                    pending = Some(data_step(&verb));
+                    owed += primary;
+                    (data_open, held) = (false, false);
                 } else if codes.first().is_some_and(|c| *c < 200) && data_open {
                     // 1yz, then the data, then the final reply.
-                    steps.push(step(StepKind::Expect {
-                        codes: CodeSpec(vec![CodeAlt::Class(1)]),
-                        pattern: None,
-                        after_preliminary: false,
-                    }));
-                    steps.push(step(if super::session::UPLOADS.contains(&verb.as_str()) {
-                        StepKind::DataUpload(DataSource::Text(b"ftpspec fuzz\r\n".to_vec()))
-                    } else if super::session::DOWNLOADS.contains(&verb.as_str()) {
-                        StepKind::DataDownload(DownloadCheck::Any)
-                    } else {
-                        StepKind::DataAbandon
-                    }));
+                    steps.push(preliminary());
+                    steps.push(step(data_step(&verb)));
                     data_open = false;
                     steps.push(any());
                 } else {
-                    for _ in 0..primary.max(usize::from(is_hit || codes.is_empty())) {
+                    // A command with no reply before the held connection was
+                    // given got it after (filed under the transfer).
+                    let silent = codes.is_empty() && pending.is_none();
+                    for _ in 0..primary.max(usize::from(is_hit || silent)) {
                         steps.push(any());
                     }
                 }
@@ -180,19 +210,33 @@ pub fn scenario(f: &FindingFile) -> Scenario {
                     steps.push(any());
                 }
             }
-            Action::DataOpen(_) => {
-                steps.push(step(StepKind::DataOpen));
+            Action::DataOpen(_) | Action::DataHeld(_) => {
+                held = matches!(a, Action::DataHeld(_));
+                steps.push(step(if held {
+                    StepKind::DataOpenHeld
+                } else {
+                    StepKind::DataOpen
+                }));
                 data_open = true;
+                pending = None;
             }
-            Action::DataAbandon if data_open => {
-                steps.push(step(StepKind::DataAbandon));
-                data_open = false;
+            Action::DataAbandon => {
+                if data_open && pending.is_none() {
+                    steps.push(step(StepKind::DataAbandon));
+                }
+                (data_open, held, pending) = (false, false, None);
             }
-            Action::DataAbandon => {}
         }
         if is_hit && hit.check() != Check::PortAccepted {
             break;
         }
+    }
+    // The session gave the held connection as it ended.
+    if let Some(kind) = pending {
+        steps.push(step(kind));
+    }
+    for _ in 0..owed {
+        steps.push(any());
     }
     if steps.is_empty() {
         // Only data steps that a scenario cannot hold without a transfer

@@ -196,7 +196,9 @@ impl Generator {
     /// One action of any kind.
     pub fn action(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Action> {
         Ok(match u.int_in_range(0..=19u8)? {
-            0..=1 => Action::DataOpen(*pick(u, &DataKind::ALL)?),
+            0 => Action::DataOpen(*pick(u, &DataKind::ALL)?),
+            1 if u.ratio(1, 4)? => Action::DataHeld(*pick(u, &DataKind::ALL)?),
+            1 => Action::DataOpen(*pick(u, &DataKind::ALL)?),
             2 => Action::DataAbandon,
             3 => {
                 let verb = pick(u, &["RETR", "STOR", "APPE", "LIST"])?.to_string();

@@ -53,6 +53,13 @@ pub enum Action {
     Raw(Vec<u8>),
     /// Set up a data connection the harness can actually use.
     DataOpen(DataKind),
+    /// Set up a data connection and hold our end back: a passive one is
+    /// connected, an active one's connection read or written, only when
+    /// the session ends, so that the commands after a transfer command
+    /// reach a server whose transfer still waits (LightFTP's
+    /// CVE-2023-24042: a LIST worker reads a buffer that a later USER
+    /// overwrites).
+    DataHeld(DataKind),
     /// Close the data connection without using it.
     DataAbandon,
     /// Send a command and close the control connection without waiting for
@@ -121,7 +128,7 @@ impl Action {
         match self {
             Action::Command { verb, .. } | Action::HangUp { verb, .. } => verb_of(verb.as_bytes()),
             Action::Raw(b) => verb_of(b),
-            Action::DataOpen(k) => k.verb().to_owned(),
+            Action::DataOpen(k) | Action::DataHeld(k) => k.verb().to_owned(),
             Action::DataAbandon => "DATA-ABANDON".to_owned(),
         }
     }
@@ -170,6 +177,7 @@ impl fmt::Display for Action {
             }
             Action::Raw(b) => write!(f, "raw {}", q(b)),
             Action::DataOpen(k) => write!(f, "data open {}", k.verb()),
+            Action::DataHeld(k) => write!(f, "data open {} held", k.verb()),
             Action::DataAbandon => f.write_str("data abandon"),
             Action::HangUp { verb, arg } => {
                 write!(f, "{} then hang up", q(&command_line(verb, arg.as_deref())))

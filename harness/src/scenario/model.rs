@@ -277,6 +277,12 @@ pub enum StepKind {
     TlsLegacyRefused,
     /// Set up a data connection in the case's mode.
     DataOpen,
+    /// The same, with the harness's end held back: in passive modes the
+    /// harness connects only at the next data step, so that commands sent
+    /// in between reach a server whose transfer waits for the connection
+    /// (LightFTP's CVE-2023-24042 race). In active modes the same as
+    /// `DataOpen` (the server's connection is taken at the data step anyway).
+    DataOpenHeld,
     /// Active modes only: send PORT/EPRT naming an address other than the
     /// harness's own (see [`BounceTarget`]); the reply is left for the next `expect`.
     DataOpenBounce(BounceTarget),

@@ -475,6 +475,7 @@ fn parse_line(
                 .unwrap_or((rest, ""));
             match (verb, arg) {
                 ("open", "") => StepKind::DataOpen,
+                ("open", "held") => StepKind::DataOpenHeld,
                 ("open", "third-party") => StepKind::DataOpenBounce(BounceTarget::ThirdParty),
                 ("open", "low-port") => StepKind::DataOpenBounce(BounceTarget::LowPort),
                 ("none", "") => StepKind::DataNone,
@@ -535,7 +536,7 @@ fn parse_line(
                 }),
                 _ => {
                     return Err(
-                        ctx.err("data takes: open [third-party|low-port], upload SOURCE, download [CHECK], none, refused or abandon")
+                        ctx.err("data takes: open [held|third-party|low-port], upload SOURCE, download [CHECK], none, refused or abandon")
                     );
                 }
             }
@@ -601,10 +602,12 @@ pub fn parse_all(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>>
         "missing `ref:`: every case cites the RFC requirement it checks",
     );
     require(!sc.steps.is_empty(), "no steps");
-    let uses_data = sc
-        .steps
-        .iter()
-        .any(|s| matches!(s.kind, StepKind::DataOpen | StepKind::DataOpenBounce(_)));
+    let uses_data = sc.steps.iter().any(|s| {
+        matches!(
+            s.kind,
+            StepKind::DataOpen | StepKind::DataOpenHeld | StepKind::DataOpenBounce(_)
+        )
+    });
     let probes = sc
         .steps
         .iter()
@@ -757,6 +760,14 @@ expect close
         ));
         assert_eq!(sc.steps[0].line, 11);
         assert_eq!(sc.covers, ["R959-5.4-STOR", "R959-5.4-RETR"]);
+    }
+
+    #[test]
+    fn a_held_data_connection_is_a_step_of_its_own() {
+        let text = "id: a\ntitle: t\nref: RFC 959 §4.2 MUST \"x\"\nmodes: pasv\ndata open held\nsend LIST\ndata download\n";
+        let sc = parse("f.ftpspec", text).unwrap();
+        assert_eq!(sc.steps[0].kind, StepKind::DataOpenHeld);
+        assert!(crate::scenario::render(&sc).contains("\ndata open held\n"));
     }
 
     fn err(text: &str) -> String {

@@ -162,6 +162,7 @@ pub fn render(sc: &Scenario) -> String {
             StepKind::ExpectAlive => writeln!(o, "expect alive"),
             StepKind::TlsLegacyRefused => writeln!(o, "tls legacy-refused"),
             StepKind::DataOpen => writeln!(o, "data open"),
+            StepKind::DataOpenHeld => writeln!(o, "data open held"),
             StepKind::DataNone => writeln!(o, "data none"),
             StepKind::DataAbandon => writeln!(o, "data abandon"),
             StepKind::DataRefused => writeln!(o, "data refused"),

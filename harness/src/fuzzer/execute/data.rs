@@ -2,6 +2,7 @@
 //! PORT/EPRT to our own loopback listener, and moving the data after a 1yz
 //! (the head of a listing feeds the values learnt from the server).
 
+use super::held::Held;
 use super::{End, LEARN_PER_SESSION, LISTING_HEAD, Run};
 use crate::codec::{ExtAddr, HostPort};
 use crate::fuzzer::session::{DOWNLOADS, DataKind, UPLOADS, command_line};
@@ -10,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// What a fuzz session uploads.
-const UPLOAD: &[u8] = b"ftpspec fuzz\r\n";
+pub(super) const UPLOAD: &[u8] = b"ftpspec fuzz\r\n";
 
 impl Run<'_> {
     /// A 227 or 229 (judged already), to whatever command: the server now
@@ -20,6 +21,10 @@ impl Run<'_> {
     pub(super) async fn follow_passive(&mut self, port: Option<u16>) {
         self.armed = true;
         self.data = None;
+        if self.holding {
+            self.held = port.map(Held::passive);
+            return;
+        }
         if let Some(port) = port {
             if let Ok(c) = self.control.connect_passive(port, &mut self.t).await {
                 self.data = Some(c);
@@ -62,14 +67,24 @@ impl Run<'_> {
         self.cfg.limits.step_timeout
     }
 
-    pub(super) async fn data_open(&mut self, i: usize, kind: DataKind) -> Result<(), End> {
+    /// Set up a data connection of `kind`; `held`: hold our end back.
+    pub(super) async fn data_open(
+        &mut self,
+        i: usize,
+        kind: DataKind,
+        held: bool,
+    ) -> Result<(), End> {
         self.data = None;
+        self.held = None;
         let local = self.control.local();
         match kind {
             DataKind::Pasv | DataKind::Epsv => {
                 // `exchange` follows the 227/229, whoever asked for it.
                 let verb = kind.verb();
-                self.exchange(i, verb, &command_line(verb, None)).await?;
+                self.holding = held;
+                let r = self.exchange(i, verb, &command_line(verb, None)).await;
+                self.holding = false;
+                r?;
             }
             DataKind::Port | DataKind::Eprt => {
                 // Active mode names our own address: only when it is loopback.
@@ -97,7 +112,11 @@ impl Run<'_> {
                     .exchange(i, verb, &command_line(verb, Some(&arg)))
                     .await?;
                 if r.is_some_and(|r| r.code().is_completion()) {
-                    self.data = Some(conn);
+                    if held {
+                        self.held = Some(Held::active(conn));
+                    } else {
+                        self.data = Some(conn);
+                    }
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! accepted AUTH, PROT, CCC or REIN does to the connection.
 
 mod data;
+mod held;
 mod outcome;
 mod pace;
 mod security;
@@ -20,6 +21,7 @@ use crate::codec::{ExtAddr, HostPort, Parsed, Reply, Verb};
 use crate::driver::{Control, DataConn, DriverError, Transcript};
 use crate::oracle::{self, Exchange, Violation, port, sequence, syntax};
 use crate::target::Security;
+use held::Held;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -41,6 +43,11 @@ struct Run<'a> {
     /// are then not attributed to commands for the §5.4 oracle.
     in_sync: bool,
     ipv6: bool,
+    /// Our end of the data connection held back ([`Action::DataHeld`]),
+    /// and whether a command may be waiting for it.
+    held: Option<Held>,
+    /// The data connection being set up is to be held back.
+    holding: bool,
     /// The server has a data connection set up (227/229, or PORT/EPRT
     /// accepted) that no transfer has used yet. A server may then wait for
     /// it before answering anything: silence is no finding while we do not
@@ -174,7 +181,10 @@ impl Run<'_> {
         let mut last = None;
         let mut got = 0;
         while got < expected {
-            let wait = if clean {
+            // While our end of a data connection is held back the server
+            // may answer nothing until it gets it: a short wait, then on.
+            let waits_for_us = self.held.is_some();
+            let wait = if clean && !waits_for_us {
                 self.cfg.limits.step_timeout
             } else {
                 self.settle()
@@ -189,6 +199,11 @@ impl Run<'_> {
                 }
                 Ok(r) => r,
                 Err(DriverError::Timeout(..)) if !clean => break,
+                Err(DriverError::Timeout(..)) if waits_for_us => {
+                    self.in_sync = false;
+                    self.owe(i, verb);
+                    break;
+                }
                 Err(e) => return Err(self.failed(e, i, verb, clean)),
             };
             let attributed = clean && self.in_sync;
@@ -205,6 +220,14 @@ impl Run<'_> {
             }
             if clean {
                 self.follow_security(verb, &bytes, code.get()).await?;
+            }
+            if code.is_preliminary() && self.data.is_none() && self.held.is_some() {
+                // The final reply comes once we give the server our end.
+                self.in_sync = false;
+                self.owe(i, verb);
+                last = Some(r.value);
+                got += 1;
+                continue;
             }
             if code.is_preliminary() {
                 self.armed = false;
@@ -261,9 +284,11 @@ impl Run<'_> {
                 Ok(())
             }
             Action::Raw(b) => self.exchange(i, &verb, b).await.map(|_| ()),
-            Action::DataOpen(k) => self.data_open(i, *k).await,
+            Action::DataOpen(k) => self.data_open(i, *k, false).await,
+            Action::DataHeld(k) => self.data_open(i, *k, true).await,
             Action::DataAbandon => {
                 self.data = None;
+                self.held = None;
                 Ok(())
             }
             Action::HangUp { verb: v, arg } => {
@@ -367,6 +392,8 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         hits: Vec::new(),
         in_sync: true,
         ipv6,
+        held: None,
+        holding: false,
         armed: false,
         sent: 0,
         verbs_sent: Vec::new(),
@@ -386,6 +413,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
     }
     let mut quit_unanswered = false;
     if end == End::Done {
+        run.release().await;
         // Goodbye without waiting for 221 (the next session is a new
         // connection anyway), unless asked to.
         let sent = tokio::time::timeout(

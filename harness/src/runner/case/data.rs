@@ -6,7 +6,7 @@
 use super::Stop;
 use super::steps::Exec;
 use crate::codec::{ExtAddr, HostPort, ReplyCode};
-use crate::driver::{DataConn, DriverError, TlsFailure};
+use crate::driver::{DataConn, Direction, DriverError, TlsFailure};
 use crate::fixtures;
 use crate::oracle;
 use crate::oracle::Check;
@@ -45,10 +45,34 @@ impl Exec<'_> {
             .ok_or_else(|| Stop::new(Verdict::Error, "data open in a case without a mode"))
     }
 
+    /// The data connection `data open` set up; after `data open held`,
+    /// connected now.
+    async fn data_conn(&mut self) -> Result<Option<DataConn>, Stop> {
+        if let Some(conn) = self.data.take() {
+            return Ok(Some(conn));
+        }
+        let Some(port) = self.held_port.take() else {
+            return Ok(None);
+        };
+        self.conv
+            .t
+            .push(Direction::Note, "data: connecting the held connection");
+        self.conv
+            .connect_passive(port)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                Stop::new(
+                    Verdict::Fail,
+                    format!("the server's passive port {port} did not accept a connection: {e}"),
+                )
+            })
+    }
+
     /// The data connection `data open` set up, protected as PROT now
     /// says (it may have changed since: RFC 4217 §8).
-    pub(super) fn take_data(&mut self, step: &Step) -> Result<DataConn, Stop> {
-        let mut conn = self.data.take().ok_or_else(|| {
+    pub(super) async fn take_data(&mut self, step: &Step) -> Result<DataConn, Stop> {
+        let mut conn = self.data_conn().await?.ok_or_else(|| {
             Stop::new(
                 Verdict::Error,
                 format!(
@@ -116,10 +140,13 @@ impl Exec<'_> {
     }
 
     /// `data open`: set up a data connection in the case's mode.
-    pub(super) async fn data_open(&mut self, step: &Step) -> Result<(), Stop> {
+    /// `data open` (`held`: `data open held`).
+    pub(super) async fn data_open(&mut self, step: &Step, held: bool) -> Result<(), Stop> {
         let mode = self.mode()?;
+        self.held_port = None;
+        self.held_sent = false;
         match mode.data {
-            DataMode::Pasv | DataMode::Epsv => self.open_passive(step, mode.data).await,
+            DataMode::Pasv | DataMode::Epsv => self.open_passive(step, mode.data, held).await,
             DataMode::Port | DataMode::Eprt => self.open_active(step, mode.data).await,
         }
     }
@@ -155,7 +182,7 @@ impl Exec<'_> {
         Stop::new(Verdict::for_level(step.level), format!("{cmd} refused"))
     }
 
-    async fn open_passive(&mut self, step: &Step, mode: DataMode) -> Result<(), Stop> {
+    async fn open_passive(&mut self, step: &Step, mode: DataMode, held: bool) -> Result<(), Stop> {
         let line = Some(step.line);
         let (cmd, want) = if mode == DataMode::Pasv {
             ("PASV", 227)
@@ -182,6 +209,11 @@ impl Exec<'_> {
                 ),
             ));
         };
+        if held {
+            self.data = None;
+            self.held_port = Some(port);
+            return Ok(());
+        }
         let conn = self.conv.connect_passive(port).await.map_err(|e| {
             Stop::new(
                 Verdict::Fail,
@@ -276,7 +308,7 @@ impl Exec<'_> {
     /// `data refused`: the server must not connect at all (active modes);
     /// in passive modes no bytes may flow.
     pub(super) async fn data_refused(&mut self, step: &Step) -> Result<(), Stop> {
-        let Some(conn) = self.data.take() else {
+        let Some(conn) = self.data_conn().await? else {
             // Nothing listening: nothing the server could have reached.
             return Ok(());
         };
@@ -294,7 +326,7 @@ impl Exec<'_> {
                 return self.nothing_seen(step, seen, "no use of the data connection");
             }
         }
-        let conn = self.take_data(step)?;
+        let conn = self.take_data(step).await?;
         let seen = conn
             .expect_unused(&self.spec.limits, &mut self.conv.t)
             .await
@@ -304,7 +336,7 @@ impl Exec<'_> {
 
     /// `data upload SOURCE`.
     pub(super) async fn data_upload(&mut self, step: &Step, src: &DataSource) -> Result<(), Stop> {
-        let conn = self.take_data(step)?;
+        let conn = self.take_data(step).await?;
         let bytes = source_bytes(src);
         if let Err(e) = conn
             .upload(&bytes, &self.spec.limits, &mut self.conv.t)

@@ -73,7 +73,7 @@ impl Exec<'_> {
         step: &Step,
         check: &DownloadCheck,
     ) -> Result<(), Stop> {
-        let conn = self.take_data(step)?;
+        let conn = self.take_data(step).await?;
         let expected = self.conv.image.expected_download();
         let mut checks = Checks {
             exact: match check {

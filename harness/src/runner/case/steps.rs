@@ -21,6 +21,11 @@ pub(super) struct Exec<'a> {
     pub spec: &'a CaseSpec<'a>,
     pub conv: Conversation,
     pub data: Option<DataConn>,
+    /// The port of a passive data connection `data open held` set up and
+    /// the harness has not connected to yet.
+    pub held_port: Option<u16>,
+    /// A command was sent since `data open held` (the transfer that waits).
+    pub held_sent: bool,
     vars: BTreeMap<String, String>,
     /// The reply the last `expect` read, for `check`.
     last_reply: Option<Reply>,
@@ -40,6 +45,8 @@ impl<'a> Exec<'a> {
             spec,
             conv,
             data: None,
+            held_port: None,
+            held_sent: false,
             vars,
             last_reply: None,
             drained: None,
@@ -52,8 +59,20 @@ impl<'a> Exec<'a> {
 
     /// The next reply (see [`Conversation::reply`]).
     pub async fn reply(&mut self, line: Option<usize>) -> Result<Answer, Stop> {
-        let data_open = self.data.is_some();
+        let data_open = self.data.is_some() || self.held_port.is_some();
         self.conv.reply(data_open, line).await
+    }
+
+    /// A second command while the data connection is held back: the
+    /// first (the transfer) may still wait for it, so replies can no
+    /// longer be matched to commands.
+    fn before_send(&mut self) {
+        if self.held_port.is_some() {
+            if self.held_sent {
+                self.conv.unattributed = true;
+            }
+            self.held_sent = true;
+        }
     }
 
     pub async fn step(&mut self, step: &Step) -> Result<(), Stop> {
@@ -73,9 +92,13 @@ impl<'a> Exec<'a> {
                     ));
                 }
                 bytes.extend_from_slice(b"\r\n");
+                self.before_send();
                 self.conv.send(&bytes, line).await
             }
-            StepKind::Raw(bytes) => self.conv.send(bytes, line).await,
+            StepKind::Raw(bytes) => {
+                self.before_send();
+                self.conv.send(bytes, line).await
+            }
             StepKind::Pause(ms) => {
                 tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
                 Ok(())
@@ -98,10 +121,11 @@ impl<'a> Exec<'a> {
             StepKind::ExpectAlive => self.expect_alive(step).await,
             StepKind::TlsLegacyRefused => self.tls_legacy_refused(step).await,
             StepKind::ExpectClose => self.expect_close(step).await,
-            StepKind::DataOpen => self.data_open(step).await,
+            StepKind::DataOpen => self.data_open(step, false).await,
+            StepKind::DataOpenHeld => self.data_open(step, true).await,
             StepKind::DataOpenBounce(target) => self.data_open_bounce(step, *target).await,
             StepKind::DataAbandon => {
-                drop(self.take_data(step)?);
+                drop(self.take_data(step).await?);
                 self.conv.t.push(Direction::Note, "data: abandoned");
                 Ok(())
             }

@@ -83,6 +83,12 @@ pub(super) struct Conversation {
     /// directory): a finding belongs to the exchange a scenario made, and
     /// an odd reply to set-up would otherwise be charged to every case.
     pub judging: bool,
+    /// Replies can no longer be matched to commands: commands were sent
+    /// while a transfer waited for a data connection the case held back
+    /// (`data open held`), and RFC 959 does not say in which order a
+    /// server answers those. The code table is then not applied; the
+    /// grammar still is.
+    pub unattributed: bool,
     /// A REIN just ended TLS: an unreadable next reply means the server is
     /// still in TLS (RFC 4217 §13).
     pub cleared_by_rein: bool,
@@ -105,6 +111,7 @@ impl Conversation {
             said_goodbye: false,
             notes: Vec::new(),
             judging: true,
+            unattributed: false,
             cleared_by_rein: false,
         }
     }
@@ -349,7 +356,10 @@ impl Conversation {
         self.probe_overtaken(&parsed.value, line)?;
         let front = self.awaiting.pop_front();
         let passive_port = self.judge(
-            front.as_ref().map(|a| &a.verb),
+            front
+                .as_ref()
+                .map(|a| &a.verb)
+                .filter(|_| !self.unattributed),
             front.as_ref().is_some_and(|a| a.after_preliminary),
             &parsed,
             line,

@@ -1,0 +1,99 @@
+//! A data connection whose end the session holds back
+//! ([`Action::DataHeld`](crate::fuzzer::session::Action::DataHeld)): the
+//! server's transfer waits while the session's other commands reach it,
+//! and our end is given only as the session ends. LightFTP's
+//! CVE-2023-24042 is such a race: PASV, LIST, `USER /dev`, and the LIST
+//! worker, which reads its path once the client connects, lists `/dev`.
+
+use super::data::UPLOAD;
+use super::{LEARN_PER_SESSION, LISTING_HEAD, Run};
+use crate::driver::DataConn;
+use crate::fuzzer::tokens;
+
+/// Most replies read after the release: the held transfer's and those of
+/// the commands that waited behind it.
+const AFTER_RELEASE: usize = 8;
+
+/// Our end of a data connection, not given yet.
+pub(super) struct Held {
+    end: HeldEnd,
+    /// The first action that may wait for it (a 1yz came and no final
+    /// reply, or no reply at all), and its verb.
+    owed: Option<(usize, String)>,
+}
+
+enum HeldEnd {
+    /// The server listens on this port (227/229); we have not connected.
+    Passive(u16),
+    /// Our listener (PORT/EPRT accepted); not accepted from yet.
+    Active(DataConn),
+}
+
+impl Held {
+    pub(super) fn passive(port: u16) -> Held {
+        Held {
+            end: HeldEnd::Passive(port),
+            owed: None,
+        }
+    }
+
+    pub(super) fn active(conn: DataConn) -> Held {
+        Held {
+            end: HeldEnd::Active(conn),
+            owed: None,
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Action `i` (`verb`) may be waiting for our held end.
+    pub(super) fn owe(&mut self, i: usize, verb: &str) {
+        if let Some(h) = &mut self.held {
+            h.owed.get_or_insert_with(|| (i, verb.to_owned()));
+        }
+    }
+
+    /// As the session ends: if a command waits for our held end, give it
+    /// (either direction: [`DataConn::either`]) and read what the waiting
+    /// commands get, unattributed, for the coverage of replies and the
+    /// grammar checks.
+    pub(super) async fn release(&mut self) {
+        let Some(Held {
+            end,
+            owed: Some((action, verb)),
+        }) = self.held.take()
+        else {
+            return;
+        };
+        let conn = match end {
+            HeldEnd::Passive(port) => match self.control.connect_passive(port, &mut self.t).await {
+                Ok(c) => c,
+                Err(_) => return,
+            },
+            HeldEnd::Active(c) => c,
+        };
+        let mut limits = self.cfg.limits;
+        limits.max_transfer = limits.max_transfer.min(1 << 20);
+        let wait = self.settle();
+        let mut head = Vec::new();
+        let keep_head = |chunk: &[u8]| {
+            let room = LISTING_HEAD.saturating_sub(head.len());
+            head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        };
+        let _ = conn
+            .either(UPLOAD, wait, &limits, &mut self.t, keep_head)
+            .await;
+        if self.learned.len() < LEARN_PER_SESSION {
+            self.learned.extend(tokens::from_listing(&head));
+        }
+        for _ in 0..AFTER_RELEASE {
+            let Ok(r) = self.read(wait).await else {
+                break;
+            };
+            self.record(action, &verb, &r, false, false);
+            if matches!(r.value.code().get(), 221 | 421) {
+                break;
+            }
+        }
+    }
+}
