@@ -51,12 +51,25 @@ pub fn reply_shape(reply: &Reply, verb: &str, sent: &[u8]) -> String {
 /// the reply's shape.
 pub fn of_reply(v: &Violation, shape: &str) -> String {
     match v.check {
-        Check::ReplySyntax => {
-            let what = v.received.split(": ").next().unwrap_or(&v.received);
-            format!("{} {what}", v.rule.citation())
-        }
+        Check::ReplySyntax => of_stream(v),
         _ => format!("{} {shape}", v.rule.citation()),
     }
+}
+
+/// The cause of a reply the stream could not decode ([`oracle::syntax::stream`]):
+/// the kind of deviation, without the bytes it quotes or the numbers it
+/// counts. LightFTP's reply buffer, shared with a transfer's worker, came
+/// out garbled after PASV, PROT, RMD, USER and more: one cause.
+///
+/// [`oracle::syntax::stream`]: crate::oracle::syntax::stream
+/// The same deviation seen by the per-reply grammar check is the same
+/// cause ([`of_reply`]).
+pub fn of_stream(v: &Violation) -> String {
+    let text = v.received.as_str();
+    let text = text.strip_prefix("undecodable reply: ").unwrap_or(text);
+    let kind = text.split(": ").next().unwrap_or(text);
+    let kind: String = kind.chars().filter(|c| !c.is_ascii_digit()).collect();
+    format!("{} {kind}", v.rule.citation())
 }
 
 /// The cause of a closed connection blamed on the command before, whose
@@ -94,5 +107,23 @@ mod tests {
         let d = reply_shape(&reply(501, "Invalid Parameter 3"), "OPTS", b"OPTS x\r\n");
         assert_eq!(c, d);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_garbled_reply_is_one_cause_whatever_it_quotes() {
+        use crate::driver::DriverError;
+        let garbled = |bytes: &[u8]| {
+            let e = Reply::parse(bytes).map(|_| ()).unwrap_err();
+            of_stream(&crate::oracle::syntax::stream(&DriverError::Reply(e)).unwrap())
+        };
+        let a = garbled(b"pasv OK. Password required\r\n");
+        let b = garbled(b"USER / OK. Password required\r\n");
+        assert_eq!(a, b);
+        let pending = |n: usize| {
+            let e = DriverError::Unterminated(std::time::Duration::from_secs(5), n);
+            of_stream(&crate::oracle::syntax::stream(&e).unwrap())
+        };
+        assert_eq!(pending(3), pending(12));
+        assert_ne!(a, pending(3));
     }
 }

@@ -32,6 +32,29 @@ pub struct FindingFile {
     /// The session ran over TLS and set up PROT P after its login (as
     /// every fuzz session on an `ftpes://`/`ftps://` target does).
     pub protected: bool,
+    /// Its number among the run's findings of the same oracle and command
+    /// (distinct causes): from 2 on it is in the file name and the id, so
+    /// that no finding overwrites another.
+    pub number: usize,
+}
+
+impl FindingFile {
+    /// The file name: [`file_name`], numbered from the second on.
+    pub fn name(&self) -> String {
+        numbered(&file_name(&self.hit), self.number)
+    }
+}
+
+/// `name` (`x.ftpspec` or `fuzz.a.b`) with `-n` before its extension, or
+/// at the end, for `n` above 1.
+pub fn numbered(name: &str, n: usize) -> String {
+    if n <= 1 {
+        return name.to_owned();
+    }
+    match name.strip_suffix(".ftpspec") {
+        Some(stem) => format!("{stem}-{n}.ftpspec"),
+        None => format!("{name}-{n}"),
+    }
 }
 
 /// The requirement a finding file cites: the rule of the check that fired.
@@ -276,7 +299,7 @@ pub fn scenario(f: &FindingFile) -> Scenario {
     }
     Scenario {
         path: String::new(),
-        id: format!("fuzz.{}.{verb}", hit.check()),
+        id: numbered(&format!("fuzz.{}.{verb}", hit.check()), f.number),
         title,
         refs: refs(&hit.violation.rule, &steps),
         tags: vec!["fuzz".to_owned(), hit.check().as_str().to_owned()],
@@ -313,7 +336,7 @@ pub fn text(f: &FindingFile) -> String {
 /// Write the finding into `dir`; returns the path.
 pub fn write(dir: &Path, f: &FindingFile) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(file_name(&f.hit));
+    let path = dir.join(f.name());
     std::fs::write(&path, text(f))?;
     Ok(path)
 }
@@ -377,6 +400,7 @@ mod tests {
                 after_secs: 0.5,
                 transcript: vec!["> MKD \\x00\r\n".into()],
                 protected: n % 2 == 0,
+                number: 1,
             };
             let text = text(&f);
             let parsed = parse("f.ftpspec", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -394,6 +418,31 @@ mod tests {
     /// A session that ran under PROT P replays under it: without a data
     /// mode (whose `-tls` case sets it up) the file repeats the set-up.
     #[test]
+    fn a_second_finding_of_the_same_oracle_and_command_gets_its_own_name() {
+        assert_eq!(numbered("crash-mkd.ftpspec", 1), "crash-mkd.ftpspec");
+        assert_eq!(numbered("crash-mkd.ftpspec", 2), "crash-mkd-2.ftpspec");
+        assert_eq!(numbered("fuzz.crash.mkd", 3), "fuzz.crash.mkd-3");
+        let f = FindingFile {
+            hit: Hit::new(fate::closed("gone"), "NOOP", 0),
+            replies: vec![vec![200]],
+            original_actions: 1,
+            session: Session {
+                actions: vec![Action::Command {
+                    verb: "NOOP".into(),
+                    arg: None,
+                }],
+            },
+            after_sessions: 1,
+            after_secs: 0.5,
+            transcript: Vec::new(),
+            protected: false,
+            number: 2,
+        };
+        assert_eq!(f.name(), "closed-noop-2.ftpspec");
+        assert_eq!(scenario(&f).id, "fuzz.closed.noop-2");
+    }
+
+    #[test]
     fn a_protected_session_replays_its_set_up() {
         let cmd = |verb: &str| Action::Command {
             verb: verb.into(),
@@ -408,6 +457,7 @@ mod tests {
             after_secs: 0.5,
             transcript: Vec::new(),
             protected,
+            number: 1,
         };
         let sends = |sc: &Scenario| -> Vec<String> {
             sc.steps

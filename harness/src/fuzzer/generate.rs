@@ -197,7 +197,9 @@ impl Generator {
     pub fn action(&self, u: &mut Unstructured, favoured: &[String]) -> Result<Action> {
         Ok(match u.int_in_range(0..=19u8)? {
             0 => Action::DataOpen(*pick(u, &DataKind::ALL)?),
-            1 if u.ratio(1, 4)? => Action::DataHeld(*pick(u, &DataKind::ALL)?),
+            // Held connections are dear on some servers (a LightFTP
+            // session waits seconds in its worker's clean-up): now and then.
+            1 if u.ratio(1, 8)? => Action::DataHeld(*pick(u, &DataKind::ALL)?),
             1 => Action::DataOpen(*pick(u, &DataKind::ALL)?),
             2 => Action::DataAbandon,
             3 => {

@@ -133,6 +133,7 @@ pub async fn fuzz(
             stopped: None,
             learnt: Default::default(),
             absorbed: Default::default(),
+            names: Default::default(),
         }),
         gate: RwLock::new(()),
         monitor: tokio::sync::Mutex::new(monitor),

@@ -30,6 +30,8 @@ pub(super) struct State {
     /// Sightings whose blame triage moved onto the command before, and the
     /// cause they turned out to be ([`Sighting`]).
     pub absorbed: HashMap<Sighting, (Check, String)>,
+    /// Findings per file name so far ([`super::findings::FindingFile::number`]).
+    pub names: HashMap<String, usize>,
 }
 
 /// Most sightings remembered: verbs are fuzzed, so their pairs are not
@@ -119,6 +121,14 @@ impl Shared {
         if s.absorbed.len() < MAX_SIGHTINGS {
             s.absorbed.insert(sighting, cause);
         }
+    }
+
+    /// The next number for a finding file called `name`: 1, 2, …
+    pub fn number(&self, name: &str) -> usize {
+        let mut s = self.state();
+        let n = s.names.entry(name.to_owned()).or_default();
+        *n += 1;
+        *n
     }
 
     /// Count one re-run of a session by triage.

@@ -241,6 +241,7 @@ pub(super) async fn report(
         after_secs: found_at.1,
         transcript,
         protected: shared.cfg.target.security.is_tls(),
+        number: shared.number(&findings::file_name(&hit)),
     };
     let file = match shared
         .cfg
@@ -250,10 +251,7 @@ pub(super) async fn report(
     {
         Some(Ok(path)) => Some(path),
         Some(Err(e)) => {
-            shared.harness_error(format!(
-                "cannot write the finding {}: {e}",
-                findings::file_name(&hit)
-            ));
+            shared.harness_error(format!("cannot write the finding {}: {e}", f.name()));
             None
         }
         None => None,

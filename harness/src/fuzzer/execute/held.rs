@@ -9,10 +9,17 @@ use super::data::UPLOAD;
 use super::{LEARN_PER_SESSION, LISTING_HEAD, Run};
 use crate::driver::DataConn;
 use crate::fuzzer::tokens;
+use std::time::Duration;
 
 /// Most replies read after the release: the held transfer's and those of
 /// the commands that waited behind it.
 const AFTER_RELEASE: usize = 8;
+
+/// How long a reply after the first may take once the data has moved:
+/// the commands that waited behind the transfer are answered right after
+/// its final reply, and every session that holds would otherwise end on
+/// a full settle wait for a reply that is not coming.
+const NEXT_REPLY: Duration = Duration::from_millis(1);
 
 /// Our end of a data connection, not given yet.
 pub(super) struct Held {
@@ -54,10 +61,10 @@ impl Run<'_> {
     }
 
     /// As the session ends: if a command waits for our held end, give it
-    /// (either direction: [`DataConn::either`]) and read what the waiting
-    /// commands get, unattributed, for the coverage of replies and the
-    /// grammar checks.
-    pub(super) async fn release(&mut self) {
+    /// (either direction: [`DataConn::either`]) and, if the session ended
+    /// in good order (`replies`), read what the waiting commands get,
+    /// unattributed, for the coverage of replies and the grammar checks.
+    pub(super) async fn release(&mut self, replies: bool) {
         let Some(Held {
             end,
             owed: Some((action, verb)),
@@ -86,8 +93,11 @@ impl Run<'_> {
         if self.learned.len() < LEARN_PER_SESSION {
             self.learned.extend(tokens::from_listing(&head));
         }
-        for _ in 0..AFTER_RELEASE {
-            let Ok(r) = self.read(wait).await else {
+        if !replies {
+            return;
+        }
+        for n in 0..AFTER_RELEASE {
+            let Ok(r) = self.read(if n == 0 { wait } else { NEXT_REPLY }).await else {
                 break;
             };
             self.record(action, &verb, &r, false, false);

@@ -131,7 +131,11 @@ impl Run<'_> {
     /// Map a read error to how the session ends.
     fn failed(&mut self, e: DriverError, action: usize, verb: &str, clean: bool) -> End {
         if let Some(v) = syntax::stream(&e) {
-            self.hit(v, verb, action);
+            // The deviation is the cause, whichever command drew it.
+            if reportable(&v) {
+                let cause = super::cause::of_stream(&v);
+                self.hits.push(Hit::new(v, verb, action).with_cause(cause));
+            }
             return End::Malformed(action);
         }
         if let DriverError::Tls { failure, .. } = &e {
@@ -411,9 +415,12 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
             run.t = Transcript::default();
         }
     }
+    // However the session ended: a worker left waiting for our end may
+    // never let its session go (LightFTP 5980ea1 joins it forever, and
+    // after 64 such sessions greets no one).
+    run.release(end == End::Done).await;
     let mut quit_unanswered = false;
     if end == End::Done {
-        run.release().await;
         // Goodbye without waiting for 221 (the next session is a new
         // connection anyway), unless asked to.
         let sent = tokio::time::timeout(
