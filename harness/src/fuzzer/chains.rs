@@ -122,8 +122,6 @@ const CHAINS: &[&[(&str, Arg)]] = &[
     // A transfer waiting for its data connection while what it refers to
     // changes: the path buffer (USER), the directory or the file.
     &[(HELD, None), ("LIST", None), ("USER", Outside)],
-    &[(HELD, None), ("MLSD", None), ("USER", Outside)],
-    &[(HELD, None), ("NLST", None), ("USER", Outside)],
     &[
         ("MKD", Shared),
         (HELD, None),

@@ -75,7 +75,9 @@ impl Run<'_> {
         held: bool,
     ) -> Result<(), End> {
         self.data = None;
-        self.held = None;
+        // A transfer waiting for a held end would keep the server from
+        // answering this set-up: it gets its connection first.
+        self.release(true).await;
         let local = self.control.local();
         match kind {
             DataKind::Pasv | DataKind::Epsv => {

@@ -27,6 +27,10 @@ pub(super) struct Held {
     /// The first action that may wait for it (a 1yz came and no final
     /// reply, or no reply at all), and its verb.
     owed: Option<(usize, String)>,
+    /// A command after that one went unanswered too: the server reads no
+    /// commands while its transfer waits (vsftpd). Later ones are sent
+    /// without waiting; their replies come after the release.
+    deaf: bool,
 }
 
 enum HeldEnd {
@@ -41,6 +45,7 @@ impl Held {
         Held {
             end: HeldEnd::Passive(port),
             owed: None,
+            deaf: false,
         }
     }
 
@@ -48,6 +53,7 @@ impl Held {
         Held {
             end: HeldEnd::Active(conn),
             owed: None,
+            deaf: false,
         }
     }
 }
@@ -56,18 +62,53 @@ impl Run<'_> {
     /// Action `i` (`verb`) may be waiting for our held end.
     pub(super) fn owe(&mut self, i: usize, verb: &str) {
         if let Some(h) = &mut self.held {
-            h.owed.get_or_insert_with(|| (i, verb.to_owned()));
+            match h.owed {
+                Some(_) => h.deaf = true,
+                None => h.owed = Some((i, verb.to_owned())),
+            }
         }
     }
 
-    /// As the session ends: if a command waits for our held end, give it
-    /// (either direction: [`DataConn::either`]) and, if the session ended
-    /// in good order (`replies`), read what the waiting commands get,
+    /// How long to wait for a reply while our end is held: the settle
+    /// time, nothing once the server has shown it reads no commands
+    /// meanwhile; `None` when nothing is held.
+    pub(super) fn held_wait(&self) -> Option<Duration> {
+        let h = self.held.as_ref()?;
+        Some(if h.deaf {
+            Duration::ZERO
+        } else {
+            self.settle()
+        })
+    }
+
+    /// `data abandon` with our end held: as with an end given at once, the
+    /// server finds a connection, closed. (Dropped unconnected, a passive
+    /// end would leave the next transfer waiting for it: vsftpd answers
+    /// nothing for a minute.) A transfer that waits for it gets it first.
+    pub(super) async fn abandon_held(&mut self) {
+        if self.held.as_ref().is_some_and(|h| h.owed.is_some()) {
+            return self.release(true).await;
+        }
+        if let Some(Held {
+            end: HeldEnd::Passive(port),
+            ..
+        }) = self.held.take()
+        {
+            let _ = self.control.connect_passive(port, &mut self.t).await;
+        }
+    }
+
+    /// As the session ends, or another data connection is set up or
+    /// abandoned: if a command waits for our held end, give it (either
+    /// direction: [`DataConn::either`]) and, with `replies` (the control
+    /// connection is in good order), read what the waiting commands get,
     /// unattributed, for the coverage of replies and the grammar checks.
+    /// A held end nothing waits for is dropped.
     pub(super) async fn release(&mut self, replies: bool) {
         let Some(Held {
             end,
             owed: Some((action, verb)),
+            ..
         }) = self.held.take()
         else {
             return;

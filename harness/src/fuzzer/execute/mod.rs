@@ -187,11 +187,12 @@ impl Run<'_> {
         while got < expected {
             // While our end of a data connection is held back the server
             // may answer nothing until it gets it: a short wait, then on.
-            let waits_for_us = self.held.is_some();
-            let wait = if clean && !waits_for_us {
-                self.cfg.limits.step_timeout
-            } else {
-                self.settle()
+            let held_wait = self.held_wait();
+            let waits_for_us = held_wait.is_some();
+            let wait = match held_wait {
+                Some(w) => w,
+                None if clean => self.cfg.limits.step_timeout,
+                None => self.settle(),
             };
             let asked = std::time::Instant::now();
             let r = match self.read(wait).await {
@@ -292,7 +293,7 @@ impl Run<'_> {
             Action::DataHeld(k) => self.data_open(i, *k, true).await,
             Action::DataAbandon => {
                 self.data = None;
-                self.held = None;
+                self.abandon_held().await;
                 Ok(())
             }
             Action::HangUp { verb: v, arg } => {
