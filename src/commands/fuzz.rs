@@ -94,7 +94,7 @@ fn show(p: &Progress) -> String {
 fn summary(r: &FuzzReport, target: &str) {
     let p = &r.progress;
     outln!(
-        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew)",
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew); {} logins on a connection opened ahead",
         p.sessions,
         p.elapsed_secs,
         p.rate(),
@@ -107,7 +107,8 @@ fn summary(r: &FuzzReport, target: &str) {
         p.harness_errors,
         p.flaky,
         p.reruns,
-        p.absorbed
+        p.absorbed,
+        p.opened_ahead
     );
     for e in &p.error_messages {
         outln!("harness error: {e}");

@@ -97,6 +97,9 @@ pub struct Progress {
     /// Hits that triage had already traced to a known cause (the same
     /// close after the same command and reply), taken without a re-run.
     pub absorbed: u64,
+    /// Sessions that logged in on a connection opened while the session
+    /// before ran (the server serves two at once: [`super::execute::Spare`]).
+    pub opened_ahead: u64,
     /// Restarts of `--target-cmd`.
     pub restarts: usize,
     /// Sessions disturbed by a restart of the server (another job crashed

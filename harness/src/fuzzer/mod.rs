@@ -45,7 +45,9 @@ mod triage;
 mod worker;
 
 pub use config::{FindingOut, FuzzConfig, FuzzError, FuzzReport, Progress};
-pub use execute::{End, ExecConfig, Execution, Liveness, execute, liveness};
+pub use execute::{
+    End, ExecConfig, Execution, Liveness, Spare, Spares, Took, execute, execute_with, liveness,
+};
 pub use feedback::{Corpus, TransitionSet};
 pub use findings::{FindingFile, file_name, scenario};
 pub use generate::{Generator, Shape};
@@ -100,10 +102,11 @@ pub async fn fuzz(
             .unwrap_or(Duration::from_millis(30))
             .min(cfg.limits.step_timeout),
         pace: cfg.settle.is_none().then(Arc::default),
-        transcript: false,
+        transcript: std::env::var_os("FTPSPEC_FUZZ_TRANSCRIPT").is_some(),
         tls: Some(tls),
         security: cfg.target.security,
         await_quit: false,
+        spares: None,
     };
     // A first session that only logs in: fail fast on a wrong URL or login.
     // Up to three tries: a server may lose one TLS handshake to a race of
@@ -121,6 +124,12 @@ pub async fn fuzz(
         End::LoginFailed(e) => return Err(FuzzError::Login(e)),
         _ => {}
     }
+    // Sessions open their successor's connection ahead on a server that
+    // serves two at once.
+    let exec = ExecConfig {
+        spares: execute::Spares::for_server(&exec).await,
+        ..exec
+    };
     let shared = Arc::new(Shared {
         cfg: cfg.clone(),
         exec,

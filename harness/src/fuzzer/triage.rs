@@ -4,7 +4,7 @@
 //! alone, so no other session runs while it re-runs.
 
 use super::config::FindingOut;
-use super::execute::{Execution, execute};
+use super::execute::{Execution, Spare, execute, execute_with};
 use super::findings::{self, FindingFile};
 use super::hit::{Hit, Sighting};
 use super::minimise::minimise;
@@ -14,10 +14,16 @@ use crate::driver::Direction;
 use crate::oracle::Check;
 use std::time::Instant;
 
-pub(super) async fn run_session(shared: &Shared, session: &Session) -> (Execution, Vec<Hit>, bool) {
+/// Run a worker's session; `spare`: the connection opened for it during
+/// the session before, and where this one leaves the next one's.
+pub(super) async fn run_session(
+    shared: &Shared,
+    session: &Session,
+    spare: &mut Option<Spare>,
+) -> (Execution, Vec<Hit>, bool) {
     let exec = {
         let _g = shared.gate.read().await;
-        execute(session, &shared.exec).await
+        execute_with(session, &shared.exec, spare).await
     };
     let (hits, down) = shared.judge(&exec, shared.defers_probes()).await;
     (exec, hits, down)

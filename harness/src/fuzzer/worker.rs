@@ -23,6 +23,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
     let mut g = Generator::new(shared.cfg.shape).with_login(&shared.exec.user, &shared.exec.pass);
     let mut previous: Option<Previous> = None;
     let mut round = 0u64;
+    let mut spare = None;
     while !shared.done() {
         // Now and then, take up what the server has shown so far.
         if round % LEARN_EVERY == 0 {
@@ -62,7 +63,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
         };
         let t0 = Instant::now();
         let epoch = shared.epoch.load(std::sync::atomic::Ordering::SeqCst);
-        let (exec, mut hits, down) = run_session(&shared, &session).await;
+        let (exec, mut hits, down) = run_session(&shared, &session, &mut spare).await;
         // With several jobs, a crash caused by one session resets the
         // others: what they saw is collateral, not a finding or an error.
         let mut collateral = shared.disturbed(epoch, down).await;
@@ -87,30 +88,12 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             hits.clear();
             shared.state().progress.collateral += 1;
         }
-        // FTPSPEC_FUZZ_DEBUG=<ms> names the sessions slower than that: what eats
-        // the throughput against a given server.
-        let slow_ms = std::env::var("FTPSPEC_FUZZ_DEBUG")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok());
-        if slow_ms.is_some_and(|ms| t0.elapsed() > Duration::from_millis(ms)) {
-            eprintln!(
-                "\nSLOW {:?} {:?}: {}",
-                t0.elapsed(),
-                exec.end,
-                shared
-                    .cfg
-                    .target
-                    .redactor()
-                    .text(&exec.shown.join(" | "))
-                    .chars()
-                    .take(600)
-                    .collect::<String>()
-            );
-        }
+        debug_slow(&shared, &exec, t0.elapsed());
         let found_at = {
             let mut s = shared.state();
             s.progress.sessions += 1;
             s.progress.commands += exec.sent as u64;
+            s.progress.opened_ahead += u64::from(exec.opened_ahead);
             for v in &exec.learned {
                 s.learnt.add(v);
             }
@@ -205,5 +188,29 @@ async fn blame_previous(shared: &Shared, prev: Previous, why: &str, found_at: (u
     let hit = Hit::new(fate::crash(&prev.shown, &effect), &prev.verb, prev.action);
     if shared.claim(&hit) {
         report(shared, prev.session, hit, None, found_at).await;
+    }
+}
+
+/// `FTPSPEC_FUZZ_DEBUG=<ms>` names each session slower than that, with
+/// the time each action took (what eats the throughput against a given
+/// server); `FTPSPEC_FUZZ_TRANSCRIPT=1` adds its transcript. Passwords
+/// are redacted.
+fn debug_slow(shared: &Shared, exec: &super::execute::Execution, took: Duration) {
+    static SLOW: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    let slow = SLOW.get_or_init(|| {
+        std::env::var("FTPSPEC_FUZZ_DEBUG")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis)
+    });
+    if !slow.is_some_and(|ms| took > ms) {
+        return;
+    }
+    let redactor = shared.cfg.target.redactor();
+    let timeline: String = redactor.text(&exec.timeline()).chars().take(1200).collect();
+    eprintln!("\nSLOW {took:?} {:?}: {timeline}", exec.end);
+    for e in exec.transcript.entries() {
+        let text: String = redactor.text(&e.text).chars().take(200).collect();
+        eprintln!("  {:>5} {} {text}", e.ms, e.dir.arrow());
     }
 }

@@ -52,7 +52,10 @@ impl Run<'_> {
             // The 1yz may answer a line merged with one before it (`STOU x`
             // sent without its end, then `LIST`): the server may be waiting
             // for our data while we wait for its.
+            // Nor is the connection sure to come: the server may have set
+            // up another than the one this transfer was meant for.
             let wait = self.settle();
+            limits.step_timeout = limits.step_timeout.min(wait);
             let _ = conn
                 .either(UPLOAD, wait, &limits, &mut self.t, keep_head)
                 .await;

@@ -10,8 +10,10 @@ mod held;
 mod outcome;
 mod pace;
 mod security;
+mod spare;
 
-pub use outcome::{End, ExecConfig, Execution, Liveness, liveness};
+pub use outcome::{End, ExecConfig, Execution, Liveness, Took, liveness};
+pub use spare::{Spare, Spares};
 
 use super::hit::{Hit, reportable};
 use super::safety::make_safe;
@@ -189,9 +191,15 @@ impl Run<'_> {
             // may answer nothing until it gets it: a short wait, then on.
             let held_wait = self.held_wait();
             let waits_for_us = held_wait.is_some();
+            // Out of step, with a data connection set up, a well-formed
+            // line may have ended a partial one before it into a transfer
+            // command (`LIST %n` sent without its end, then `PORT …`, is
+            // one LIST to the server), which waits for a data connection
+            // that will not come: a reply that may not come.
+            let merged = clean && !self.in_sync && self.armed && self.data.is_none();
             let wait = match held_wait {
                 Some(w) => w,
-                None if clean => self.cfg.limits.step_timeout,
+                None if clean && !merged => self.cfg.limits.step_timeout,
                 None => self.settle(),
             };
             let asked = std::time::Instant::now();
@@ -204,6 +212,9 @@ impl Run<'_> {
                 }
                 Ok(r) => r,
                 Err(DriverError::Timeout(..)) if !clean => break,
+                Err(DriverError::Timeout(..)) if merged && !waits_for_us => {
+                    return Err(End::ServerEnded(i));
+                }
                 Err(DriverError::Timeout(..)) if waits_for_us => {
                     self.in_sync = false;
                     self.owe(i, verb);
@@ -349,6 +360,26 @@ async fn login(c: &mut Control, cfg: &ExecConfig, t: &mut Transcript) -> Result<
 
 /// Run `session` on a new connection.
 pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
+    run_session(session, cfg, None).await
+}
+
+/// Run `session` on the connection `spare` holds if it logs in, else on a
+/// new one; once logged in, leave the next session's connection opening
+/// in `spare` (if `cfg` uses spares: [`Spare`]).
+pub async fn execute_with(
+    session: &Session,
+    cfg: &ExecConfig,
+    spare: &mut Option<Spare>,
+) -> Execution {
+    run_session(session, cfg, Some(spare)).await
+}
+
+async fn run_session(
+    session: &Session,
+    cfg: &ExecConfig,
+    mut spare: Option<&mut Option<Spare>>,
+) -> Execution {
+    let started = std::time::Instant::now();
     let mut t = Transcript::default();
     let verbs: Vec<String> = session.actions.iter().map(Action::verb).collect();
     let shown: Vec<String> = session.actions.iter().map(|a| a.to_string()).collect();
@@ -363,26 +394,61 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         sent: 0,
         learned: Vec::new(),
         quit_unanswered: false,
+        opened_ahead: false,
+        took: Took {
+            login: started.elapsed(),
+            ..Took::default()
+        },
     };
     let implicit = cfg.security == Security::Implicit;
+    let mut ahead = spare.as_mut().and_then(|s| s.take());
+    let mut missed = false;
     // Twice at most: a server may lose the login's TLS handshake to a race
     // of its own (libunftp 0.24 now and then reads the ClientHello as a
     // command), which is not what this session is about.
     let mut attempt = 0;
-    let control = loop {
-        let mut control =
-            match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t).await {
+    let (control, served) = loop {
+        let opened = match ahead.take() {
+            Some(s) => s.take().await,
+            None => None,
+        };
+        let from_spare = opened.is_some();
+        let mut control = match opened {
+            Some((c, st)) => {
+                t = st;
+                c
+            }
+            None => match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t)
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return done(End::Refused(e.to_string()), t),
-            };
+            },
+        };
         match login(&mut control, cfg, &mut t).await {
-            Ok(()) => break control,
+            Ok(()) => break (control, from_spare),
+            // A spare is a head start only: a fresh connection decides.
+            Err(_) if from_spare => {
+                missed = true;
+                t = Transcript::default();
+            }
             Err(End::LoginFailed(e)) if attempt == 0 && e.starts_with("AUTH TLS: ") => {
                 attempt += 1;
             }
             Err(end) => return done(end, t),
         }
     };
+    if let Some(s) = &cfg.spares {
+        if missed {
+            s.missed();
+        } else if served {
+            s.served();
+        }
+    }
+    // The next session's connection opens while this one runs.
+    if let Some(slot) = spare {
+        *slot = Spare::open(cfg);
+    }
     if !cfg.transcript {
         t = Transcript::default();
     }
@@ -406,9 +472,16 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         shown: shown.clone(),
         learned: Vec::new(),
     };
+    let mut took = Took {
+        login: started.elapsed(),
+        ..Took::default()
+    };
     let mut end = End::Done;
     for (i, a) in session.actions.iter().enumerate() {
-        if let Err(e) = run.action(i, a).await {
+        let t0 = std::time::Instant::now();
+        let r = run.action(i, a).await;
+        took.actions.push(t0.elapsed());
+        if let Err(e) = r {
             end = e;
             break;
         }
@@ -419,6 +492,7 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
     // However the session ended: a worker left waiting for our end may
     // never let its session go (LightFTP 5980ea1 joins it forever, and
     // after 64 such sessions greets no one).
+    let t0 = std::time::Instant::now();
     run.release(end == End::Done).await;
     let mut quit_unanswered = false;
     if end == End::Done {
@@ -451,5 +525,10 @@ pub async fn execute(session: &Session, cfg: &ExecConfig) -> Execution {
         sent: run.sent,
         learned: run.learned,
         quit_unanswered,
+        opened_ahead: served,
+        took: Took {
+            end: t0.elapsed(),
+            ..took
+        },
     }
 }

@@ -40,6 +40,10 @@ pub struct ExecConfig {
     /// server that dies of the last command shows it at once, instead of
     /// to the next session.
     pub await_quit: bool,
+    /// Whether the run's sessions may open their successor's connection
+    /// ahead ([`super::Spare`]) and whether that works on this server;
+    /// `None`: every session connects when it starts.
+    pub spares: Option<Arc<super::Spares>>,
 }
 
 /// How a session ended.
@@ -106,6 +110,37 @@ pub struct Execution {
     /// With [`ExecConfig::await_quit`]: the connection ended without a
     /// reply to the closing QUIT.
     pub quit_unanswered: bool,
+    /// The login ran on a connection opened during the session before.
+    pub opened_ahead: bool,
+    /// How long the connection and login took, each action took (as far
+    /// as the session got), and the end (release, QUIT): what
+    /// `FTPSPEC_FUZZ_DEBUG` shows of a slow session.
+    pub took: Took,
+}
+
+/// Where one session's time went.
+#[derive(Clone, Debug, Default)]
+pub struct Took {
+    /// Connecting, the greeting and the login.
+    pub login: Duration,
+    /// Each action that ran, in order.
+    pub actions: Vec<Duration>,
+    /// Releasing held data connections and sending QUIT.
+    pub end: Duration,
+}
+
+impl Execution {
+    /// Each action with the time it took (`"PASV\r\n" 0.4ms`), after the
+    /// login's and before the end's: where a slow session's time went.
+    pub fn timeline(&self) -> String {
+        let ms = |d: &Duration| format!("{:.1}ms", d.as_secs_f64() * 1000.0);
+        let mut out = format!("login {}", ms(&self.took.login));
+        for (shown, took) in self.shown.iter().zip(&self.took.actions) {
+            out.push_str(&format!(" | {shown} {}", ms(took)));
+        }
+        out.push_str(&format!(" | end {}", ms(&self.took.end)));
+        out
+    }
 }
 
 /// Whether the server is there: a new connection greeted with 220 (or a 421 "busy").

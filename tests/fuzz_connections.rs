@@ -1,0 +1,219 @@
+//! How fuzz sessions use their connections, against small servers written
+//! here (loopback only): a session's successor connects while it runs
+//! only on a server that serves two connections at once, and a session out
+//! of step does not wait the reply timeout for a transfer that a partial
+//! line may have made of its next command.
+
+use ftpspec_harness::driver::Limits;
+use ftpspec_harness::fuzzer::{
+    self, Action, DataKind, End, ExecConfig, FuzzConfig, Session, Spares, execute,
+};
+use ftpspec_harness::target::{Security, Target};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How the server below treats connections and LIST.
+#[derive(Clone, Copy)]
+struct Behaviour {
+    /// Serve one connection to its end before accepting the next.
+    one_at_a_time: bool,
+    /// What a line starting with LIST gets.
+    list: List,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum List {
+    /// 502.
+    Unknown,
+    /// No reply, ever: a server waiting for a data connection (its PASV
+    /// named a port nobody listens on).
+    Waits,
+    /// 150, then at once 425: the server could not connect.
+    CannotConnect,
+}
+
+/// A minimal FTP server: 220, USER 331, PASS 230, QUIT 221, PASV 227,
+/// PORT 200, LIST as [`Behaviour`] says, SITE closes the connection without a reply, anything
+/// else 502. Returns its address.
+async fn serve(b: Behaviour) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((conn, _)) = listener.accept().await else {
+                return;
+            };
+            if b.one_at_a_time {
+                session(conn, b).await;
+            } else {
+                tokio::spawn(session(conn, b));
+            }
+        }
+    });
+    addr
+}
+
+async fn session(conn: TcpStream, b: Behaviour) {
+    let (r, mut w) = conn.into_split();
+    let mut lines = BufReader::new(r).split(b'\n');
+    let _ = w.write_all(b"220 ready\r\n").await;
+    let mut waiting = false;
+    while let Ok(Some(line)) = lines.next_segment().await {
+        if waiting {
+            continue;
+        }
+        let upper = String::from_utf8_lossy(&line).to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("USER") {
+            b"331 password\r\n"
+        } else if upper.starts_with("PASS") {
+            b"230 in\r\n"
+        } else if upper.starts_with("SITE") {
+            return;
+        } else if upper.starts_with("QUIT") {
+            let _ = w.write_all(b"221 bye\r\n").await;
+            return;
+        } else if upper.starts_with("PASV") {
+            // Port 9 on loopback: nothing listens there.
+            b"227 Entering Passive Mode (127,0,0,1,0,9).\r\n"
+        } else if upper.starts_with("PORT") {
+            b"200 ok\r\n"
+        } else if upper.starts_with("LIST") && b.list == List::Waits {
+            waiting = true;
+            continue;
+        } else if upper.starts_with("LIST") && b.list == List::CannotConnect {
+            b"150 opening\r\n425 cannot open the data connection\r\n"
+        } else {
+            b"502 no\r\n"
+        };
+        if w.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn exec_config(addr: SocketAddr, step_timeout: Duration) -> ExecConfig {
+    ExecConfig {
+        addr,
+        user: "ftpspec".into(),
+        pass: "ftpspec".into(),
+        limits: Limits {
+            step_timeout,
+            ..Limits::default()
+        },
+        settle: Duration::from_millis(30),
+        pace: None,
+        transcript: false,
+        tls: None,
+        security: Security::Plain,
+        await_quit: false,
+        spares: None,
+    }
+}
+
+/// Spares only where a second connection is greeted while a first is
+/// logged in: a server that serves one connection at a time would leave
+/// the liveness probe and triage's re-runs waiting behind one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
+    for (one_at_a_time, wanted) in [(false, true), (true, false)] {
+        let addr = serve(Behaviour {
+            one_at_a_time,
+            list: List::Unknown,
+        })
+        .await;
+        let spares = Spares::for_server(&exec_config(addr, Duration::from_secs(2))).await;
+        assert_eq!(spares.is_some(), wanted, "one at a time: {one_at_a_time}");
+
+        let url = format!("ftp://ftpspec:ftpspec@{addr}/");
+        let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
+        cfg.seed = 1;
+        cfg.jobs = 1;
+        cfg.sessions = Some(200);
+        cfg.duration = Some(Duration::from_secs(60));
+        cfg.limits.step_timeout = Duration::from_secs(1);
+        let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+        let p = &report.progress;
+        // Its one fault is the close at SITE: a liveness probe or a
+        // re-run stuck behind a spare would show as a hang or crash
+        // finding, or as a harness error.
+        let oracles: Vec<&str> = report.findings.iter().map(|f| f.oracle).collect();
+        assert_eq!(oracles, ["closed"], "one at a time: {one_at_a_time}");
+        assert_eq!(p.harness_errors, 0, "{p:?}");
+        if wanted {
+            assert!(p.opened_ahead > p.sessions / 2, "{p:?}");
+        } else {
+            assert_eq!(p.opened_ahead, 0, "{p:?}");
+        }
+    }
+}
+
+/// `LIST x` sent without its end, then `NOOP`: the server reads one LIST
+/// and waits for a data connection (its PASV named a port nobody listens
+/// on). The session is out of step with a data connection set up that it
+/// does not hold: the reply may never come, so it waits as for a reply to
+/// a malformed line, not the reply timeout, and ends without a finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_merged_into_a_waiting_transfer_does_not_wait_the_timeout() {
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list: List::Waits,
+    })
+    .await;
+    let session = Session {
+        actions: vec![
+            Action::DataOpen(DataKind::Pasv),
+            Action::Raw(b"LIST x".to_vec()),
+            Action::Command {
+                verb: "NOOP".into(),
+                arg: None,
+            },
+            Action::Command {
+                verb: "SYST".into(),
+                arg: None,
+            },
+        ],
+    };
+    // A reply timeout far longer than the bound below.
+    let cfg = exec_config(addr, Duration::from_secs(60));
+    let exec = tokio::time::timeout(Duration::from_secs(20), execute(&session, &cfg))
+        .await
+        .expect("the session waited for the reply timeout");
+    assert_eq!(exec.end, End::ServerEnded(2), "{:?}", exec.shown);
+    assert!(exec.hits.is_empty(), "{:?}", exec.hits);
+}
+
+/// Out of step (two lines in one write), PORT, then LIST: a 1yz now may
+/// answer another command than LIST, and the server may never connect to
+/// the address PORT named (this one says so at once with 425). The session
+/// waits for that connection as for a reply that may not come, not the
+/// reply timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_out_of_step_does_not_wait_the_timeout_for_its_connection() {
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list: List::CannotConnect,
+    })
+    .await;
+    let session = Session {
+        actions: vec![
+            Action::Raw(b"NOOP\r\nNOOP\r\n".to_vec()),
+            Action::DataOpen(DataKind::Port),
+            Action::Command {
+                verb: "LIST".into(),
+                arg: None,
+            },
+            Action::Command {
+                verb: "SYST".into(),
+                arg: None,
+            },
+        ],
+    };
+    let cfg = exec_config(addr, Duration::from_secs(60));
+    let exec = tokio::time::timeout(Duration::from_secs(20), execute(&session, &cfg))
+        .await
+        .expect("the transfer waited for the reply timeout");
+    assert_eq!(exec.end, End::Done, "{:?}", exec.shown);
+    assert_eq!(exec.replies[2], [150, 425], "{:?}", exec.replies);
+}
