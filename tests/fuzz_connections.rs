@@ -151,9 +151,9 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
 
 /// `LIST x` sent without its end, then `NOOP`: the server reads one LIST
 /// and waits for a data connection (its PASV named a port nobody listens
-/// on). The session is out of step with a data connection set up that it
-/// does not hold: the reply may never come, so it waits as for a reply to
-/// a malformed line, not the reply timeout, and ends without a finding.
+/// on). Out of step, the reply to a well-formed line may never come: the
+/// session waits as for a reply to a malformed line, not the reply
+/// timeout, and ends without a finding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_line_merged_into_a_waiting_transfer_does_not_wait_the_timeout() {
     let addr = serve(Behaviour {
@@ -216,4 +216,37 @@ async fn a_transfer_out_of_step_does_not_wait_the_timeout_for_its_connection() {
         .expect("the transfer waited for the reply timeout");
     assert_eq!(exec.end, End::Done, "{:?}", exec.shown);
     assert_eq!(exec.replies[2], [150, 425], "{:?}", exec.replies);
+}
+
+/// PORT with our end held, then LIST, which the server leaves waiting;
+/// then PASV, which first gives the held end. A server in active mode
+/// connects when the transfer command arrives, so a connection not there
+/// by then is not coming: the release waits as for a reply that may not
+/// come, not the second a passive end is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_active_end_the_server_never_took_is_not_waited_for() {
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list: List::Waits,
+    })
+    .await;
+    let session = Session {
+        actions: vec![
+            Action::DataHeld(DataKind::Port),
+            Action::Command {
+                verb: "LIST".into(),
+                arg: None,
+            },
+            Action::DataOpen(DataKind::Pasv),
+        ],
+    };
+    let cfg = exec_config(addr, Duration::from_secs(60));
+    let exec = tokio::time::timeout(Duration::from_secs(20), execute(&session, &cfg))
+        .await
+        .expect("the session waited for the reply timeout");
+    assert_eq!(exec.end, End::ServerEnded(2), "{:?}", exec.shown);
+    // The release, the settle time for its replies and for PASV's: about
+    // 90 ms here; a second with the release's own bound.
+    let release = exec.took.actions[2];
+    assert!(release < Duration::from_millis(600), "{release:?}");
 }

@@ -64,10 +64,16 @@ impl Shared {
         s.stopped.is_some()
             || self.cfg.max_findings.is_some_and(|n| s.findings.len() >= n)
             || self.cfg.sessions.is_some_and(|n| s.progress.sessions >= n)
-            || self
-                .cfg
-                .duration
-                .is_some_and(|d| self.started.elapsed() >= d)
+            || self.out_of_time()
+    }
+
+    /// The run's duration is spent: triage stops shrinking (a hang's
+    /// every re-run costs the reply timeout, and a minute of them would
+    /// run past `--duration`).
+    pub fn out_of_time(&self) -> bool {
+        self.cfg
+            .duration
+            .is_some_and(|d| self.started.elapsed() >= d)
     }
 
     /// Whether a session that started at restart `epoch` was disturbed by

@@ -187,6 +187,9 @@ pub(super) async fn report(
             let budget = shared.cfg.minimise_budget;
             let wanted = &wanted;
             let min = minimise(&session, h.action, budget, |c| async move {
+                if shared.out_of_time() {
+                    return None;
+                }
                 reproduces(shared, &c, wanted, false)
                     .await
                     .map(|(h, _)| h.action)

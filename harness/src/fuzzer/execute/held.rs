@@ -116,19 +116,22 @@ impl Run<'_> {
         else {
             return;
         };
-        let conn = match end {
-            HeldEnd::Passive(port) => match self.control.connect_passive(port, &mut self.t).await {
-                Ok(c) => c,
-                Err(_) => return,
-            },
-            HeldEnd::Active(c) => c,
-        };
+        let wait = self.settle();
         let mut limits = self.cfg.limits;
         limits.max_transfer = limits.max_transfer.min(1 << 20);
-        // A server that never takes its end (an active one it was not told
-        // to use after all) costs a second, not a step timeout.
-        limits.step_timeout = limits.step_timeout.min(RELEASE_TIMEOUT);
-        let wait = self.settle();
+        // A server that never takes its end costs a second, not a step
+        // timeout; an active end, no more than a reply that may not come:
+        // a server in active mode connects when the transfer command
+        // arrives, so by now its connection is there or is not coming (a
+        // later PASV or EPSV set another up).
+        let (conn, bound) = match end {
+            HeldEnd::Passive(port) => match self.control.connect_passive(port, &mut self.t).await {
+                Ok(c) => (c, RELEASE_TIMEOUT),
+                Err(_) => return,
+            },
+            HeldEnd::Active(c) => (c, wait),
+        };
+        limits.step_timeout = limits.step_timeout.min(bound);
         let mut head = Vec::new();
         let keep_head = |chunk: &[u8]| {
             let room = LISTING_HEAD.saturating_sub(head.len());

@@ -191,15 +191,15 @@ impl Run<'_> {
             // may answer nothing until it gets it: a short wait, then on.
             let held_wait = self.held_wait();
             let waits_for_us = held_wait.is_some();
-            // Out of step, with a data connection set up, a well-formed
-            // line may have ended a partial one before it into a transfer
-            // command (`LIST %n` sent without its end, then `PORT …`, is
-            // one LIST to the server), which waits for a data connection
-            // that will not come: a reply that may not come.
-            let merged = clean && !self.in_sync && self.armed && self.data.is_none();
+            // Out of step, a well-formed line may have ended a partial one
+            // before it into another command (`LIST %n` sent without its
+            // end, then `PORT …`, is one LIST to the server), which may
+            // wait for a data connection that will not come, or for more
+            // lines: a reply that may not come. Silence is then no hang.
+            let unsure = clean && !self.in_sync;
             let wait = match held_wait {
                 Some(w) => w,
-                None if clean && !merged => self.cfg.limits.step_timeout,
+                None if clean && !unsure => self.cfg.limits.step_timeout,
                 None => self.settle(),
             };
             let asked = std::time::Instant::now();
@@ -212,7 +212,7 @@ impl Run<'_> {
                 }
                 Ok(r) => r,
                 Err(DriverError::Timeout(..)) if !clean => break,
-                Err(DriverError::Timeout(..)) if merged && !waits_for_us => {
+                Err(DriverError::Timeout(..)) if unsure && !waits_for_us => {
                     return Err(End::ServerEnded(i));
                 }
                 Err(DriverError::Timeout(..)) if waits_for_us => {
