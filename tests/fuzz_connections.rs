@@ -10,9 +10,11 @@ use ftpspec_harness::fuzzer::{
 };
 use ftpspec_harness::target::{Security, Target};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 /// How the server below treats connections and LIST.
 #[derive(Clone, Copy)]
@@ -21,6 +23,9 @@ struct Behaviour {
     one_at_a_time: bool,
     /// What a line starting with LIST gets.
     list: List,
+    /// SITE closes the listener, not the connection: no new connection is
+    /// taken, those open go on (a forking server whose parent died).
+    site_kills_listener: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -35,27 +40,34 @@ enum List {
 }
 
 /// A minimal FTP server: 220, USER 331, PASS 230, QUIT 221, PASV 227,
-/// PORT 200, LIST as [`Behaviour`] says, SITE closes the connection without a reply, anything
-/// else 502. Returns its address.
+/// PORT 200, LIST as [`Behaviour`] says, SITE closes the connection
+/// without a reply (or the listener), anything else 502. Returns its
+/// address.
 async fn serve(b: Behaviour) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let killed = Arc::new(Notify::new());
     tokio::spawn(async move {
         loop {
-            let Ok((conn, _)) = listener.accept().await else {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                // The listener goes with this task; sessions stay.
+                _ = killed.notified() => return,
+            };
+            let Ok((conn, _)) = accepted else {
                 return;
             };
             if b.one_at_a_time {
-                session(conn, b).await;
+                session(conn, b, killed.clone()).await;
             } else {
-                tokio::spawn(session(conn, b));
+                tokio::spawn(session(conn, b, killed.clone()));
             }
         }
     });
     addr
 }
 
-async fn session(conn: TcpStream, b: Behaviour) {
+async fn session(conn: TcpStream, b: Behaviour, killed: Arc<Notify>) {
     let (r, mut w) = conn.into_split();
     let mut lines = BufReader::new(r).split(b'\n');
     let _ = w.write_all(b"220 ready\r\n").await;
@@ -69,6 +81,9 @@ async fn session(conn: TcpStream, b: Behaviour) {
             b"331 password\r\n"
         } else if upper.starts_with("PASS") {
             b"230 in\r\n"
+        } else if upper.starts_with("SITE") && b.site_kills_listener {
+            killed.notify_one();
+            b"200 ok\r\n"
         } else if upper.starts_with("SITE") {
             return;
         } else if upper.starts_with("QUIT") {
@@ -121,6 +136,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
         let addr = serve(Behaviour {
             one_at_a_time,
             list: List::Unknown,
+            site_kills_listener: false,
         })
         .await;
         let spares = Spares::for_server(&exec_config(addr, Duration::from_secs(2))).await;
@@ -159,6 +175,7 @@ async fn a_line_merged_into_a_waiting_transfer_does_not_wait_the_timeout() {
     let addr = serve(Behaviour {
         one_at_a_time: false,
         list: List::Waits,
+        site_kills_listener: false,
     })
     .await;
     let session = Session {
@@ -194,6 +211,7 @@ async fn a_transfer_out_of_step_does_not_wait_the_timeout_for_its_connection() {
     let addr = serve(Behaviour {
         one_at_a_time: false,
         list: List::CannotConnect,
+        site_kills_listener: false,
     })
     .await;
     let session = Session {
@@ -228,6 +246,7 @@ async fn a_held_active_end_the_server_never_took_is_not_waited_for() {
     let addr = serve(Behaviour {
         one_at_a_time: false,
         list: List::Waits,
+        site_kills_listener: false,
     })
     .await;
     let session = Session {
@@ -249,4 +268,38 @@ async fn a_held_active_end_the_server_never_took_is_not_waited_for() {
     // 90 ms here; a second with the release's own bound.
     let release = exec.took.actions[2];
     assert!(release < Duration::from_millis(600), "{release:?}");
+}
+
+/// A session that brings the listener down while the connections already
+/// open go on (a forking server whose parent died) is blamed, not the
+/// session after it: that one's spare was connected before the fault,
+/// and logs in, but the connection made as it starts is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_that_stops_new_connections_is_blamed_on_its_own_session() {
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list: List::Unknown,
+        site_kills_listener: true,
+    })
+    .await;
+    let url = format!("ftp://ftpspec:ftpspec@{addr}/");
+    let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
+    cfg.seed = 1;
+    cfg.jobs = 1;
+    cfg.sessions = Some(2000);
+    cfg.duration = Some(Duration::from_secs(60));
+    cfg.limits.step_timeout = Duration::from_secs(1);
+    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    // Seen after the session ended, the crash is blamed on that session
+    // (on its last action: nothing can restart this server to re-run it).
+    let [f] = &report.findings[..] else {
+        panic!("{:#?}", report.findings);
+    };
+    assert_eq!(f.oracle, "crash", "{f:#?}");
+    assert!(
+        f.scenario.lines().any(|l| l.starts_with("send SITE")),
+        "{}",
+        f.scenario
+    );
+    assert!(report.progress.opened_ahead > 0, "{:?}", report.progress);
 }

@@ -83,12 +83,18 @@ impl Control {
         implicit: bool,
         t: &mut Transcript,
     ) -> Result<Control, DriverError> {
-        let mut c = Control::connect(addr, limits).await?;
-        c.tls = tls.map(TlsClient::for_session);
+        let mut c = Control::connect(addr, limits).await?.with_tls(tls);
         if implicit {
             c.start_tls(t).await?;
         }
         Ok(c)
+    }
+
+    /// Keep `tls` (the run's TLS client) for a handshake later: AUTH TLS,
+    /// an implicit-TLS target's first move, protected data connections.
+    pub fn with_tls(mut self, tls: Option<&TlsClient>) -> Control {
+        self.tls = tls.map(TlsClient::for_session);
+        self
     }
 
     /// Run the TLS handshake on this connection (after a 234 to AUTH TLS,

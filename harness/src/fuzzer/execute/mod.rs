@@ -402,6 +402,16 @@ async fn run_session(
     };
     let implicit = cfg.security == Security::Implicit;
     let mut ahead = spare.as_mut().and_then(|s| s.take());
+    // The next session's connection, made now: the first since the
+    // session before ended, so the probe it left to this one. Refused, the
+    // server is down: a fresh connection shows it as without spares.
+    let mut next = None;
+    if spare.is_some() {
+        match Spare::open(cfg).await {
+            Ok(s) => next = s,
+            Err(_) => ahead = None,
+        }
+    }
     let mut missed = false;
     // Twice at most: a server may lose the login's TLS handshake to a race
     // of its own (libunftp 0.24 now and then reads the ClientHello as a
@@ -445,9 +455,9 @@ async fn run_session(
             s.served();
         }
     }
-    // The next session's connection opens while this one runs.
+    // The next session's connection waits while this one runs.
     if let Some(slot) = spare {
-        *slot = Spare::open(cfg);
+        *slot = next;
     }
     if !cfg.transcript {
         t = Transcript::default();

@@ -2,20 +2,24 @@
 //!
 //! Against a server whose login is cheap, the connection itself is a large
 //! part of a session: vsftpd forks a process for each one, about 1.4 ms of
-//! a 3.6 ms anonymous login on the 2-core VM. A worker opens its next
-//! connection as soon as the current session is logged in, so that the
-//! server's set-up overlaps the session's commands.
+//! a 3.6 ms anonymous login on the 2-core VM. As a session starts, its
+//! worker connects for the next one, so that the server's set-up overlaps
+//! the session's commands.
+//!
+//! That connection is the first made since the session before ended, and
+//! so the probe that session may have left to the next: refused, the
+//! server went down with the session before, which is blamed as without
+//! spares (a forking server whose parent died still serves the spare it
+//! accepted earlier; only a new connection shows the fault).
 //!
 //! A spare is only ever a head start. If it fails anywhere before the
-//! login is complete (refused, closed, no greeting, a 421 because the
-//! server takes one connection at a time), the session opens a fresh
-//! connection exactly as it would have without it, and what that one meets
-//! is what counts: a crash caused by the session before is still seen as a
-//! refused connection and blamed as before. A server on which spares keep
-//! failing while fresh connections succeed gets no more of them.
+//! login is complete (closed, no greeting, a 421), the session opens a
+//! fresh connection exactly as it would have without it, and what that
+//! one meets is what counts. Spares are used only on a server that serves
+//! two connections at once ([`Spares::for_server`]), and no more once
+//! they keep failing where fresh connections succeed.
 
 use crate::driver::{Control, DriverError, Transcript};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -89,30 +93,52 @@ impl Spares {
     }
 }
 
-/// A control connection being opened for the next session (TCP, and the
-/// TLS handshake on an implicit-TLS target; the greeting is read by the
-/// session that uses it). Dropped unused, it closes once open.
+/// A control connection opened for the next session: connected, and on
+/// an implicit-TLS target its handshake under way (the greeting is read
+/// by the session that uses it). Dropped unused, it closes.
 #[derive(Debug)]
-pub struct Spare(JoinHandle<Result<(Control, Transcript), DriverError>>);
+pub struct Spare(Opening);
+
+#[derive(Debug)]
+enum Opening {
+    Connected(Box<Control>),
+    Handshaking(JoinHandle<Result<(Control, Transcript), DriverError>>),
+}
 
 impl Spare {
-    /// Start opening a connection like `cfg`'s sessions do, if the run
-    /// uses spares and they still work on this server.
-    pub(super) fn open(cfg: &ExecConfig) -> Option<Spare> {
-        if !cfg.spares.as_ref()?.wanted() {
-            return None;
+    /// Connect for the session after the one about to start, if the run
+    /// uses spares and they still work on this server: `Ok(None)` if not.
+    ///
+    /// Done as a session starts, this connection is the first one made
+    /// since the session before ended, and so the probe that session left
+    /// to the next ([`super::End::leaves_probe_to_next`]): `Err` if it was
+    /// refused (the server went down with the session before; the caller
+    /// connects afresh and sees it as it would have without spares).
+    pub(super) async fn open(cfg: &ExecConfig) -> Result<Option<Spare>, DriverError> {
+        if !cfg.spares.as_ref().is_some_and(|s| s.wanted()) {
+            return Ok(None);
         }
-        let (addr, limits, tls): (SocketAddr, _, _) = (cfg.addr, cfg.limits, cfg.tls.clone());
-        let implicit = cfg.security == Security::Implicit;
-        Some(Spare(tokio::spawn(async move {
-            let mut t = Transcript::default();
-            let c = Control::open(addr, limits, tls.as_ref(), implicit, &mut t).await?;
-            Ok((c, t))
-        })))
+        let c = Control::connect(cfg.addr, cfg.limits)
+            .await?
+            .with_tls(cfg.tls.as_ref());
+        if cfg.security != Security::Implicit {
+            return Ok(Some(Spare(Opening::Connected(Box::new(c)))));
+        }
+        Ok(Some(Spare(Opening::Handshaking(tokio::spawn(
+            async move {
+                let mut c = c;
+                let mut t = Transcript::default();
+                c.start_tls(&mut t).await?;
+                Ok((c, t))
+            },
+        )))))
     }
 
     /// The connection, once open; `None` if opening it failed.
     pub(super) async fn take(self) -> Option<(Control, Transcript)> {
-        self.0.await.ok()?.ok()
+        match self.0 {
+            Opening::Connected(c) => Some((*c, Transcript::default())),
+            Opening::Handshaking(h) => h.await.ok()?.ok(),
+        }
     }
 }
