@@ -163,6 +163,20 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
             assert_eq!(p.opened_ahead, 0, "{p:?}");
         }
     }
+    // `--no-connect-ahead`: none on a server that could take them.
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list: List::Unknown,
+        site_kills_listener: false,
+    })
+    .await;
+    let url = format!("ftp://ftpspec:ftpspec@{addr}/");
+    let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
+    cfg.sessions = Some(50);
+    cfg.connect_ahead = false;
+    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    assert_eq!(report.progress.opened_ahead, 0, "{:?}", report.progress);
+    assert_eq!(report.progress.sessions, 50, "{:?}", report.progress);
 }
 
 /// `LIST x` sent without its end, then `NOOP`: the server reads one LIST

@@ -28,7 +28,9 @@ pub struct FuzzArgs {
     /// ftp:// one they may send AUTH TLS themselves.
     #[command(flatten)]
     target: super::target_args::TargetArgs,
-    /// Stop after this long (e.g. 30s, 10m). Default 60s unless --sessions is given.
+    /// Stop after this long (e.g. 30s, 10m). Default 60s unless --sessions
+    /// is given. A hang found at the very end may take one or two
+    /// --timeout more to verify.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     duration: Option<Duration>,
     /// Stop after this many sessions. With --duration, whichever comes first.
@@ -51,6 +53,9 @@ pub struct FuzzArgs {
     target_cmd: Option<String>,
     /// Reply timeout: a well-formed command unanswered for this long is a hang.
     /// Keep it above the delay servers put on a failed login (pyftpdlib: 3s).
+    /// Once a malformed line has put a session out of step with its
+    /// replies, any reply may not come: it waits --settle, and no hang is
+    /// reported.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     timeout: Duration,
     /// How long to wait for a reply that may not come: after a malformed
@@ -74,6 +79,12 @@ pub struct FuzzArgs {
     /// Print the final report as JSON on stdout instead of text.
     #[arg(long)]
     json: bool,
+    /// Connect only when a session starts. By default, on a server that
+    /// greets a second connection while a first is logged in, each session
+    /// connects for the next as it starts, so that the server's set-up of
+    /// a connection overlaps the session's commands.
+    #[arg(long)]
+    no_connect_ahead: bool,
 }
 
 fn show(p: &Progress) -> String {
@@ -213,6 +224,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         cfg.shape.max_actions = args.max_actions.max(1);
         cfg.shape.max_arg = args.max_arg;
         cfg.max_findings = args.max_findings;
+        cfg.connect_ahead = !args.no_connect_ahead;
         let tty = std::io::stderr().is_terminal();
         let mut last_line = std::time::Instant::now();
         let report = fuzzer::fuzz(cfg, |p| {

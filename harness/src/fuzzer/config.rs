@@ -35,8 +35,13 @@ pub struct FuzzConfig {
     pub minimise_budget: usize,
     /// Stop once this many findings are recorded.
     pub max_findings: Option<usize>,
-    /// Longest time spent minimising one finding.
+    /// Longest time spent minimising one finding (a hang's re-runs cost
+    /// the reply timeout each); shrinking also stops once `duration` is
+    /// spent.
     pub minimise_time: Duration,
+    /// Connect for the next session while one runs, on a server that
+    /// serves two connections at once (`execute/spare.rs`).
+    pub connect_ahead: bool,
     /// How long to wait for a reply that may not come (after a malformed
     /// line, or a 1yz with no data connection). `None`: estimated from
     /// the server's answer times, 1 to 30 ms (see `execute/pace.rs`); a
@@ -64,7 +69,8 @@ impl FuzzConfig {
             shape: Shape::default(),
             minimise_budget: 60,
             max_findings: None,
-            minimise_time: Duration::from_secs(10),
+            minimise_time: Duration::from_secs(60),
+            connect_ahead: true,
             settle: None,
         }
     }

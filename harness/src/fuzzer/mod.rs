@@ -127,7 +127,11 @@ pub async fn fuzz(
     // Sessions open their successor's connection ahead on a server that
     // serves two at once.
     let exec = ExecConfig {
-        spares: execute::Spares::for_server(&exec).await,
+        spares: if cfg.connect_ahead {
+            execute::Spares::for_server(&exec).await
+        } else {
+            None
+        },
         ..exec
     };
     let shared = Arc::new(Shared {

@@ -186,8 +186,11 @@ pub(super) async fn report(
         Some((h, _)) => {
             let budget = shared.cfg.minimise_budget;
             let wanted = &wanted;
+            // Re-runs of a hang cost the reply timeout each: shrinking
+            // stops at `minimise_time`, or once the run's time is spent.
+            let shrinking = Instant::now();
             let min = minimise(&session, h.action, budget, |c| async move {
-                if shared.out_of_time() {
+                if shared.out_of_time() || shrinking.elapsed() >= shared.cfg.minimise_time {
                     return None;
                 }
                 reproduces(shared, &c, wanted, false)
