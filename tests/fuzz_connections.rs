@@ -127,6 +127,41 @@ fn exec_config(addr: SocketAddr, step_timeout: Duration) -> ExecConfig {
     }
 }
 
+/// A seeded one-job run against `addr`, bounded by `sessions`.
+fn fuzz_config(addr: SocketAddr, sessions: u64) -> FuzzConfig {
+    let url = format!("ftp://ftpspec:ftpspec@{addr}/");
+    let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
+    cfg.seed = 1;
+    cfg.jobs = 1;
+    cfg.sessions = Some(sessions);
+    cfg.duration = Some(Duration::from_secs(60));
+    cfg.limits.step_timeout = Duration::from_secs(1);
+    cfg
+}
+
+/// A command action.
+fn cmd(verb: &str) -> Action {
+    Action::Command {
+        verb: verb.into(),
+        arg: None,
+    }
+}
+
+/// Run `actions` as one session against a server whose LIST does `list`,
+/// with a reply timeout (60 s) far longer than the 20 s this allows.
+async fn run_bounded(list: List, actions: Vec<Action>) -> fuzzer::Execution {
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list,
+        site_kills_listener: false,
+    })
+    .await;
+    let cfg = exec_config(addr, Duration::from_secs(60));
+    tokio::time::timeout(Duration::from_secs(20), execute(&Session { actions }, &cfg))
+        .await
+        .expect("the session waited for the reply timeout")
+}
+
 /// Spares only where a second connection is greeted while a first is
 /// logged in: a server that serves one connection at a time would leave
 /// the liveness probe and triage's re-runs waiting behind one.
@@ -142,14 +177,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
         let spares = Spares::for_server(&exec_config(addr, Duration::from_secs(2))).await;
         assert_eq!(spares.is_some(), wanted, "one at a time: {one_at_a_time}");
 
-        let url = format!("ftp://ftpspec:ftpspec@{addr}/");
-        let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
-        cfg.seed = 1;
-        cfg.jobs = 1;
-        cfg.sessions = Some(200);
-        cfg.duration = Some(Duration::from_secs(60));
-        cfg.limits.step_timeout = Duration::from_secs(1);
-        let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+        let report = fuzzer::fuzz(fuzz_config(addr, 200), |_| {}).await.unwrap();
         let p = &report.progress;
         // Its one fault is the close at SITE: a liveness probe or a
         // re-run stuck behind a spare would show as a hang or crash
@@ -170,9 +198,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
         site_kills_listener: false,
     })
     .await;
-    let url = format!("ftp://ftpspec:ftpspec@{addr}/");
-    let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
-    cfg.sessions = Some(50);
+    let mut cfg = fuzz_config(addr, 50);
     cfg.connect_ahead = false;
     let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
     assert_eq!(report.progress.opened_ahead, 0, "{:?}", report.progress);
@@ -186,31 +212,16 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
 /// timeout, and ends without a finding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_line_merged_into_a_waiting_transfer_does_not_wait_the_timeout() {
-    let addr = serve(Behaviour {
-        one_at_a_time: false,
-        list: List::Waits,
-        site_kills_listener: false,
-    })
-    .await;
-    let session = Session {
-        actions: vec![
+    let exec = run_bounded(
+        List::Waits,
+        vec![
             Action::DataOpen(DataKind::Pasv),
             Action::Raw(b"LIST x".to_vec()),
-            Action::Command {
-                verb: "NOOP".into(),
-                arg: None,
-            },
-            Action::Command {
-                verb: "SYST".into(),
-                arg: None,
-            },
+            cmd("NOOP"),
+            cmd("SYST"),
         ],
-    };
-    // A reply timeout far longer than the bound below.
-    let cfg = exec_config(addr, Duration::from_secs(60));
-    let exec = tokio::time::timeout(Duration::from_secs(20), execute(&session, &cfg))
-        .await
-        .expect("the session waited for the reply timeout");
+    )
+    .await;
     assert_eq!(exec.end, End::ServerEnded(2), "{:?}", exec.shown);
     assert!(exec.hits.is_empty(), "{:?}", exec.hits);
 }
@@ -222,30 +233,16 @@ async fn a_line_merged_into_a_waiting_transfer_does_not_wait_the_timeout() {
 /// reply timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_out_of_step_does_not_wait_the_timeout_for_its_connection() {
-    let addr = serve(Behaviour {
-        one_at_a_time: false,
-        list: List::CannotConnect,
-        site_kills_listener: false,
-    })
-    .await;
-    let session = Session {
-        actions: vec![
+    let exec = run_bounded(
+        List::CannotConnect,
+        vec![
             Action::Raw(b"NOOP\r\nNOOP\r\n".to_vec()),
             Action::DataOpen(DataKind::Port),
-            Action::Command {
-                verb: "LIST".into(),
-                arg: None,
-            },
-            Action::Command {
-                verb: "SYST".into(),
-                arg: None,
-            },
+            cmd("LIST"),
+            cmd("SYST"),
         ],
-    };
-    let cfg = exec_config(addr, Duration::from_secs(60));
-    let exec = tokio::time::timeout(Duration::from_secs(20), execute(&session, &cfg))
-        .await
-        .expect("the transfer waited for the reply timeout");
+    )
+    .await;
     assert_eq!(exec.end, End::Done, "{:?}", exec.shown);
     assert_eq!(exec.replies[2], [150, 425], "{:?}", exec.replies);
 }
@@ -257,26 +254,15 @@ async fn a_transfer_out_of_step_does_not_wait_the_timeout_for_its_connection() {
 /// come, not the second a passive end is given.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_active_end_the_server_never_took_is_not_waited_for() {
-    let addr = serve(Behaviour {
-        one_at_a_time: false,
-        list: List::Waits,
-        site_kills_listener: false,
-    })
-    .await;
-    let session = Session {
-        actions: vec![
+    let exec = run_bounded(
+        List::Waits,
+        vec![
             Action::DataHeld(DataKind::Port),
-            Action::Command {
-                verb: "LIST".into(),
-                arg: None,
-            },
+            cmd("LIST"),
             Action::DataOpen(DataKind::Pasv),
         ],
-    };
-    let cfg = exec_config(addr, Duration::from_secs(60));
-    let exec = tokio::time::timeout(Duration::from_secs(20), execute(&session, &cfg))
-        .await
-        .expect("the session waited for the reply timeout");
+    )
+    .await;
     assert_eq!(exec.end, End::ServerEnded(2), "{:?}", exec.shown);
     // The release, the settle time for its replies and for PASV's: about
     // 90 ms here; a second with the release's own bound.
@@ -296,14 +282,7 @@ async fn a_fault_that_stops_new_connections_is_blamed_on_its_own_session() {
         site_kills_listener: true,
     })
     .await;
-    let url = format!("ftp://ftpspec:ftpspec@{addr}/");
-    let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
-    cfg.seed = 1;
-    cfg.jobs = 1;
-    cfg.sessions = Some(2000);
-    cfg.duration = Some(Duration::from_secs(60));
-    cfg.limits.step_timeout = Duration::from_secs(1);
-    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    let report = fuzzer::fuzz(fuzz_config(addr, 2000), |_| {}).await.unwrap();
     // Seen after the session ended, the crash is blamed on that session
     // (on its last action: nothing can restart this server to re-run it).
     let [f] = &report.findings[..] else {

@@ -437,9 +437,15 @@ async fn run_session(
         };
         match login(&mut control, cfg, &mut t).await {
             Ok(()) => break (control, from_spare),
-            // A spare is a head start only: a fresh connection decides.
+            // A spare is a head start only: a fresh connection decides, and
+            // meets the server as it would without spares. The next
+            // session's connection goes too: a server at its connection
+            // limit (LightFTP greets the 65th "MAXIMUM ALLOWED USERS
+            // CONNECTED") would refuse the fresh one for its sake, and
+            // take it again once it closed.
             Err(_) if from_spare => {
                 missed = true;
+                next = None;
                 t = Transcript::default();
             }
             Err(End::LoginFailed(e)) if attempt == 0 && e.starts_with("AUTH TLS: ") => {
