@@ -48,9 +48,16 @@ pub struct FuzzArgs {
     findings: Option<PathBuf>,
     /// Shell command that starts the server (run with `sh -c`, in its own
     /// process group). The fuzzer waits for it to listen on the target
-    /// address, watches it, and restarts it after a crash.
+    /// address, watches it, and restarts it after a crash. The run gives
+    /// up when a restarted server does not serve a single login before it
+    /// needs restarting again, 10 times in a row.
     #[arg(long, value_name = "CMD", requires = "target")]
     target_cmd: Option<String>,
+    /// Stop after this many restarts of --target-cmd in all. Default: no
+    /// limit but the run's own (--duration, --sessions); triage restarts a
+    /// crashing server once per re-run that reproduces the crash.
+    #[arg(long, value_name = "N", requires = "target_cmd")]
+    max_restarts: Option<usize>,
     /// Reply timeout: a well-formed command unanswered for this long is a hang.
     /// Keep it above the delay servers put on a failed login (pyftpdlib: 3s).
     /// Once a malformed line has put a session out of step with its
@@ -105,7 +112,7 @@ fn show(p: &Progress) -> String {
 fn summary(r: &FuzzReport, target: &str) {
     let p = &r.progress;
     outln!(
-        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew); {} logins on a connection opened ahead",
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} sessions turned away at the greeting, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew); {} logins on a connection opened ahead",
         p.sessions,
         p.elapsed_secs,
         p.rate(),
@@ -116,6 +123,7 @@ fn summary(r: &FuzzReport, target: &str) {
         p.restarts,
         p.collateral,
         p.harness_errors,
+        p.turned_away,
         p.flaky,
         p.reruns,
         p.absorbed,
@@ -123,6 +131,9 @@ fn summary(r: &FuzzReport, target: &str) {
     );
     for e in &p.error_messages {
         outln!("harness error: {e}");
+    }
+    for e in &p.turned_away_messages {
+        outln!("turned away (a new connection was greeted just after): {e}");
     }
     if let Some(why) = &r.stopped {
         outln!("stopped early: {why}");
@@ -219,6 +230,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         cfg.sessions = args.sessions;
         cfg.findings = args.findings.clone();
         cfg.target_cmd = args.target_cmd.clone();
+        cfg.restarts.total = args.max_restarts;
         cfg.limits.step_timeout = args.timeout;
         cfg.settle = args.settle;
         cfg.shape.max_actions = args.max_actions.max(1);

@@ -2,7 +2,7 @@
 //! the counters shown while it runs, the findings and the final report.
 
 use super::generate::Shape;
-use super::monitor::MonitorError;
+use super::monitor::{MonitorError, RestartLimits};
 use crate::driver::Limits;
 use crate::target::Target;
 use std::path::PathBuf;
@@ -25,8 +25,8 @@ pub struct FuzzConfig {
     pub findings: Option<PathBuf>,
     /// Shell command that starts the server; restarted after a crash.
     pub target_cmd: Option<String>,
-    /// Most restarts of `target_cmd`.
-    pub max_restarts: usize,
+    /// How often `target_cmd` may be restarted, in all and in a row.
+    pub restarts: RestartLimits,
     /// Reply timeout (the hang threshold) and size bounds.
     pub limits: Limits,
     /// Session shape.
@@ -60,7 +60,7 @@ impl FuzzConfig {
             sessions: None,
             findings: None,
             target_cmd: None,
-            max_restarts: 100,
+            restarts: RestartLimits::default(),
             limits: Limits {
                 step_timeout: Duration::from_secs(5),
                 max_transfer: 1 << 20,
@@ -113,6 +113,15 @@ pub struct Progress {
     pub collateral: u64,
     /// The first few harness errors, to say what they were.
     pub error_messages: Vec<String>,
+    /// Sessions whose connection was not greeted (silence, a reply other
+    /// than 220, a line that is no reply) while a new connection a moment
+    /// later was: a server shedding load (LightFTP at its 64 connections
+    /// greets "MAXIMUM ALLOWED USERS CONNECTED", no reply code). Neither a
+    /// finding (it depends on what else holds the server's connections,
+    /// and would not reproduce alone) nor the harness's error.
+    pub turned_away: u64,
+    /// The first few of those, in the server's words.
+    pub turned_away_messages: Vec<String>,
 }
 
 impl Progress {

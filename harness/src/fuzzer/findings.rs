@@ -233,21 +233,29 @@ pub fn scenario(f: &FindingFile) -> Scenario {
                     steps.push(any());
                 }
             }
-            Action::DataOpen(_) | Action::DataHeld(_) => {
-                held = matches!(a, Action::DataHeld(_));
-                steps.push(step(if held {
-                    StepKind::DataOpenHeld
-                } else {
-                    StepKind::DataOpen
-                }));
-                data_open = true;
-                pending = None;
-            }
-            Action::DataAbandon => {
-                if data_open && pending.is_none() {
-                    steps.push(step(StepKind::DataAbandon));
+            Action::DataOpen(_) | Action::DataHeld(_) | Action::DataAbandon => {
+                // A new data set-up or an abandon gives a held end a
+                // transfer waits for first (`Run::release`), and the
+                // replies read then are filed under that transfer.
+                if let Some(kind) = pending.take() {
+                    steps.push(step(kind));
+                    steps.extend(std::iter::repeat_with(any).take(owed));
+                    owed = 0;
                 }
-                (data_open, held, pending) = (false, false, None);
+                if matches!(a, Action::DataAbandon) {
+                    if data_open {
+                        steps.push(step(StepKind::DataAbandon));
+                    }
+                    (data_open, held) = (false, false);
+                } else {
+                    held = matches!(a, Action::DataHeld(_));
+                    steps.push(step(if held {
+                        StepKind::DataOpenHeld
+                    } else {
+                        StepKind::DataOpen
+                    }));
+                    data_open = true;
+                }
             }
         }
         if is_hit && hit.check() != Check::PortAccepted {
@@ -440,6 +448,53 @@ mod tests {
         };
         assert_eq!(f.name(), "closed-noop-2.ftpspec");
         assert_eq!(scenario(&f).id, "fuzz.closed.noop-2");
+    }
+
+    /// A held end that a transfer waits for is given when the next data
+    /// connection is set up (`Run::data_open` releases it first), and the
+    /// replies read then are filed under the transfer: the replay gives
+    /// it there too, not at the end (where the crash it caused would come
+    /// too late, or never).
+    #[test]
+    fn a_held_end_given_at_the_next_set_up_is_given_there_in_the_replay() {
+        let cmd = |verb: &str| Action::Command {
+            verb: verb.into(),
+            arg: None,
+        };
+        let actions = vec![
+            Action::DataHeld(DataKind::Pasv),
+            cmd("LIST"),
+            Action::DataOpen(DataKind::Pasv),
+            cmd("NLST"),
+            cmd("NOOP"),
+        ];
+        let f = FindingFile {
+            hit: Hit::new(fate::closed("gone"), "NOOP", 4),
+            // LIST: 150, then its 226 once the held end was given.
+            replies: vec![vec![227], vec![150, 226], vec![227], vec![150, 226], vec![]],
+            original_actions: actions.len(),
+            session: Session { actions },
+            after_sessions: 1,
+            after_secs: 0.5,
+            transcript: Vec::new(),
+            protected: false,
+            number: 1,
+        };
+        let kinds: Vec<&str> = scenario(&f)
+            .steps
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::DataOpenHeld => Some("open held"),
+                StepKind::DataOpen => Some("open"),
+                StepKind::DataDownload(_) => Some("download"),
+                StepKind::Send(t) if t.starts_with("LIST") || t.starts_with("NLST") => Some("send"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["open held", "send", "download", "open", "send", "download"]
+        );
     }
 
     #[test]

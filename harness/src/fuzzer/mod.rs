@@ -53,7 +53,7 @@ pub use findings::{FindingFile, file_name, scenario};
 pub use generate::{Generator, Shape};
 pub use hit::{Hit, reportable};
 pub use minimise::minimise;
-pub use monitor::{Monitor, MonitorError};
+pub use monitor::{Monitor, MonitorError, RestartLimits};
 pub use rng::Rng;
 pub use safety::make_safe;
 pub use session::{Action, DataKind, Session};
@@ -75,7 +75,7 @@ pub async fn fuzz(
     }
     let addr = *cfg.target.addrs.first().ok_or(FuzzError::NoAddress)?;
     let monitor = match &cfg.target_cmd {
-        Some(cmd) => Some(Monitor::start(cmd, addr, cfg.max_restarts).await?),
+        Some(cmd) => Some(Monitor::start(cmd, addr, cfg.restarts).await?),
         None => None,
     };
     // A clear target still gets a TLS client, accepting any certificate:

@@ -1,6 +1,12 @@
 //! `--target-cmd`: a process monitor. Starts the server with `sh -c`, waits
-//! until it accepts connections, notices when it dies, restarts it (a
-//! bounded number of times) and stops it at the end.
+//! until it accepts connections, notices when it dies, restarts it and
+//! stops it at the end.
+//!
+//! Restarts are bounded in a row, not in all: a server that a fuzz run
+//! crashes now and then is restarted as often as it crashes (triage alone
+//! restarts it once per re-run that reproduces a crash: a crash shrunk
+//! from 17 actions to 5 costs a burst of restarts), but one that does not
+//! serve a single session between restarts is given up on.
 
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
@@ -19,8 +25,14 @@ pub enum MonitorError {
     /// It never accepted a connection on the target address.
     #[error("the target command did not accept connections on {0} within {1:?}")]
     NotListening(SocketAddr, Duration),
-    /// Too many restarts: the run stops rather than loop on a broken server.
-    #[error("the target was restarted {0} times; giving up")]
+    /// Restarted this often without a session served in between: the run
+    /// stops rather than loop on a server that does not come back.
+    #[error(
+        "the target was restarted {0} times in a row without serving a session in between; giving up"
+    )]
+    NotServing(usize),
+    /// The run's whole restart budget (`--max-restarts`) is spent.
+    #[error("the target was restarted {0} times (--max-restarts); giving up")]
     TooManyRestarts(usize),
 }
 
@@ -35,8 +47,28 @@ pub struct Monitor {
     child: Option<Child>,
     /// Restarts so far.
     pub restarts: usize,
-    max_restarts: usize,
+    /// Restarts since a session last logged in.
+    in_a_row: usize,
+    limits: RestartLimits,
     startup: Duration,
+}
+
+/// How many restarts a run allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartLimits {
+    /// In all (`None`: as many as the run's own bound lets happen).
+    pub total: Option<usize>,
+    /// In a row, with no session logged in between.
+    pub in_a_row: usize,
+}
+
+impl Default for RestartLimits {
+    fn default() -> Self {
+        RestartLimits {
+            total: None,
+            in_a_row: 10,
+        }
+    }
 }
 
 impl Monitor {
@@ -44,14 +76,15 @@ impl Monitor {
     pub async fn start(
         cmd: &str,
         addr: SocketAddr,
-        max_restarts: usize,
+        limits: RestartLimits,
     ) -> Result<Monitor, MonitorError> {
         let mut m = Monitor {
             cmd: cmd.to_owned(),
             addr,
             child: None,
             restarts: 0,
-            max_restarts,
+            in_a_row: 0,
+            limits,
             startup: Duration::from_secs(15),
         };
         m.spawn().await?;
@@ -83,6 +116,11 @@ impl Monitor {
         Err(MonitorError::NotListening(self.addr, self.startup))
     }
 
+    /// A session logged in: the server came back from its last restart.
+    pub fn served(&mut self) {
+        self.in_a_row = 0;
+    }
+
     /// If the process has exited: how.
     pub fn exited(&mut self) -> Option<String> {
         let child = self.child.as_mut()?;
@@ -95,10 +133,14 @@ impl Monitor {
 
     /// Stop the process (group) and start it again.
     pub async fn restart(&mut self) -> Result<(), MonitorError> {
-        if self.restarts >= self.max_restarts {
+        if self.in_a_row >= self.limits.in_a_row {
+            return Err(MonitorError::NotServing(self.in_a_row));
+        }
+        if self.limits.total.is_some_and(|t| self.restarts >= t) {
             return Err(MonitorError::TooManyRestarts(self.restarts));
         }
         self.restarts += 1;
+        self.in_a_row += 1;
         self.stop();
         self.spawn().await
     }
@@ -135,5 +177,66 @@ impl Monitor {
 impl Drop for Monitor {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that listens on `addr` and does nothing else.
+    fn listener_cmd(addr: SocketAddr) -> String {
+        format!(
+            "exec python3 -c 'import socket, time\n\
+             s = socket.socket()\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind((\"127.0.0.1\", {}))\n\
+             s.listen()\n\
+             time.sleep(60)'",
+            addr.port()
+        )
+    }
+
+    fn free_addr() -> SocketAddr {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    /// A server that serves sessions between its crashes is restarted as
+    /// often as it crashes; one that serves none between restarts is given
+    /// up on after `in_a_row`; `total` bounds them all.
+    #[tokio::test]
+    async fn restarts_are_bounded_in_a_row_and_optionally_in_all() {
+        let addr = free_addr();
+        let limits = RestartLimits {
+            total: None,
+            in_a_row: 2,
+        };
+        let mut m = Monitor::start(&listener_cmd(addr), addr, limits)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            m.restart().await.unwrap();
+            m.served();
+        }
+        m.restart().await.unwrap();
+        m.restart().await.unwrap();
+        let e = m.restart().await.unwrap_err();
+        assert!(matches!(e, MonitorError::NotServing(2)), "{e}");
+        assert_eq!(m.restarts, 5);
+
+        let limits = RestartLimits {
+            total: Some(1),
+            in_a_row: 10,
+        };
+        let mut m = Monitor::start(&listener_cmd(addr), addr, limits)
+            .await
+            .unwrap();
+        m.restart().await.unwrap();
+        m.served();
+        let e = m.restart().await.unwrap_err();
+        assert!(matches!(e, MonitorError::TooManyRestarts(1)), "{e}");
     }
 }

@@ -160,6 +160,16 @@ impl Shared {
         }
     }
 
+    /// A session's connection was not greeted while the server, asked
+    /// again at once, greets ([`Progress::turned_away`]).
+    pub fn turned_away(&self, what: String) {
+        let mut s = self.state();
+        s.progress.turned_away += 1;
+        if s.progress.turned_away_messages.len() < 3 {
+            s.progress.turned_away_messages.push(what);
+        }
+    }
+
     pub fn snapshot(&self) -> Progress {
         let s = self.state();
         let mut p = s.progress.clone();
@@ -234,6 +244,11 @@ impl Shared {
     /// Only with one job: with several, another job's session could be the
     /// one to see the refusal.
     pub async fn judge(&self, exec: &Execution, defer: bool) -> (Vec<Hit>, bool) {
+        if exec.end.logged_in() {
+            if let Some(m) = self.monitor.lock().await.as_mut() {
+                m.served();
+            }
+        }
         let mut hits = exec.hits.clone();
         let verb_at = |i: usize| exec.path_verb(i);
         let probe = match &exec.end {

@@ -112,7 +112,12 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                 if let (Some(why), Some(prev)) = (shared.down().await, previous.take()) {
                     blame_previous(&shared, prev, &why, found_at).await;
                 } else if shared.down().await.is_none() {
-                    shared.harness_error(format!("session {}: {e}", found_at.0));
+                    let what = format!("session {}: {e}", found_at.0);
+                    if matches!(exec.end, End::NoGreeting(_)) {
+                        shared.turned_away(what);
+                    } else {
+                        shared.harness_error(what);
+                    }
                 } else if !shared.ensure_up().await {
                     let mut s = shared.state();
                     s.stopped
@@ -208,7 +213,10 @@ fn debug_slow(shared: &Shared, exec: &super::execute::Execution, took: Duration)
     }
     let redactor = shared.cfg.target.redactor();
     let timeline: String = redactor.text(&exec.timeline()).chars().take(1200).collect();
-    eprintln!("\nSLOW {took:?} {:?}: {timeline}", exec.end);
+    // The end may quote the server (a refused login's reply), which may
+    // quote the password.
+    let end = redactor.text(&format!("{:?}", exec.end));
+    eprintln!("\nSLOW {took:?} {end}: {timeline}");
     for e in exec.transcript.entries() {
         let text: String = redactor.text(&e.text).chars().take(200).collect();
         eprintln!("  {:>5} {} {text}", e.ms, e.dir.arrow());

@@ -59,6 +59,11 @@ impl Run<'_> {
             let _ = conn
                 .either(UPLOAD, wait, &limits, &mut self.t, keep_head)
                 .await;
+            if self.learned.len() < LEARN_PER_SESSION {
+                self.learned.extend(tokens::from_listing(&head));
+            }
+            // Nor is a final reply sure to come for it.
+            return wait;
         } else if DOWNLOADS.contains(&verb) {
             let _ = conn.stream(&limits, &mut self.t, keep_head).await;
         } else if UPLOADS.contains(&verb) {

@@ -13,6 +13,7 @@ mod security;
 mod spare;
 
 pub use outcome::{End, ExecConfig, Execution, Liveness, Took, liveness};
+use spare::Greeting;
 pub use spare::{Spare, Spares};
 
 use super::hit::{Hit, reportable};
@@ -325,11 +326,20 @@ fn named_address(verb: &str, arg: &[u8]) -> Option<SocketAddr> {
     }
 }
 
-async fn login(c: &mut Control, cfg: &ExecConfig, t: &mut Transcript) -> Result<(), End> {
-    let greeting = c
-        .greeting(t)
-        .await
-        .map_err(|e| End::NoGreeting(e.to_string()))?;
+/// Log in on `c`; `greeting`: already read on it (a spare's).
+async fn login(
+    c: &mut Control,
+    cfg: &ExecConfig,
+    t: &mut Transcript,
+    greeting: Option<Vec<Parsed<Reply>>>,
+) -> Result<(), End> {
+    let greeting = match greeting {
+        Some(g) => g,
+        None => c
+            .greeting(t)
+            .await
+            .map_err(|e| End::NoGreeting(e.to_string()))?,
+    };
     let last = &greeting[greeting.len() - 1].value;
     if last.code().get() != 220 {
         return Err(End::NoGreeting(last.to_string()));
@@ -423,9 +433,11 @@ async fn run_session(
             None => None,
         };
         let from_spare = opened.is_some();
+        let mut greeting = None;
         let mut control = match opened {
-            Some((c, st)) => {
+            Some((c, st, g)) => {
                 t = st;
+                greeting = g;
                 c
             }
             None => match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t)
@@ -435,7 +447,7 @@ async fn run_session(
                 Err(e) => return done(End::Refused(e.to_string()), t),
             },
         };
-        match login(&mut control, cfg, &mut t).await {
+        match login(&mut control, cfg, &mut t, greeting).await {
             Ok(()) => break (control, from_spare),
             // A spare is a head start only: a fresh connection decides, and
             // meets the server as it would without spares. The next
@@ -460,6 +472,22 @@ async fn run_session(
         } else if served {
             s.served();
         }
+    }
+    // The rest of the probe the session before left to this one: the
+    // next session's connection, accepted, must be greeted too. Made
+    // before this session sent more than its login, its silence is the
+    // session before's doing, as a fresh connection's would have been.
+    if let Some(n) = next.take() {
+        let (n, heard) = n.greeted().await;
+        if let Greeting::Silent(e) = heard {
+            return done(
+                End::NoGreeting(format!(
+                    "a connection made as this session started got no greeting ({e})"
+                )),
+                t,
+            );
+        }
+        next = n;
     }
     // The next session's connection waits while this one runs.
     if let Some(slot) = spare {

@@ -84,6 +84,14 @@ impl End {
     pub fn leaves_probe_to_next(&self) -> bool {
         matches!(self, End::HungUp(_) | End::ServerEnded(_))
     }
+
+    /// The session got as far as a login: the server was serving.
+    pub fn logged_in(&self) -> bool {
+        !matches!(
+            self,
+            End::Refused(_) | End::NoGreeting(_) | End::LoginFailed(_)
+        )
+    }
 }
 
 /// What one session did.

@@ -19,6 +19,7 @@
 //! two connections at once ([`Spares::for_server`]), and no more once
 //! they keep failing where fresh connections succeed.
 
+use crate::codec::{Parsed, Reply};
 use crate::driver::{Control, DriverError, Transcript};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -71,7 +72,7 @@ impl Spares {
         let mut first = Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t)
             .await
             .ok()?;
-        super::login(&mut first, cfg, &mut t).await.ok()?;
+        super::login(&mut first, cfg, &mut t, None).await.ok()?;
         let mut second = None;
         let greeted = tokio::time::timeout(GREETED_WITHIN, async {
             let mut t = Transcript::default();
@@ -94,15 +95,45 @@ impl Spares {
 }
 
 /// A control connection opened for the next session: connected, and on
-/// an implicit-TLS target its handshake under way (the greeting is read
-/// by the session that uses it). Dropped unused, it closes.
+/// an implicit-TLS target its handshake under way. Its greeting is read
+/// ([`Spare::greeted`]) once the session it was opened beside has logged
+/// in, and kept for the login of the session that uses it. Dropped
+/// unused, it closes (a handshake under way is stopped).
 #[derive(Debug)]
 pub struct Spare(Opening);
 
 #[derive(Debug)]
 enum Opening {
     Connected(Box<Control>),
-    Handshaking(JoinHandle<Result<(Control, Transcript), DriverError>>),
+    Handshaking(Handshake),
+    /// Connected and greeted: the greeting, for the login to take.
+    Greeted(Box<Control>, Transcript, Vec<Parsed<Reply>>),
+}
+
+/// An implicit-TLS handshake running on its own task, stopped if the
+/// spare is dropped before it is used (a server at its connection limit
+/// should get the slot back at once, not after the handshake).
+#[derive(Debug)]
+struct Handshake(JoinHandle<Result<(Control, Transcript), DriverError>>);
+
+impl Drop for Handshake {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What the spare's greeting says of the server.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Greeting {
+    /// Greeted (whatever it said: a 421 or a line that is no reply is a
+    /// busy server talking, and the login that takes the spare decides),
+    /// or not checked (implicit TLS: the handshake runs apart).
+    Heard,
+    /// No byte within the reply timeout: the server accepted the
+    /// connection and serves it no more. The connection was made before
+    /// the session beside it sent anything but its login, so the session
+    /// before is to blame, as a fresh connection's silence would say.
+    Silent(String),
 }
 
 impl Spare {
@@ -124,21 +155,46 @@ impl Spare {
         if cfg.security != Security::Implicit {
             return Ok(Some(Spare(Opening::Connected(Box::new(c)))));
         }
-        Ok(Some(Spare(Opening::Handshaking(tokio::spawn(
+        Ok(Some(Spare(Opening::Handshaking(Handshake(tokio::spawn(
             async move {
                 let mut c = c;
                 let mut t = Transcript::default();
                 c.start_tls(&mut t).await?;
                 Ok((c, t))
             },
-        )))))
+        ))))))
     }
 
-    /// The connection, once open; `None` if opening it failed.
-    pub(super) async fn take(self) -> Option<(Control, Transcript)> {
+    /// Read the greeting now (within the reply timeout), the rest of the
+    /// probe a connection made as a session starts is: refused is one
+    /// half, accepted and never greeted the other. `None`: the spare is
+    /// of no use (closed, or silent), drop it.
+    pub(super) async fn greeted(self) -> (Option<Spare>, Greeting) {
+        let Opening::Connected(mut c) = self.0 else {
+            return (Some(self), Greeting::Heard);
+        };
+        let mut t = Transcript::default();
+        match c.greeting(&mut t).await {
+            Ok(g) => (Some(Spare(Opening::Greeted(c, t, g))), Greeting::Heard),
+            Err(e @ DriverError::Timeout(..)) => (None, Greeting::Silent(e.to_string())),
+            Err(_) => (None, Greeting::Heard),
+        }
+    }
+
+    /// The connection, once open, and its greeting if it was read;
+    /// `None` if opening it failed.
+    pub(super) async fn take(self) -> Option<Opened> {
         match self.0 {
-            Opening::Connected(c) => Some((*c, Transcript::default())),
-            Opening::Handshaking(h) => h.await.ok()?.ok(),
+            Opening::Connected(c) => Some((*c, Transcript::default(), None)),
+            Opening::Greeted(c, t, g) => Some((*c, t, Some(g))),
+            Opening::Handshaking(mut h) => {
+                let (c, t) = (&mut h.0).await.ok()?.ok()?;
+                Some((c, t, None))
+            }
         }
     }
 }
+
+/// A spare taken up: the connection, what was read on it, and its
+/// greeting if [`Spare::greeted`] read it.
+pub(super) type Opened = (Control, Transcript, Option<Vec<Parsed<Reply>>>);
