@@ -22,6 +22,15 @@ pub enum MonitorError {
     /// It exited while starting.
     #[error("the target command exited while starting ({0})")]
     Exited(String),
+    /// Something still accepts connections on the target address after
+    /// the process group was stopped: a server that left it (daemonized,
+    /// or started in a session of its own) and was not stopped with it.
+    #[error(
+        "something still accepts connections on {0}, {1:?} after --target-cmd's process group was stopped: \
+         a restart would be taken by the old server; run the server in the foreground \
+         (e.g. `exec my-ftpd --foreground ...`, no daemon mode), or stop it on SIGTERM"
+    )]
+    StillListening(SocketAddr, Duration),
     /// It never accepted a connection on the target address.
     #[error("the target command did not accept connections on {0} within {1:?}")]
     NotListening(SocketAddr, Duration),
@@ -39,6 +48,11 @@ pub enum MonitorError {
 /// How long a stopped server gets between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(2);
 
+/// How long the target address may go on accepting connections once the
+/// process group is stopped (a server's own clean-up, a wrapper that stops
+/// it on SIGTERM).
+const CLOSED_WITHIN: Duration = Duration::from_secs(15);
+
 /// A server process the fuzzer owns.
 #[derive(Debug)]
 pub struct Monitor {
@@ -51,6 +65,7 @@ pub struct Monitor {
     in_a_row: usize,
     limits: RestartLimits,
     startup: Duration,
+    closed_within: Duration,
 }
 
 /// How many restarts a run allows.
@@ -86,6 +101,7 @@ impl Monitor {
             in_a_row: 0,
             limits,
             startup: Duration::from_secs(15),
+            closed_within: CLOSED_WITHIN,
         };
         m.spawn().await?;
         Ok(m)
@@ -116,6 +132,23 @@ impl Monitor {
         Err(MonitorError::NotListening(self.addr, self.startup))
     }
 
+    /// Wait until nothing accepts connections on the target address: the
+    /// check that a new process is listening cannot tell it from an old
+    /// one still there (a restart would then be no restart at all).
+    async fn wait_closed(&self) -> Result<(), MonitorError> {
+        let deadline = Instant::now() + self.closed_within;
+        loop {
+            let probe = Duration::from_millis(200);
+            match tokio::time::timeout(probe, tokio::net::TcpStream::connect(self.addr)).await {
+                Ok(Err(_)) => return Ok(()),
+                _ if Instant::now() >= deadline => {
+                    return Err(MonitorError::StillListening(self.addr, self.closed_within));
+                }
+                _ => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    }
+
     /// A session logged in: the server came back from its last restart.
     pub fn served(&mut self) {
         self.in_a_row = 0;
@@ -142,6 +175,7 @@ impl Monitor {
         self.restarts += 1;
         self.in_a_row += 1;
         self.stop();
+        self.wait_closed().await?;
         self.spawn().await
     }
 
@@ -181,28 +215,39 @@ impl Drop for Monitor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests_support {
+    use std::net::SocketAddr;
 
-    /// A server that listens on `addr` and does nothing else.
-    fn listener_cmd(addr: SocketAddr) -> String {
+    /// A server that listens on `addr` for `secs` and does nothing else.
+    pub fn listener(addr: SocketAddr, secs: u32) -> String {
         format!(
-            "exec python3 -c 'import socket, time\n\
+            "python3 -c 'import socket, time\n\
              s = socket.socket()\n\
              s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
              s.bind((\"127.0.0.1\", {}))\n\
              s.listen()\n\
-             time.sleep(60)'",
+             time.sleep({secs})'",
             addr.port()
         )
     }
 
-    fn free_addr() -> SocketAddr {
+    /// The same run as a well-behaved --target-cmd: in the foreground.
+    pub fn listener_cmd(addr: SocketAddr) -> String {
+        format!("exec {}", listener(addr, 60))
+    }
+
+    pub fn free_addr() -> SocketAddr {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use super::*;
 
     /// A server that serves sessions between its crashes is restarted as
     /// often as it crashes; one that serves none between restarts is given
@@ -226,6 +271,7 @@ mod tests {
         let e = m.restart().await.unwrap_err();
         assert!(matches!(e, MonitorError::NotServing(2)), "{e}");
         assert_eq!(m.restarts, 5);
+        drop(m);
 
         let limits = RestartLimits {
             total: Some(1),
@@ -238,5 +284,27 @@ mod tests {
         m.served();
         let e = m.restart().await.unwrap_err();
         assert!(matches!(e, MonitorError::TooManyRestarts(1)), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod daemon_tests {
+    use super::tests_support::*;
+    use super::*;
+
+    /// A server that leaves the process group (setsid, as a daemon does)
+    /// still listens after a restart stopped the group: the restart says
+    /// so instead of taking the old server for the new one.
+    #[tokio::test]
+    async fn a_server_that_outlives_its_process_group_is_named() {
+        let addr = free_addr();
+        // In a session of its own, gone by itself after 3 s.
+        let cmd = format!("setsid {} & wait", listener(addr, 3));
+        let mut m = Monitor::start(&cmd, addr, RestartLimits::default())
+            .await
+            .unwrap();
+        m.closed_within = Duration::from_millis(500);
+        let e = m.restart().await.unwrap_err();
+        assert!(matches!(e, MonitorError::StillListening(..)), "{e}");
     }
 }
