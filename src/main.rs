@@ -94,7 +94,8 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Fuzz a running server: stateful sessions, oracles, minimised findings.
     ///
-    /// Each session logs in on a fresh connection, then sends generated and
+    /// Each session logs in on a connection of its own (made while the
+    /// session before runs, on a server that serves two at once), then sends generated and
     /// mutated commands: valid, near-valid and malformed (CR/LF/NUL/IAC in
     /// arguments, long lines, numeric edges in PORT/EPRT/REST), in orders that
     /// follow and break RFC 959 §6, with data connections opened, used and
@@ -105,6 +106,11 @@ enum Command {
     /// PASV/EPSV naming a foreign address or port 0, PORT/EPRT to a third party
     /// or a port below 1024 accepted. Every finding is re-run, minimised and
     /// (with --findings) written as a scenario that reproduces it.
+    ///
+    /// The closing summary also counts harness errors (the harness's own
+    /// trouble), sessions turned away at the greeting (a server shedding
+    /// load: a new connection just after was greeted) and hits that did not
+    /// reproduce, and names the first few of each.
     ///
     /// PORT/EPRT only ever name a loopback address of the control connection's
     /// family. Runs are bounded by --duration (default 60s) and/or --sessions.

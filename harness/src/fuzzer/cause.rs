@@ -5,6 +5,7 @@
 //! same way (a bare LF) is one cause whatever text it echoes.
 
 use crate::codec::Reply;
+use crate::driver::TlsFailure;
 use crate::oracle::{Check, Violation};
 
 /// Longest shape kept of a reply's text.
@@ -72,6 +73,40 @@ pub fn of_stream(v: &Violation) -> String {
     format!("{} {kind}", v.rule.citation())
 }
 
+/// The cause of a TLS failure at `stage` ("after 234": the handshake the
+/// 234 announced; "in TLS": a reply inside the session): the kind of
+/// failure, without the bytes it quotes. LightFTP answered the ClientHello
+/// with its plain "500 Syntax error" after a 234 that reached it as the
+/// reply to a line sent out of step: one cause, whichever command the 234
+/// showed at (STOR, STRU, RNFR in one 10-minute run).
+pub fn of_tls(stage: &str, failure: &TlsFailure) -> String {
+    let no_digits = |s: &str| -> String { s.chars().filter(|c| !c.is_ascii_digit()).collect() };
+    let kind = match failure {
+        TlsFailure::NotTls(bytes) => match Reply::parse(bytes) {
+            Ok(r) => format!("not TLS but a {} reply", r.code()),
+            Err(_)
+                if bytes
+                    .get(..3)
+                    .is_some_and(|c| c.iter().all(u8::is_ascii_digit)) =>
+            {
+                format!(
+                    "not TLS but a {} reply",
+                    String::from_utf8_lossy(&bytes[..3])
+                )
+            }
+            Err(_) => "not TLS".to_owned(),
+        },
+        TlsFailure::ServerActedAsClient => "the server as TLS client".to_owned(),
+        TlsFailure::Alert(a) => format!("alert {a}"),
+        TlsFailure::Closed => "closed in the handshake".to_owned(),
+        TlsFailure::Silent(_) => "no answer to the ClientHello".to_owned(),
+        TlsFailure::Broken { why, .. } => format!("broken: {}", no_digits(why)),
+        TlsFailure::Certificate(_) => "certificate".to_owned(),
+        TlsFailure::Other(why) => no_digits(why),
+    };
+    format!("{stage}: {kind}")
+}
+
 /// The cause of a closed connection blamed on the command before, whose
 /// reply was `code`: the server closes after such replies.
 pub fn closed_after(code: Option<u16>) -> String {
@@ -107,6 +142,33 @@ mod tests {
         let d = reply_shape(&reply(501, "Invalid Parameter 3"), "OPTS", b"OPTS x\r\n");
         assert_eq!(c, d);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_tls_failure_is_one_cause_whatever_bytes_it_quotes() {
+        let not_tls = |b: &[u8]| of_tls("after 234", &TlsFailure::NotTls(b.to_vec()));
+        assert_eq!(
+            not_tls(b"500 Syntax error, command unrecognized.\r\n"),
+            not_tls(b"500 Syntax error, command unrecognized.\r\n500 again\r\n")
+        );
+        assert_ne!(not_tls(b"500 no\r\n"), not_tls(b"\x16\x03 binary"));
+        let broken = |why: &str, seen: &[u8]| {
+            of_tls(
+                "in TLS",
+                &TlsFailure::Broken {
+                    why: why.into(),
+                    seen: seen.to_vec(),
+                },
+            )
+        };
+        assert_eq!(
+            broken("cannot decrypt peer's message", b"\x17\x03\x03\x00M"),
+            broken("cannot decrypt peer's message", b"\x17\x03\x03\x00K")
+        );
+        assert_ne!(
+            broken("cannot decrypt peer's message", b""),
+            broken("received corrupt message", b"")
+        );
     }
 
     #[test]

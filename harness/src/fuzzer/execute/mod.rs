@@ -76,6 +76,13 @@ impl Run<'_> {
         }
     }
 
+    /// The same, one finding per `cause` whatever command it shows at.
+    fn hit_of(&mut self, v: Violation, verb: &str, action: usize, cause: String) {
+        if reportable(&v) {
+            self.hits.push(Hit::new(v, verb, action).with_cause(cause));
+        }
+    }
+
     /// Record a reply to action `action` and put it through the built-in
     /// checks; the code table and FEAT's format only while replies can
     /// still be matched to commands (`attributed`). A 227/229's port.
@@ -143,7 +150,13 @@ impl Run<'_> {
         }
         if let DriverError::Tls { failure, .. } = &e {
             if failure.is_protocol_breach() {
-                self.hit(crate::oracle::tls::garbled(verb, failure), verb, action);
+                let cause = super::cause::of_tls("in TLS", failure);
+                self.hit_of(
+                    crate::oracle::tls::garbled(verb, failure),
+                    verb,
+                    action,
+                    cause,
+                );
             }
         }
         match e {

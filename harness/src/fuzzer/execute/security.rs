@@ -16,7 +16,8 @@ impl Run<'_> {
             Ok(_) => Ok(()),
             Err(DriverError::Tls { failure, .. }) => {
                 if let Some(v) = crate::oracle::tls::after_234(&failure) {
-                    self.hit(v, verb, i);
+                    let cause = crate::fuzzer::cause::of_tls("after 234", &failure);
+                    self.hit_of(v, verb, i, cause);
                 }
                 Err(End::ServerEnded(i))
             }
