@@ -8,7 +8,7 @@
 mod support;
 
 use ftpspec_harness::driver::Limits;
-use ftpspec_harness::fuzzer::{self, FuzzConfig};
+use ftpspec_harness::fuzzer::{self, FindingOut, FuzzConfig, FuzzReport};
 use ftpspec_harness::runner::{self, Filter, RunConfig};
 use ftpspec_harness::scenario::{StepKind, load_dir};
 use ftpspec_harness::target::Target;
@@ -264,6 +264,17 @@ async fn fails_then_passes(dir: &Path, id: &str, buggy: &str, fixed: &str) {
     assert_eq!(v, Verdict::Pass, "{id} against `{fixed}`: {why}");
 }
 
+/// The one finding of `oracle` in `report`: one cause, one finding.
+fn one_finding<'a>(report: &'a FuzzReport, oracle: &str) -> &'a FindingOut {
+    let of: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == oracle)
+        .collect();
+    assert_eq!(of.len(), 1, "one cause, one finding: {of:#?}");
+    of[0]
+}
+
 /// Every 502 ends in a bare LF: one cause, whatever command drew the 502,
 /// so one finding that lists the commands seen to reach it.
 #[cfg_attr(
@@ -274,13 +285,7 @@ async fn fails_then_passes(dir: &Path, id: &str, buggy: &str, fixed: &str) {
 async fn one_cause_reached_by_many_commands_is_one_finding() {
     require_python();
     let (report, found) = fuzz_buggy("--bugs lf-502", 400, None).await;
-    let syntax: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.oracle == "reply-syntax")
-        .collect();
-    assert_eq!(syntax.len(), 1, "one cause, one finding: {syntax:#?}");
-    let f = syntax[0];
+    let f = one_finding(&report, "reply-syntax");
     assert!(f.cause.contains("bare LF"), "{}", f.cause);
     assert!(
         f.commands.len() >= 3,
@@ -310,13 +315,10 @@ async fn one_cause_reached_by_many_commands_is_one_finding() {
 async fn a_close_traced_once_is_not_traced_again() {
     require_python();
     let (report, _found) = fuzz_buggy("--bugs close-after-502", 300, None).await;
-    let closed: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.oracle == "closed")
-        .collect();
-    assert_eq!(closed.len(), 1, "one cause, one finding: {closed:#?}");
-    assert_eq!(closed[0].cause, "closed after a 502 reply");
+    assert_eq!(
+        one_finding(&report, "closed").cause,
+        "closed after a 502 reply"
+    );
     let p = &report.progress;
     assert!(
         p.absorbed > 0,
