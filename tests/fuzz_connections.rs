@@ -30,6 +30,9 @@ struct Behaviour {
     /// SITE leaves new connections accepted but never greeted, those open
     /// going on (an accept loop stuck behind a lock the command holds).
     site_mutes_listener: bool,
+    /// Every this many connections, one is greeted with LightFTP's "MAXIMUM
+    /// ALLOWED USERS CONNECTED" (no reply code) and closed; 0: never.
+    busy_every: u32,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -53,6 +56,7 @@ async fn serve(b: Behaviour) -> SocketAddr {
     let killed = Arc::new(Notify::new());
     let muted = Arc::new(AtomicBool::new(false));
     tokio::spawn(async move {
+        let mut accepted_count = 0u32;
         loop {
             let accepted = tokio::select! {
                 a = listener.accept() => a,
@@ -62,6 +66,12 @@ async fn serve(b: Behaviour) -> SocketAddr {
             let Ok((conn, _)) = accepted else {
                 return;
             };
+            accepted_count += 1;
+            if b.busy_every > 0 && accepted_count % b.busy_every == 0 {
+                let mut conn = conn;
+                let _ = conn.write_all(b"MAXIMUM ALLOWED USERS CONNECTED\r\n").await;
+                continue;
+            }
             if muted.load(Ordering::SeqCst) {
                 // Held open, never greeted, read to its end.
                 tokio::spawn(async move {
@@ -169,6 +179,7 @@ async fn run_bounded(list: List, actions: Vec<Action>) -> fuzzer::Execution {
         list,
         site_kills_listener: false,
         site_mutes_listener: false,
+        busy_every: 0,
     })
     .await;
     let cfg = exec_config(addr, Duration::from_secs(60));
@@ -188,6 +199,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
             list: List::Unknown,
             site_kills_listener: false,
             site_mutes_listener: false,
+            busy_every: 0,
         })
         .await;
         let spares = Spares::for_server(&exec_config(addr, Duration::from_secs(2))).await;
@@ -213,6 +225,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
         list: List::Unknown,
         site_kills_listener: false,
         site_mutes_listener: false,
+        busy_every: 0,
     })
     .await;
     let mut cfg = fuzz_config(addr, 50);
@@ -312,6 +325,7 @@ async fn fault_at_site_is_blamed_on_site(site_kills_listener: bool, site_mutes_l
         list: List::Unknown,
         site_kills_listener,
         site_mutes_listener,
+        busy_every: 0,
     })
     .await;
     let report = fuzzer::fuzz(fuzz_config(addr, 2000), |_| {}).await.unwrap();
@@ -337,4 +351,41 @@ fn assert_blamed_on_site(report: &fuzzer::FuzzReport) {
         .collect();
     let site = sends.iter().filter(|l| l.starts_with("send SITE")).count();
     assert_eq!(site, 1, "{}", f.scenario);
+}
+
+/// A server that now and then turns a connection away at the greeting
+/// (LightFTP at its connection limit: a line with no reply code, then a
+/// close) while a new connection a moment later is greeted: sessions
+/// turned away, counted with the server's words, not harness errors, and
+/// no crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_turned_away_at_the_greeting_is_not_a_harness_error() {
+    let addr = serve(Behaviour {
+        one_at_a_time: false,
+        list: List::Unknown,
+        site_kills_listener: false,
+        site_mutes_listener: false,
+        busy_every: 7,
+    })
+    .await;
+    // One connection per session, so that sessions meet the busy greeting
+    // themselves (a connection opened ahead that meets it is replaced).
+    let mut cfg = fuzz_config(addr, 300);
+    cfg.connect_ahead = false;
+    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    let p = &report.progress;
+    assert_eq!(p.sessions, 300, "{p:?}: {:#?}", report.stopped);
+    // No crash: a liveness probe that met the busy greeting asked again.
+    let crashes: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == "crash")
+        .collect();
+    assert!(crashes.is_empty(), "{crashes:#?}");
+    assert_eq!(p.harness_errors, 0, "{p:?}");
+    assert!(p.turned_away > 0, "{p:?}");
+    assert!(
+        p.turned_away_messages[0].contains("MAXIMUM ALLOWED"),
+        "{p:?}"
+    );
 }

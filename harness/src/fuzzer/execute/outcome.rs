@@ -2,7 +2,7 @@
 //! liveness probe (is the server still greeting new connections?).
 
 use super::pace::Pace;
-use crate::driver::{Control, Limits, TlsClient, Transcript};
+use crate::driver::{Control, DriverError, Limits, TlsClient, Transcript};
 use crate::fuzzer::hit::Hit;
 use crate::target::Security;
 use std::net::SocketAddr;
@@ -164,14 +164,35 @@ pub enum Liveness {
 
 /// Probe the server on a new connection (after the TLS handshake on an
 /// implicit-TLS target: `tls`).
+///
+/// A server that answers but does not greet (a reply other than 220, 120
+/// or 421, a line that is no reply, a close) may be shedding load for a
+/// moment: LightFTP at its connection limit says "MAXIMUM ALLOWED USERS
+/// CONNECTED" and closes. It is asked again, [`BUSY_TRIES`] times in all,
+/// before it counts as down. A refusal or silence counts at once.
 pub async fn liveness(addr: SocketAddr, limits: Limits, tls: Option<&TlsClient>) -> Liveness {
-    let mut t = Transcript::default();
-    match Control::open(addr, limits, tls, tls.is_some(), &mut t).await {
-        Err(e) => Liveness::Refused(e.to_string()),
-        Ok(mut c) => match c.read_reply(&mut t).await {
-            Ok(r) if matches!(r.value.code().get(), 220 | 120 | 421) => Liveness::Up,
-            Ok(r) => Liveness::Mute(format!("greeted with {}", r.value)),
-            Err(e) => Liveness::Mute(e.to_string()),
-        },
+    let mut last = Liveness::Up;
+    for attempt in 0..BUSY_TRIES {
+        if attempt > 0 {
+            tokio::time::sleep(BUSY_PAUSE * attempt).await;
+        }
+        let mut t = Transcript::default();
+        let why = match Control::open(addr, limits, tls, tls.is_some(), &mut t).await {
+            Err(e) => return Liveness::Refused(e.to_string()),
+            Ok(mut c) => match c.read_reply(&mut t).await {
+                Ok(r) if matches!(r.value.code().get(), 220 | 120 | 421) => return Liveness::Up,
+                Ok(r) => format!("greeted with {}", r.value),
+                Err(e @ DriverError::Timeout(..)) => return Liveness::Mute(e.to_string()),
+                Err(e) => e.to_string(),
+            },
+        };
+        last = Liveness::Mute(why);
     }
+    last
 }
+
+/// Connections a probe makes to a server that answers without greeting.
+const BUSY_TRIES: u32 = 3;
+
+/// The pause before the second of them (twice that before the third).
+const BUSY_PAUSE: Duration = Duration::from_millis(50);
