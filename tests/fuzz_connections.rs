@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 /// How the server below treats connections and LIST.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Behaviour {
     /// Serve one connection to its end before accepting the next.
     one_at_a_time: bool,
@@ -35,9 +35,10 @@ struct Behaviour {
     busy_every: u32,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Default)]
 enum List {
     /// 502.
+    #[default]
     Unknown,
     /// No reply, ever: a server waiting for a data connection (its PASV
     /// named a port nobody listens on).
@@ -175,11 +176,8 @@ fn cmd(verb: &str) -> Action {
 /// with a reply timeout (60 s) far longer than the 20 s this allows.
 async fn run_bounded(list: List, actions: Vec<Action>) -> fuzzer::Execution {
     let addr = serve(Behaviour {
-        one_at_a_time: false,
         list,
-        site_kills_listener: false,
-        site_mutes_listener: false,
-        busy_every: 0,
+        ..Behaviour::default()
     })
     .await;
     let cfg = exec_config(addr, Duration::from_secs(60));
@@ -196,10 +194,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
     for (one_at_a_time, wanted) in [(false, true), (true, false)] {
         let addr = serve(Behaviour {
             one_at_a_time,
-            list: List::Unknown,
-            site_kills_listener: false,
-            site_mutes_listener: false,
-            busy_every: 0,
+            ..Behaviour::default()
         })
         .await;
         let spares = Spares::for_server(&exec_config(addr, Duration::from_secs(2))).await;
@@ -220,14 +215,7 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
         }
     }
     // `--no-connect-ahead`: none on a server that could take them.
-    let addr = serve(Behaviour {
-        one_at_a_time: false,
-        list: List::Unknown,
-        site_kills_listener: false,
-        site_mutes_listener: false,
-        busy_every: 0,
-    })
-    .await;
+    let addr = serve(Behaviour::default()).await;
     let mut cfg = fuzz_config(addr, 50);
     cfg.connect_ahead = false;
     let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
@@ -321,11 +309,9 @@ async fn a_fault_that_leaves_new_connections_ungreeted_is_blamed_on_its_own_sess
 /// A seeded run against a server whose SITE kills or mutes its listener.
 async fn fault_at_site_is_blamed_on_site(site_kills_listener: bool, site_mutes_listener: bool) {
     let addr = serve(Behaviour {
-        one_at_a_time: false,
-        list: List::Unknown,
         site_kills_listener,
         site_mutes_listener,
-        busy_every: 0,
+        ..Behaviour::default()
     })
     .await;
     let report = fuzzer::fuzz(fuzz_config(addr, 2000), |_| {}).await.unwrap();
@@ -361,11 +347,8 @@ fn assert_blamed_on_site(report: &fuzzer::FuzzReport) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_turned_away_at_the_greeting_is_not_a_harness_error() {
     let addr = serve(Behaviour {
-        one_at_a_time: false,
-        list: List::Unknown,
-        site_kills_listener: false,
-        site_mutes_listener: false,
         busy_every: 7,
+        ..Behaviour::default()
     })
     .await;
     // One connection per session, so that sessions meet the busy greeting
