@@ -215,11 +215,11 @@ impl Drop for Monitor {
 }
 
 #[cfg(test)]
-mod tests_support {
-    use std::net::SocketAddr;
+mod tests {
+    use super::*;
 
     /// A server that listens on `addr` for `secs` and does nothing else.
-    pub fn listener(addr: SocketAddr, secs: u32) -> String {
+    fn listener(addr: SocketAddr, secs: u32) -> String {
         format!(
             "python3 -c 'import socket, time\n\
              s = socket.socket()\n\
@@ -232,22 +232,16 @@ mod tests_support {
     }
 
     /// The same run as a well-behaved --target-cmd: in the foreground.
-    pub fn listener_cmd(addr: SocketAddr) -> String {
+    fn listener_cmd(addr: SocketAddr) -> String {
         format!("exec {}", listener(addr, 60))
     }
 
-    pub fn free_addr() -> SocketAddr {
+    fn free_addr() -> SocketAddr {
         std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tests_support::*;
-    use super::*;
 
     /// A server that serves sessions between its crashes is restarted as
     /// often as it crashes; one that serves none between restarts is given
@@ -285,12 +279,6 @@ mod tests {
         let e = m.restart().await.unwrap_err();
         assert!(matches!(e, MonitorError::TooManyRestarts(1)), "{e}");
     }
-}
-
-#[cfg(test)]
-mod daemon_tests {
-    use super::tests_support::*;
-    use super::*;
 
     /// A server that leaves the process group (setsid, as a daemon does)
     /// still listens after a restart stopped the group: the restart says

@@ -109,9 +109,10 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             _ if collateral => {}
             End::Refused(e) | End::NoGreeting(e) if !down => {
                 // The server is gone: the session before this one did it.
-                if let (Some(why), Some(prev)) = (shared.down().await, previous.take()) {
-                    blame_previous(&shared, prev, &why, found_at).await;
-                } else if shared.down().await.is_none() {
+                let down_now = shared.down().await;
+                if let (Some(why), Some(prev)) = (&down_now, previous.take()) {
+                    blame_previous(&shared, prev, why, found_at).await;
+                } else if down_now.is_none() {
                     let what = format!("session {}: {e}", found_at.0);
                     if matches!(exec.end, End::NoGreeting(_)) {
                         shared.turned_away(what);

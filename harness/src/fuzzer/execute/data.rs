@@ -48,7 +48,7 @@ impl Run<'_> {
             let room = LISTING_HEAD.saturating_sub(head.len());
             head.extend_from_slice(&chunk[..chunk.len().min(room)]);
         };
-        if !self.in_sync {
+        let final_wait = if !self.in_sync {
             // The 1yz may answer a line merged with one before it (`STOU x`
             // sent without its end, then `LIST`): the server may be waiting
             // for our data while we wait for its.
@@ -59,20 +59,20 @@ impl Run<'_> {
             let _ = conn
                 .either(UPLOAD, wait, &limits, &mut self.t, keep_head)
                 .await;
-            if self.learned.len() < LEARN_PER_SESSION {
-                self.learned.extend(tokens::from_listing(&head));
-            }
             // Nor is a final reply sure to come for it.
-            return wait;
-        } else if DOWNLOADS.contains(&verb) {
-            let _ = conn.stream(&limits, &mut self.t, keep_head).await;
-        } else if UPLOADS.contains(&verb) {
-            let _ = conn.upload(UPLOAD, &limits, &mut self.t).await;
-        }
+            wait
+        } else {
+            if DOWNLOADS.contains(&verb) {
+                let _ = conn.stream(&limits, &mut self.t, keep_head).await;
+            } else if UPLOADS.contains(&verb) {
+                let _ = conn.upload(UPLOAD, &limits, &mut self.t).await;
+            }
+            self.cfg.limits.step_timeout
+        };
         if self.learned.len() < LEARN_PER_SESSION {
             self.learned.extend(tokens::from_listing(&head));
         }
-        self.cfg.limits.step_timeout
+        final_wait
     }
 
     /// Set up a data connection of `kind`; `held`: hold our end back.

@@ -171,11 +171,8 @@ pub enum Liveness {
 /// CONNECTED" and closes. It is asked again, [`BUSY_TRIES`] times in all,
 /// before it counts as down. A refusal or silence counts at once.
 pub async fn liveness(addr: SocketAddr, limits: Limits, tls: Option<&TlsClient>) -> Liveness {
-    let mut last = Liveness::Up;
-    for attempt in 0..BUSY_TRIES {
-        if attempt > 0 {
-            tokio::time::sleep(BUSY_PAUSE * attempt).await;
-        }
+    let mut attempt = 0;
+    loop {
         let mut t = Transcript::default();
         let why = match Control::open(addr, limits, tls, tls.is_some(), &mut t).await {
             Err(e) => return Liveness::Refused(e.to_string()),
@@ -186,9 +183,12 @@ pub async fn liveness(addr: SocketAddr, limits: Limits, tls: Option<&TlsClient>)
                 Err(e) => e.to_string(),
             },
         };
-        last = Liveness::Mute(why);
+        attempt += 1;
+        if attempt == BUSY_TRIES {
+            return Liveness::Mute(why);
+        }
+        tokio::time::sleep(BUSY_PAUSE * attempt).await;
     }
-    last
 }
 
 /// Connections a probe makes to a server that answers without greeting.
