@@ -30,6 +30,8 @@ struct Behaviour {
     /// SITE leaves new connections accepted but never greeted, those open
     /// going on (an accept loop stuck behind a lock the command holds).
     site_mutes_listener: bool,
+    /// SITE is answered as any other unknown command (502), not a close.
+    site_answers: bool,
     /// Every this many connections, one is greeted with LightFTP's "MAXIMUM
     /// ALLOWED USERS CONNECTED" (no reply code) and closed; 0: never.
     busy_every: u32,
@@ -109,7 +111,7 @@ async fn session(conn: TcpStream, b: Behaviour, killed: Arc<Notify>, muted: Arc<
         } else if upper.starts_with("SITE") && b.site_mutes_listener {
             muted.store(true, Ordering::SeqCst);
             b"200 ok\r\n"
-        } else if upper.starts_with("SITE") {
+        } else if upper.starts_with("SITE") && !b.site_answers {
             return;
         } else if upper.starts_with("QUIT") {
             let _ = w.write_all(b"221 bye\r\n").await;
@@ -371,4 +373,31 @@ async fn a_connection_turned_away_at_the_greeting_is_not_a_harness_error() {
         p.turned_away_messages[0].contains("MAXIMUM ALLOWED"),
         "{p:?}"
     );
+}
+
+/// `--duration` is the user's budget for the whole run: a hang found as
+/// it runs out is verified once (a re-run costs the reply timeout) and
+/// written as verified, neither moved back nor shrunk, each of which
+/// would cost more re-runs of the timeout. LIST hangs here, and the only
+/// session that can find it ends after the run's time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_found_as_the_run_ends_is_verified_once_not_shrunk() {
+    let addr = serve(Behaviour {
+        list: List::Waits,
+        site_answers: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let mut cfg = fuzz_config(addr, 100_000);
+    cfg.duration = Some(Duration::from_millis(1500));
+    cfg.limits.step_timeout = Duration::from_secs(2);
+    let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
+    let [f] = &report.findings[..] else {
+        panic!("{:#?}", report.findings);
+    };
+    assert_eq!((f.oracle, f.verb.as_str()), ("hang", "LIST"), "{f:#?}");
+    assert_eq!(report.progress.reruns, 1, "{:?}", report.progress);
+    assert_eq!(f.actions.0, f.actions.1, "shrunk: {}", f.scenario);
+    // The re-run's transcript is in the finding.
+    assert!(f.scenario.contains("LIST"), "{}", f.scenario);
 }

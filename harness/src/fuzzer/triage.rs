@@ -91,7 +91,9 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
         } else {
             hit.action
         };
-        if culprit == 0 || culprit >= session.actions.len() {
+        // Each probe of a hang costs the reply timeout: once the run's
+        // time is spent, the blame stays where it is.
+        if culprit == 0 || culprit >= session.actions.len() || shared.out_of_time() {
             break;
         }
         let mut probe = session.clone();
@@ -177,12 +179,21 @@ pub(super) async fn report(
                 h.verb == blamed
             }
     };
+    // With a transcript: once the run's time is spent, this re-run is
+    // the last, and its transcript goes into the file.
     let verified = if can_rerun {
-        reproduces(shared, &session, &wanted, false).await
+        reproduces(shared, &session, &wanted, true).await
     } else {
         None
     };
     let (min, last) = match verified {
+        // The run's time is spent: the finding as verified, not shrunk
+        // (a hang's every re-run costs the reply timeout; `--duration` is
+        // the user's budget for the whole run).
+        Some((h, e)) if shared.out_of_time() => {
+            described(&mut hit, h, &e, after_reply);
+            (session.clone(), Some(e))
+        }
         Some((h, _)) => {
             let budget = shared.cfg.minimise_budget;
             let wanted = &wanted;
@@ -202,12 +213,7 @@ pub(super) async fn report(
             // then names the minimised command.
             match reproduces(shared, &min, wanted, true).await {
                 Some((h, e)) => {
-                    hit.violation.received = if after_reply {
-                        blamed_back(h.detail(), &e.sent(h.action - 1))
-                    } else {
-                        h.detail().to_owned()
-                    };
-                    hit.action = h.action;
+                    described(&mut hit, h, &e, after_reply);
                     (min, Some(e))
                 }
                 None => (min, None),
@@ -299,6 +305,17 @@ pub(super) async fn report(
                 Some("the target is down and there is no --target-cmd to restart it".to_owned());
         }
     }
+}
+
+/// Describe `hit` as the re-run `e` saw it (`h`): its detail then names
+/// the command as that run sent it.
+fn described(hit: &mut Hit, h: Hit, e: &Execution, after_reply: bool) {
+    hit.violation.received = if after_reply {
+        blamed_back(h.detail(), &e.sent(h.action - 1))
+    } else {
+        h.detail().to_owned()
+    };
+    hit.action = h.action;
 }
 
 /// With FTPSPEC_FUZZ_DEBUG: what triage spent on `hit` (time and re-runs

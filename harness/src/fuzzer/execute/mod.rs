@@ -130,8 +130,20 @@ impl Run<'_> {
         }
     }
 
-    /// Read one reply, waiting at most `wait`.
+    /// Read one reply, waiting at most `wait`. No wait at all is a look
+    /// at what is already here: a timer, however short, costs a tick of
+    /// the runtime's clock (1 ms), which sessions that send commands to a
+    /// server deaf while it waits for a held data connection paid for each.
     async fn read(&mut self, wait: Duration) -> Result<Parsed<Reply>, DriverError> {
+        if wait.is_zero() {
+            match self.control.unsolicited(&mut self.t) {
+                Ok(Some(r)) => return Ok(r),
+                // Closed: the read below says so at once, as it would.
+                Ok(None) if self.control.is_closed() => {}
+                Ok(None) => return Err(DriverError::Timeout(wait, "a reply")),
+                Err(e) => return Err(e),
+            }
+        }
         match tokio::time::timeout(wait, self.control.read_reply(&mut self.t)).await {
             Ok(r) => r,
             Err(_) => Err(DriverError::Timeout(wait, "a reply")),
