@@ -167,18 +167,7 @@ pub(super) async fn report(
         }
     }
     let key = hit.key();
-    let blamed = hit.verb.clone();
-    let check = hit.check();
-    let wanted = move |h: &Hit, s: &Session| {
-        h.check() == check
-            && if after_reply {
-                h.action > 0
-                    && s.actions.get(h.action) == Some(&noop())
-                    && s.actions[h.action - 1].verb() == blamed
-            } else {
-                h.verb == blamed
-            }
-    };
+    let wanted = same_finding(&hit, after_reply);
     // With a transcript: once the run's time is spent, this re-run is
     // the last, and its transcript goes into the file.
     let verified = if can_rerun {
@@ -307,6 +296,30 @@ pub(super) async fn report(
     }
 }
 
+/// Whether a re-run's hit shows the finding `hit` is about: the same
+/// check at the same command and, for a cause read off the server's
+/// behaviour (a reply's shape, a TLS failure's kind), the same cause.
+/// LightFTP, re-run, may answer a ClientHello after a 234 with silence
+/// where the session had seen a "500 Syntax error": that re-run does not
+/// verify the "not TLS but a 500 reply" finding, nor lend it its words
+/// (the file then named the one cause and told of the other, and the
+/// silence, reported again, was written twice). After the blame moved
+/// back (`after_reply`), the effect shows at the NOOP put in place of
+/// the command it showed at, right after the one blamed.
+fn same_finding(hit: &Hit, after_reply: bool) -> impl Fn(&Hit, &Session) -> bool + use<> {
+    let (check, blamed, cause) = (hit.check(), hit.verb.clone(), hit.cause.clone());
+    move |h: &Hit, s: &Session| {
+        h.check() == check
+            && if after_reply {
+                h.action > 0
+                    && s.actions.get(h.action) == Some(&noop())
+                    && s.actions[h.action - 1].verb() == blamed
+            } else {
+                h.verb == blamed && h.cause == cause
+            }
+    }
+}
+
 /// Describe `hit` as the re-run `e` saw it (`h`): its detail then names
 /// the command as that run sent it.
 fn described(hit: &mut Hit, h: Hit, e: &Execution, after_reply: bool) {
@@ -330,5 +343,31 @@ fn debug_cost(shared: &Shared, what: &str, t0: Instant, runs_before: u64, hit: &
             hit.verb,
             if detail.is_empty() { "" } else { ": " },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::TlsFailure;
+    use crate::fuzzer::cause;
+    use crate::oracle::tls::after_234;
+
+    fn tls_hit(failure: TlsFailure) -> Hit {
+        let cause = cause::of_tls("after 234", &failure);
+        Hit::new(after_234(&failure).unwrap(), "AUTH", 3).with_cause(cause)
+    }
+
+    /// A re-run that shows another cause of the same check at the same
+    /// command does not verify the finding.
+    #[test]
+    fn a_rerun_verifies_only_the_same_cause() {
+        let session = Session::default();
+        let seen = tls_hit(TlsFailure::NotTls(b"500 Syntax error\r\n".to_vec()));
+        let wanted = same_finding(&seen, false);
+        let silent = tls_hit(TlsFailure::Silent(std::time::Duration::from_secs(5)));
+        assert!(!wanted(&silent, &session));
+        let again = tls_hit(TlsFailure::NotTls(b"500 Other words\r\n".to_vec()));
+        assert!(wanted(&again, &session));
     }
 }
