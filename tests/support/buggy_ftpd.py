@@ -61,6 +61,9 @@ on only when named):
   list-pasv    held-list's PASV/EPSV and LIST/NLST without its bug: the path
                is read at LIST, whenever the client connects (the fixed
                server for held-list's findings).
+  crash-at-quit  a session that sent SYST crashes the process at its QUIT,
+               before the 221 (a crash in a session's clean-up): a client
+               that does not wait for the 221 sees nothing in that session.
 
 Bugs for scripts/bench/time-to-find.sh (they turn the full profile on):
 
@@ -98,7 +101,7 @@ import threading
 OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
 NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
 # Named only, never on by default (legacy profile).
-PROOF_BUGS = {"lf-502", "poison-long", "close-after-502", "held-list", "list-pasv"}
+PROOF_BUGS = {"lf-502", "poison-long", "close-after-502", "held-list", "list-pasv", "crash-at-quit"}
 
 
 def parse_args(argv):
@@ -158,6 +161,7 @@ def serve(conn):
     logged_in = False
     rest = False
     poisoned = False
+    systed = False
     # held-list, list-pasv: the passive listener, and the path buffer LIST
     # and USER share.
     pasv_list = bool({"held-list", "list-pasv"} & BUGS)
@@ -206,6 +210,8 @@ def serve(conn):
             logged_in = True
             reply("230 logged in")
         elif verb == "QUIT":
+            if "crash-at-quit" in BUGS and systed:
+                crash("crash-at-quit", verb, arg)
             reply("221 bye")
             return
         elif pasv_list and logged_in and verb in ("PASV", "EPSV"):
@@ -240,6 +246,7 @@ def serve(conn):
         elif verb == "NOOP":
             reply("200 ok")
         elif verb == "SYST":
+            systed = True
             reply("215 UNIX Type: L8")
         elif verb == "PWD":
             reply('257 "/"')

@@ -20,11 +20,13 @@
 //! | `shared.rs` | the state the workers share; crash, hang and close judged with a liveness probe |
 //! | `worker.rs` | the worker loop: generate, run, feed back, hand hits to triage |
 //! | `triage.rs` | verify, blame, minimise and write one finding |
+//! | `blame.rs` | a server found down that no session's judgement explains: the sessions ended last |
 //! | `feedback.rs` | state coverage (reply-code transitions) and the corpus |
 //! | `minimise.rs` | delta debugging of a session that makes a check fire |
 //! | `findings.rs` | findings written as runnable scenario files |
 //! | `monitor.rs` | `--target-cmd`: start, watch and restart the server process |
 
+mod blame;
 mod cause;
 mod chains;
 mod config;
@@ -152,6 +154,8 @@ pub async fn fuzz(
         monitor: tokio::sync::Mutex::new(monitor),
         started: Instant::now(),
         epoch: std::sync::atomic::AtomicU64::new(0),
+        ended: Default::default(),
+        explained: std::sync::atomic::AtomicU64::new(0),
     });
     let mut workers = Vec::new();
     for i in 0..cfg.jobs.max(1) as u64 {

@@ -3,6 +3,7 @@
 //! alone; the monitor of `--target-cmd`; and the judgement of how a
 //! session ended (crash, hang, closed) with a liveness probe.
 
+use super::blame::Previous;
 use super::config::{FindingOut, FuzzConfig, Progress};
 use super::execute::{End, ExecConfig, Execution, Liveness, liveness};
 use super::feedback::{Corpus, TransitionSet};
@@ -51,6 +52,11 @@ pub(super) struct Shared {
     /// Restarts so far. A session during which the server was restarted
     /// (another job crashed it) saw resets that are nobody's finding.
     pub epoch: std::sync::atomic::AtomicU64,
+    /// With several jobs, the session each job ended last and the restart
+    /// epoch it ran in ([`super::blame::explain_exit`]).
+    pub ended: Mutex<HashMap<u64, (u64, Previous)>>,
+    /// The first restart epoch whose exit no job has taken up yet.
+    pub explained: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -187,8 +193,38 @@ impl Shared {
         self.cfg.jobs <= 1
     }
 
+    /// Job `job` ended `prev` in restart epoch `epoch` (kept with several
+    /// jobs only: one job's session before is its own).
+    pub fn ended(&self, job: u64, epoch: u64, prev: &Previous) {
+        if self.cfg.jobs > 1 {
+            let mut ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+            ended.insert(job, (epoch, prev.clone()));
+        }
+    }
+
+    /// The sessions the jobs ended last in restart epoch `epoch`, job
+    /// `job`'s first.
+    pub fn ended_in(&self, epoch: u64, job: u64) -> Vec<Previous> {
+        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs: Vec<_> = ended
+            .iter()
+            .filter(|(_, (e, _))| *e == epoch)
+            .map(|(j, (_, p))| (*j != job, *j, p.clone()))
+            .collect();
+        jobs.sort_by_key(|(other, j, _)| (*other, *j));
+        jobs.into_iter().map(|(_, _, p)| p).collect()
+    }
+
+    /// Whether the caller is the first to take up the exit of restart
+    /// epoch `epoch` (each exit is explained once).
+    pub fn takes_up_exit(&self, epoch: u64) -> bool {
+        self.explained
+            .fetch_max(epoch + 1, std::sync::atomic::Ordering::SeqCst)
+            <= epoch
+    }
+
     /// Whether `--target-cmd`'s process has exited (false without one).
-    async fn monitor_saw_exit(&self) -> bool {
+    pub async fn monitor_saw_exit(&self) -> bool {
         match self.monitor.lock().await.as_mut() {
             Some(m) => m.exited().is_some(),
             None => false,

@@ -131,13 +131,15 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
 
 /// Verify, minimise and write one finding (`sighting`: the hit with what
 /// came before it, if it is about the connection). Holds the gate alone.
+/// False if a re-run on a healthy server did not show it (nothing is
+/// written then).
 pub(super) async fn report(
     shared: &Shared,
     session: Session,
     hit: Hit,
     sighting: Option<Sighting>,
     found_at: (u64, f64),
-) {
+) -> bool {
     let _g = shared.gate.write().await;
     let t0 = Instant::now();
     let runs_before = shared.state().progress.reruns;
@@ -163,7 +165,7 @@ pub(super) async fn report(
         shared.unclaim(&first_key);
         if !shared.claim(&hit) {
             debug_cost(shared, "ABSORBED", t0, runs_before, &hit, "");
-            return;
+            return true;
         }
     }
     let key = hit.key();
@@ -214,7 +216,7 @@ pub(super) async fn report(
             let detail = shared.cfg.target.redactor().text(hit.detail());
             let detail: String = detail.chars().take(200).collect();
             debug_cost(shared, "UNREPRODUCED", t0, runs_before, &hit, &detail);
-            return;
+            return false;
         }
         None => (session.clone(), None),
     };
@@ -294,6 +296,7 @@ pub(super) async fn report(
                 Some("the target is down and there is no --target-cmd to restart it".to_owned());
         }
     }
+    true
 }
 
 /// Whether a re-run's hit shows the finding `hit` is about: the same

@@ -1,16 +1,17 @@
 //! A worker: generate or mutate a session, run it, feed the state
 //! coverage back into the corpus, and hand every new hit to triage.
 
+use super::blame::{Previous, blame_previous, explain_exit};
 use super::execute::{End, execute};
 use super::feedback;
 use super::generate::Generator;
-use super::hit::{Hit, Sighting};
+use super::hit::Sighting;
 use super::mutate;
 use super::rng::Rng;
 use super::session::{Action, Session};
 use super::shared::Shared;
 use super::triage::{report, run_session};
-use crate::oracle::fate;
+use crate::oracle::Check;
 use arbitrary::Unstructured;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +85,11 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                     End::Refused(_) | End::NoGreeting(_) | End::LoginFailed(_)
                 );
         }
+        // An exit of the server that no session's judgement explains: a
+        // session one job ended may have done it (`blame.rs`).
+        let mut unexplained = collateral
+            && epoch == shared.epoch.load(std::sync::atomic::Ordering::SeqCst)
+            && shared.monitor_saw_exit().await;
         if collateral {
             hits.clear();
             shared.state().progress.collateral += 1;
@@ -140,18 +146,38 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             if sighting.as_ref().is_some_and(|s| shared.absorbs(s)) {
                 continue;
             }
-            if shared.claim(&hit) {
-                report(&shared, session.clone(), hit, sighting, found_at).await;
+            let crash = hit.check() == Check::Crash;
+            if shared.claim(&hit)
+                && !report(&shared, session.clone(), hit, sighting, found_at).await
+            {
+                unexplained |= crash && shared.cfg.jobs > 1;
             }
         }
-        if down && !shared.ensure_up().await {
+        if unexplained {
+            explain_exit(&shared, epoch, index, found_at).await;
+            // Held shared, as a session holds it: not while triage re-runs
+            // alone (a restart then would hide the crash it reproduces).
+            let _g = shared.gate.read().await;
+            if !shared.ensure_up().await {
+                let mut s = shared.state();
+                s.stopped.get_or_insert_with(|| {
+                    "the target is down and there is no --target-cmd to restart it".into()
+                });
+            }
+        }
+        if down
+            && !{
+                let _g = shared.gate.read().await;
+                shared.ensure_up().await
+            }
+        {
             let mut s = shared.state();
             s.stopped.get_or_insert_with(|| {
                 "the target is down and there is no --target-cmd to restart it".into()
             });
         }
         let action = exec.last_action();
-        previous = Some(Previous {
+        let ended = Previous {
             verb: exec.path_verb(action),
             shown: exec.sent(action),
             probe_deferred: shared.defers_probes()
@@ -159,7 +185,11 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                 && !collateral,
             action,
             session,
-        });
+        };
+        if exec.end.logged_in() && !collateral {
+            shared.ended(index, epoch, &ended);
+        }
+        previous = Some(ended);
     }
     // The last session's probe, if it left it to a next one.
     if let Some(prev) = previous.filter(|p| p.probe_deferred) {
@@ -167,33 +197,6 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             let s = shared.snapshot();
             blame_previous(&shared, prev, &why, (s.sessions, s.elapsed_secs)).await;
         }
-    }
-}
-
-/// The session before, for a refusal at the next connection to blame.
-struct Previous {
-    session: Session,
-    /// The last action it ran, its verb and the action as sent.
-    action: usize,
-    verb: String,
-    shown: String,
-    /// Its end was not probed ([`Shared::judge`]): this refusal is that probe.
-    probe_deferred: bool,
-}
-
-/// The server is down (`why`) at the session after `prev`: `prev`'s last
-/// action did it. Said as the liveness probe after it would have said it
-/// when that probe was left to this connection; otherwise the session
-/// looked whole, and the effect came after it.
-async fn blame_previous(shared: &Shared, prev: Previous, why: &str, found_at: (u64, f64)) {
-    let effect = if prev.probe_deferred {
-        why.to_owned()
-    } else {
-        format!("after the session ended: {why}")
-    };
-    let hit = Hit::new(fate::crash(&prev.shown, &effect), &prev.verb, prev.action);
-    if shared.claim(&hit) {
-        report(shared, prev.session, hit, None, found_at).await;
     }
 }
 
