@@ -438,12 +438,6 @@ impl Control {
         Ok(r)
     }
 
-    /// Whether the server closed the connection (as far as reads so far,
-    /// [`Control::unsolicited`] among them, have seen).
-    pub fn is_closed(&self) -> bool {
-        self.eof
-    }
-
     /// Bytes received that do not yet form a reply.
     pub fn pending_bytes(&self) -> usize {
         self.decoder.buffered()
