@@ -7,10 +7,12 @@
 #   sudo scripts/bench/live-fuzz-vs-boofuzz.sh [SECONDS] [BOOFUZZ_CASES]
 #
 # Defaults: ftpspec fuzz for 60 s (--jobs 1, then --jobs 4); boofuzz for
-# 300 test cases; then ftpspec again with an anonymous login (--jobs 1).
-# Prints sessions/s for each, the ratios to boofuzz, and one job's rate
-# against the login-only ceiling (connect, USER, PASS, QUIT in a loop) with
-# each login. Needs root
+# 300 test cases; then ftpspec again with an anonymous login (--jobs 1),
+# in $FTPSPEC_BENCH_ANON_RUNS rounds (default 3, seeds 1, 2, 3; each with
+# its own ceiling before and after). Prints sessions/s for each, the ratios
+# to boofuzz, and one job's rate against the login-only ceiling (connect,
+# USER, PASS, QUIT in a loop) with each login (anonymous: every round, and
+# the median round). Needs root
 # (vsftpd setup, unshare -n) and, the first time, network access for pip
 # (boofuzz goes into a venv under $FTPSPEC_CACHE).
 set -euo pipefail
@@ -62,13 +64,25 @@ echo "== boofuzz 0.4, $CASES test cases"
 tail -1 "$work/b"
 
 echo "== the same vsftpd with an anonymous login (no PAM: a login costs a few ms, so the commands after it weigh more)"
-# A 3-4 ms login moves with the machine's load: measured before and after
-# the run, 1000 each, and the run compared with their mean.
-ceiling anonymous ftpspec@example.org 1000 | tee "$work/ca1"
-"$REPO/target/release/ftpspec" fuzz --target ftp://127.0.0.1:2121/ --duration "${SECS}s" --seed 1 >"$work/fa" 2>/dev/null || true
-grep 'sessions in' "$work/fa"
-ceiling anonymous ftpspec@example.org 1000 | tee "$work/ca2"
-awk '{ for (i = 1; i <= NF; i++) if ($i == "most") s += $(i + 1) } END { printf "login-only: at most %.1f sessions/s (the mean of before and after)\n", s / 2 }' "$work/ca1" "$work/ca2" >"$work/ca"
+# A 3-4 ms login moves with the machine's load (259 to 340 sessions/s from
+# one run to the next on the 2-core VM): each round measures it before and
+# after its run, 1000 each, and compares the run with their mean. Rounds:
+# $FTPSPEC_BENCH_ANON_RUNS (default 3); the round with the median ratio is
+# the one reported below.
+ROUNDS="${FTPSPEC_BENCH_ANON_RUNS:-3}"
+: >"$work/rounds"
+for r in $(seq 1 "$ROUNDS"); do
+    ceiling anonymous ftpspec@example.org 1000 | tee "$work/ca$r-1"
+    "$REPO/target/release/ftpspec" fuzz --target ftp://127.0.0.1:2121/ --duration "${SECS}s" --seed "$r" >"$work/fa$r" 2>/dev/null || true
+    grep 'sessions in' "$work/fa$r"
+    ceiling anonymous ftpspec@example.org 1000 | tee "$work/ca$r-2"
+    awk '{ for (i = 1; i <= NF; i++) if ($i == "most") s += $(i + 1) } END { printf "%.1f\n", s / 2 }' "$work/ca$r-1" "$work/ca$r-2" >"$work/cap$r"
+    got="$(grep 'sessions in' "$work/fa$r" | sed 's/^\([0-9]*\) sessions in \([0-9.]*\)s.*/\1 \2/' | awk '{ printf "%.1f", $1 / $2 }')"
+    awk -v r="$r" -v f="$got" -v c="$(cat "$work/cap$r")" 'BEGIN { printf "round %d: %s of %s sessions/s (%.0f%%)\n", r, f, c, 100 * f / c }' | tee -a "$work/rounds"
+done
+median="$(sort -t'(' -k2 -n "$work/rounds" | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { sub(":", "", $2); print $2 }')"
+cp "$work/fa$median" "$work/fa"
+printf 'login-only: at most %s sessions/s (the mean of before and after)\n' "$(cat "$work/cap$median")" >"$work/ca"
 
 num() { grep 'sessions in' "$1" | sed "s/.*(\([0-9]*\) sessions\/s, \([0-9]*\) commands\/s).*/\\$2/"; }
 # Exact rates: sessions over seconds from "N sessions in S s", and the ceilings.
