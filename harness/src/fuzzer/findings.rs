@@ -148,10 +148,17 @@ fn preliminary() -> Step {
     })
 }
 
+/// What the fuzz session did with a data connection when it could not
+/// know which command a 1yz answered: the server's bytes make it a
+/// download, its silence an upload ([`crate::driver::DataConn::either`]).
+fn either() -> StepKind {
+    StepKind::DataEither(DataSource::Text(super::execute::UPLOAD.to_vec()))
+}
+
 /// What moves the data of a transfer by `verb`.
 fn data_step(verb: &str) -> StepKind {
     if super::session::UPLOADS.contains(&verb) {
-        StepKind::DataUpload(DataSource::Text(b"ftpspec fuzz\r\n".to_vec()))
+        StepKind::DataUpload(DataSource::Text(super::execute::UPLOAD.to_vec()))
     } else if super::session::DOWNLOADS.contains(&verb) {
         StepKind::DataDownload(DownloadCheck::Any)
     } else {
@@ -190,6 +197,10 @@ pub fn scenario(f: &FindingFile) -> Scenario {
     // processed before the connection is given.
     let mut pending: Option<StepKind> = None;
     let mut owed = 0;
+    // Replies still matched to their commands, as the fuzz session kept
+    // track (`Run::in_sync`): out of step it let the server decide a
+    // transfer's direction.
+    let mut in_sync = true;
     for (i, a) in f.session.actions.iter().enumerate() {
         let codes = f.replies.get(i).map(Vec::as_slice).unwrap_or_default();
         let primary = codes.iter().filter(|c| **c >= 200).count();
@@ -197,6 +208,7 @@ pub fn scenario(f: &FindingFile) -> Scenario {
         match a {
             Action::Command { verb, arg } | Action::HangUp { verb, arg } => {
                 let line = make_safe(&command_line(verb, arg.as_deref()), false).into_owned();
+                in_sync &= is_clean_line(&line);
                 steps.push(send(&line));
                 if matches!(a, Action::HangUp { .. }) {
                     break;
@@ -209,13 +221,14 @@ pub fn scenario(f: &FindingFile) -> Scenario {
                     if !codes.is_empty() {
                         steps.push(preliminary());
                     }
-                    pending = Some(data_step(&verb));
+                    // Given as the next set-up or the end came, either way.
+                    pending = Some(either());
                     owed += primary;
-                    (data_open, held) = (false, false);
+                    (data_open, held, in_sync) = (false, false, false);
                 } else if codes.first().is_some_and(|c| *c < 200) && data_open {
                     // 1yz, then the data, then the final reply.
                     steps.push(preliminary());
-                    steps.push(step(data_step(&verb)));
+                    steps.push(step(if in_sync { data_step(&verb) } else { either() }));
                     data_open = false;
                     steps.push(any());
                 } else {
@@ -228,7 +241,9 @@ pub fn scenario(f: &FindingFile) -> Scenario {
                 }
             }
             Action::Raw(b) => {
-                steps.push(step(StepKind::Raw(make_safe(b, false).into_owned())));
+                let bytes = make_safe(b, false).into_owned();
+                in_sync &= is_clean_line(&bytes);
+                steps.push(step(StepKind::Raw(bytes)));
                 for _ in 0..primary.max(usize::from(is_hit)) {
                     steps.push(any());
                 }
@@ -486,15 +501,61 @@ mod tests {
             .filter_map(|s| match &s.kind {
                 StepKind::DataOpenHeld => Some("open held"),
                 StepKind::DataOpen => Some("open"),
-                StepKind::DataDownload(_) => Some("download"),
+                StepKind::DataEither(_) => Some("either"),
                 StepKind::Send(t) if t.starts_with("LIST") || t.starts_with("NLST") => Some("send"),
                 _ => None,
             })
             .collect();
+        // The fuzz session gave the held end either way, and, out of step
+        // from then on, NLST's connection too.
         assert_eq!(
             kinds,
-            ["open held", "send", "download", "open", "send", "download"]
+            ["open held", "send", "either", "open", "send", "either"]
         );
+    }
+
+    /// Out of step (a line without its end merged with the next), the
+    /// fuzz session let the server decide a transfer's direction; in step
+    /// it followed the verb. The replay does as it did.
+    #[test]
+    fn a_transfer_out_of_step_replays_either_way() {
+        let data_steps = |first: Action| {
+            let actions = vec![
+                first,
+                Action::DataOpen(DataKind::Pasv),
+                Action::Command {
+                    verb: "RETR".into(),
+                    arg: Some(b"x".to_vec()),
+                },
+                Action::Command {
+                    verb: "NOOP".into(),
+                    arg: None,
+                },
+            ];
+            let f = FindingFile {
+                hit: Hit::new(fate::closed("gone"), "NOOP", 3),
+                replies: vec![vec![], vec![227], vec![150, 226], vec![]],
+                original_actions: actions.len(),
+                session: Session { actions },
+                after_sessions: 1,
+                after_secs: 0.5,
+                transcript: Vec::new(),
+                protected: false,
+                number: 1,
+            };
+            scenario(&f)
+                .steps
+                .into_iter()
+                .filter_map(|s| match s.kind {
+                    StepKind::DataDownload(_) => Some("download"),
+                    StepKind::DataEither(_) => Some("either"),
+                    StepKind::DataUpload(_) => Some("upload"),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(data_steps(Action::Raw(b"STOU x".to_vec())), ["either"]);
+        assert_eq!(data_steps(Action::Raw(b"NOOP\r\n".to_vec())), ["download"]);
     }
 
     #[test]

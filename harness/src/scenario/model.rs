@@ -295,6 +295,13 @@ pub enum StepKind {
     DataUpload(DataSource),
     /// Receive over the data connection until the server closes it, and check.
     DataDownload(DownloadCheck),
+    /// A transfer whose direction the server decides: bytes from it within
+    /// a second make it a download (read to the end, not checked);
+    /// silence makes it an upload of the source, then a close. What a fuzz
+    /// session did when it could not know which command a 1yz answered
+    /// (lines merged out of step, a held connection given late): its
+    /// findings replay it so.
+    DataEither(DataSource),
     /// No bytes may flow on the data connection (the server may still
     /// open it in active mode, as a 1yz announces).
     DataNone,

@@ -482,6 +482,7 @@ fn parse_line(
                 ("abandon", "") => StepKind::DataAbandon,
                 ("refused", "") => StepKind::DataRefused,
                 ("upload", src) => StepKind::DataUpload(parse_source(ctx, src)?),
+                ("either", src) => StepKind::DataEither(parse_source(ctx, src)?),
                 ("download", "") => StepKind::DataDownload(DownloadCheck::Any),
                 ("download", check) => StepKind::DataDownload(match check.split_once(' ') {
                     Some(("exact", src)) => DownloadCheck::Exact(parse_source(ctx, src.trim())?),
@@ -768,6 +769,22 @@ expect close
         let sc = parse("f.ftpspec", text).unwrap();
         assert_eq!(sc.steps[0].kind, StepKind::DataOpenHeld);
         assert!(crate::scenario::render(&sc).contains("\ndata open held\n"));
+    }
+
+    #[test]
+    fn a_transfer_either_way_names_what_it_would_upload() {
+        let text = "id: a\ntitle: t\nref: RFC 959 §4.2 MUST \"x\"\nmodes: pasv\ndata open\nsend STOU\ndata either \"x\\r\\n\"\n";
+        let sc = parse("f.ftpspec", text).unwrap();
+        assert_eq!(
+            sc.steps[2].kind,
+            StepKind::DataEither(DataSource::Text(b"x\r\n".to_vec()))
+        );
+        let again = parse("f.ftpspec", &crate::scenario::render(&sc)).unwrap();
+        assert_eq!(again.steps[2].kind, sc.steps[2].kind);
+        assert!(
+            err("id: a\ntitle: t\nref: RFC 959 §4.2 MUST \"x\"\nmodes: pasv\ndata either\n")
+                .contains("double quotes")
+        );
     }
 
     fn err(text: &str) -> String {

@@ -171,6 +171,7 @@ pub fn render(sc: &Scenario) -> String {
             }
             StepKind::DataOpenBounce(BounceTarget::LowPort) => writeln!(o, "data open low-port"),
             StepKind::DataUpload(s) => writeln!(o, "data upload {}", source(s)),
+            StepKind::DataEither(s) => writeln!(o, "data either {}", source(s)),
             StepKind::DataDownload(c) => match c {
                 DownloadCheck::Any => writeln!(o, "data download"),
                 DownloadCheck::Exact(s) => writeln!(o, "data download exact {}", source(s)),

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// What a fuzz session uploads.
-pub(super) const UPLOAD: &[u8] = b"ftpspec fuzz\r\n";
+pub(in crate::fuzzer) const UPLOAD: &[u8] = b"ftpspec fuzz\r\n";
 
 impl Run<'_> {
     /// A 227 or 229 (judged already), to whatever command: the server now

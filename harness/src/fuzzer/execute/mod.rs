@@ -12,6 +12,7 @@ mod pace;
 mod security;
 mod spare;
 
+pub(super) use data::UPLOAD;
 pub use outcome::{End, ExecConfig, Execution, Liveness, Took, liveness};
 use spare::Greeting;
 pub use spare::{Spare, Spares};

@@ -349,4 +349,27 @@ impl Exec<'_> {
         self.conv.image.uploaded(bytes);
         Ok(())
     }
+
+    /// `data either SOURCE`: download if the server sends within
+    /// [`EITHER_WAIT`], else upload SOURCE ([`StepKind::DataEither`]).
+    ///
+    /// [`StepKind::DataEither`]: crate::scenario::StepKind::DataEither
+    pub(super) async fn data_either(&mut self, step: &Step, src: &DataSource) -> Result<(), Stop> {
+        let conn = self.take_data(step).await?;
+        let bytes = source_bytes(src);
+        let wait = EITHER_WAIT.min(self.spec.limits.step_timeout);
+        if let Err(e) = conn
+            .either(&bytes, wait, &self.spec.limits, &mut self.conv.t, |_| {})
+            .await
+        {
+            if let Some(stop) = self.data_failed(step, e).await {
+                return Err(stop);
+            }
+        }
+        Ok(())
+    }
 }
+
+/// How long `data either` waits for the server's first bytes before it
+/// takes the transfer for an upload.
+const EITHER_WAIT: std::time::Duration = std::time::Duration::from_secs(1);

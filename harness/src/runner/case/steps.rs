@@ -131,6 +131,7 @@ impl<'a> Exec<'a> {
             }
             StepKind::DataRefused => self.data_refused(step).await,
             StepKind::DataUpload(src) => self.data_upload(step, src).await,
+            StepKind::DataEither(src) => self.data_either(step, src).await,
             StepKind::DataDownload(check) => self.data_download(step, check).await,
             StepKind::DataNone => self.data_none(step).await,
         }
