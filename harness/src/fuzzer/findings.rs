@@ -465,6 +465,22 @@ mod tests {
         assert_eq!(scenario(&f).id, "fuzz.closed.noop-2");
     }
 
+    /// A finding of `actions` (which drew `replies`) closed at the last one,
+    /// a NOOP.
+    fn closed_at_last(actions: Vec<Action>, replies: Vec<Vec<u16>>) -> FindingFile {
+        FindingFile {
+            hit: Hit::new(fate::closed("gone"), "NOOP", actions.len() - 1),
+            replies,
+            original_actions: actions.len(),
+            session: Session { actions },
+            after_sessions: 1,
+            after_secs: 0.5,
+            transcript: Vec::new(),
+            protected: false,
+            number: 1,
+        }
+    }
+
     /// A held end that a transfer waits for is given when the next data
     /// connection is set up (`Run::data_open` releases it first), and the
     /// replies read then are filed under the transfer: the replay gives
@@ -483,18 +499,9 @@ mod tests {
             cmd("NLST"),
             cmd("NOOP"),
         ];
-        let f = FindingFile {
-            hit: Hit::new(fate::closed("gone"), "NOOP", 4),
-            // LIST: 150, then its 226 once the held end was given.
-            replies: vec![vec![227], vec![150, 226], vec![227], vec![150, 226], vec![]],
-            original_actions: actions.len(),
-            session: Session { actions },
-            after_sessions: 1,
-            after_secs: 0.5,
-            transcript: Vec::new(),
-            protected: false,
-            number: 1,
-        };
+        // LIST: 150, then its 226 once the held end was given.
+        let replies = vec![vec![227], vec![150, 226], vec![227], vec![150, 226], vec![]];
+        let f = closed_at_last(actions, replies);
         let kinds: Vec<&str> = scenario(&f)
             .steps
             .iter()
@@ -532,17 +539,7 @@ mod tests {
                     arg: None,
                 },
             ];
-            let f = FindingFile {
-                hit: Hit::new(fate::closed("gone"), "NOOP", 3),
-                replies: vec![vec![], vec![227], vec![150, 226], vec![]],
-                original_actions: actions.len(),
-                session: Session { actions },
-                after_sessions: 1,
-                after_secs: 0.5,
-                transcript: Vec::new(),
-                protected: false,
-                number: 1,
-            };
+            let f = closed_at_last(actions, vec![vec![], vec![227], vec![150, 226], vec![]]);
             scenario(&f)
                 .steps
                 .into_iter()
