@@ -221,8 +221,15 @@ pub fn scenario(f: &FindingFile) -> Scenario {
                     if !codes.is_empty() {
                         steps.push(preliminary());
                     }
-                    // Given as the next set-up or the end came, either way.
-                    pending = Some(either());
+                    // Given as the next set-up or the end came, either way;
+                    // owed to a command that moves no data, abandoned (the
+                    // replay's `data either` would wait the step timeout for
+                    // an active end such a server never takes, where the
+                    // session waited a settle time).
+                    pending = Some(match data_step(&verb) {
+                        StepKind::DataAbandon => StepKind::DataAbandon,
+                        _ => either(),
+                    });
                     owed += primary;
                     (data_open, held, in_sync) = (false, false, false);
                 } else if codes.first().is_some_and(|c| *c < 200) && data_open {

@@ -249,10 +249,17 @@ impl Shared {
 
     /// Bring the server back if it is down. False if it cannot be.
     pub async fn ensure_up(&self) -> bool {
+        let epoch = self.epoch.load(std::sync::atomic::Ordering::SeqCst);
         if self.down().await.is_none() {
             return true;
         }
         let mut m = self.monitor.lock().await;
+        // Several jobs may find the same exit: one restart brings the
+        // server back; a second would kill the server the first started
+        // (and count as a restart in a row that served no one).
+        if self.epoch.load(std::sync::atomic::Ordering::SeqCst) != epoch {
+            return true;
+        }
         match m.as_mut() {
             Some(m) => match m.restart().await {
                 Ok(()) => {

@@ -92,8 +92,12 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
             hit.action
         };
         // Each probe of a hang costs the reply timeout: once the run's
-        // time is spent, the blame stays where it is.
-        if culprit == 0 || culprit >= session.actions.len() || shared.out_of_time() {
+        // time is spent, a hang's blame stays where it is (a close's or a
+        // crash's probe costs milliseconds, and a restart).
+        if culprit == 0
+            || culprit >= session.actions.len()
+            || (check == Check::Hang && shared.out_of_time())
+        {
             break;
         }
         let mut probe = session.clone();

@@ -94,6 +94,23 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             hits.clear();
             shared.state().progress.collateral += 1;
         }
+        // This session, for the next one's refusal to blame, and with
+        // several jobs for an exit no session explains: left before its
+        // own hits are triaged, as another job may meet that exit first.
+        let action = exec.last_action();
+        let ended = Previous {
+            verb: exec.path_verb(action),
+            shown: exec.sent(action),
+            probe_deferred: shared.defers_probes()
+                && exec.end.leaves_probe_to_next()
+                && !collateral,
+            action,
+            session,
+        };
+        if exec.end.logged_in() && !collateral {
+            shared.ended(index, epoch, &ended);
+        }
+        let session = &ended.session;
         debug_slow(&shared, &exec, t0.elapsed());
         let found_at = {
             let mut s = shared.state();
@@ -125,7 +142,10 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                     } else {
                         shared.harness_error(what);
                     }
-                } else if !shared.ensure_up().await {
+                } else if !{
+                    let _g = shared.gate.read().await;
+                    shared.ensure_up().await
+                } {
                     let mut s = shared.state();
                     s.stopped
                         .get_or_insert_with(|| format!("target unreachable: {e}"));
@@ -175,19 +195,6 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             s.stopped.get_or_insert_with(|| {
                 "the target is down and there is no --target-cmd to restart it".into()
             });
-        }
-        let action = exec.last_action();
-        let ended = Previous {
-            verb: exec.path_verb(action),
-            shown: exec.sent(action),
-            probe_deferred: shared.defers_probes()
-                && exec.end.leaves_probe_to_next()
-                && !collateral,
-            action,
-            session,
-        };
-        if exec.end.logged_in() && !collateral {
-            shared.ended(index, epoch, &ended);
         }
         previous = Some(ended);
     }
