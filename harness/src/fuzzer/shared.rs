@@ -35,6 +35,9 @@ pub(super) struct State {
     pub names: HashMap<String, usize>,
 }
 
+/// Why a run stops when its server is down for good.
+pub(super) const NO_RESTART: &str = "the target is down and there is no --target-cmd to restart it";
+
 /// Most sightings remembered: verbs are fuzzed, so their pairs are not
 /// bounded by the protocol.
 const MAX_SIGHTINGS: usize = 4096;
@@ -244,6 +247,20 @@ impl Shared {
             Liveness::Up => None,
             Liveness::Refused(e) => Some(format!("a new connection is refused ({e})")),
             Liveness::Mute(e) => Some(format!("a new connection gets no greeting ({e})")),
+        }
+    }
+
+    /// Between sessions: bring the server back if it is down, holding the
+    /// gate shared as a session does (never while triage re-runs alone: a
+    /// restart then would hide the crash a re-run reproduces). If it cannot
+    /// be, the run stops, for `why`.
+    pub async fn restore(&self, why: impl FnOnce() -> String) {
+        let up = {
+            let _g = self.gate.read().await;
+            self.ensure_up().await
+        };
+        if !up {
+            self.state().stopped.get_or_insert_with(why);
         }
     }
 

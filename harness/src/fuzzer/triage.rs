@@ -293,12 +293,11 @@ pub(super) async fn report(
         st.findings.push(out);
     }
     debug_cost(shared, "REPORT", t0, runs_before, &hit, "");
+    // Holding the gate alone already: not `Shared::restore`.
     if !shared.ensure_up().await {
         let mut s = shared.state();
-        if s.stopped.is_none() {
-            s.stopped =
-                Some("the target is down and there is no --target-cmd to restart it".to_owned());
-        }
+        s.stopped
+            .get_or_insert_with(|| super::shared::NO_RESTART.to_owned());
     }
     true
 }

@@ -9,7 +9,7 @@ use super::hit::Sighting;
 use super::mutate;
 use super::rng::Rng;
 use super::session::{Action, Session};
-use super::shared::Shared;
+use super::shared::{NO_RESTART, Shared};
 use super::triage::{report, run_session};
 use crate::oracle::Check;
 use arbitrary::Unstructured;
@@ -142,13 +142,8 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                     } else {
                         shared.harness_error(what);
                     }
-                } else if !{
-                    let _g = shared.gate.read().await;
-                    shared.ensure_up().await
-                } {
-                    let mut s = shared.state();
-                    s.stopped
-                        .get_or_insert_with(|| format!("target unreachable: {e}"));
+                } else {
+                    shared.restore(|| format!("target unreachable: {e}")).await;
                 }
             }
             // A server dying of the session before may still take this
@@ -175,26 +170,9 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
         }
         if unexplained {
             explain_exit(&shared, epoch, index, found_at).await;
-            // Held shared, as a session holds it: not while triage re-runs
-            // alone (a restart then would hide the crash it reproduces).
-            let _g = shared.gate.read().await;
-            if !shared.ensure_up().await {
-                let mut s = shared.state();
-                s.stopped.get_or_insert_with(|| {
-                    "the target is down and there is no --target-cmd to restart it".into()
-                });
-            }
         }
-        if down
-            && !{
-                let _g = shared.gate.read().await;
-                shared.ensure_up().await
-            }
-        {
-            let mut s = shared.state();
-            s.stopped.get_or_insert_with(|| {
-                "the target is down and there is no --target-cmd to restart it".into()
-            });
+        if unexplained || down {
+            shared.restore(|| NO_RESTART.into()).await;
         }
         previous = Some(ended);
     }
