@@ -12,9 +12,14 @@ use crate::oracle::{Check, Violation};
 const SHAPE: usize = 48;
 
 /// A reply's code and the shape of its text: the command's own verb and
-/// argument (which servers echo) and every run of digits taken out, spaces
+/// argument (which servers echo) taken out, every word that holds a digit
+/// (a count, a port, a name the server made up: pyftpdlib's STOU names its
+/// file `ftpd.k3j2ab`, another run `ftpd.x9qz1c`) made one `#`, spaces
 /// collapsed, cut short. `500 'XYZZ': command not understood` and `500
 /// 'FOO 12': command not understood` have one shape.
+///
+/// A shape that kept such a word would differ on every re-run, and triage
+/// verifies a finding only by seeing its cause again.
 pub fn reply_shape(reply: &Reply, verb: &str, sent: &[u8]) -> String {
     let mut text = reply.text().to_ascii_lowercase();
     let line = String::from_utf8_lossy(sent).to_ascii_lowercase();
@@ -27,24 +32,51 @@ pub fn reply_shape(reply: &Reply, verb: &str, sent: &[u8]) -> String {
     }
     let mut out = String::with_capacity(SHAPE);
     let mut last = ' ';
-    for c in text.chars() {
-        let c = if c.is_ascii_digit() {
-            '#'
-        } else if c.is_whitespace() {
-            ' '
+    for word in words(&text) {
+        let shaped = if word.chars().any(|c| c.is_ascii_digit()) {
+            "#"
+        } else if word.starts_with(char::is_whitespace) {
+            " "
         } else {
-            c
+            word
         };
-        if (c == '#' || c == ' ') && c == last {
-            continue;
+        for c in shaped.chars() {
+            if (c == '#' || c == ' ') && c == last {
+                continue;
+            }
+            out.push(c);
+            last = c;
         }
-        out.push(c);
-        last = c;
         if out.len() >= SHAPE {
             break;
         }
     }
     format!("{} {}", reply.code(), out.trim())
+}
+
+/// `text` cut into words (runs of letters, digits, `.`, `_` and `-`),
+/// runs of white space, and every other character alone.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let class = |c: char| {
+        if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            0
+        } else if c.is_whitespace() {
+            1
+        } else {
+            2
+        }
+    };
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let end = match class(first) {
+            2 => first.len_utf8(),
+            k => rest.find(|c| class(c) != k).unwrap_or(rest.len()),
+        };
+        let (word, tail) = rest.split_at(end);
+        rest = tail;
+        Some(word)
+    })
 }
 
 /// The cause of a per-reply violation: the grammar deviation itself for a
@@ -142,6 +174,29 @@ mod tests {
         let d = reply_shape(&reply(501, "Invalid Parameter 3"), "OPTS", b"OPTS x\r\n");
         assert_eq!(c, d);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_name_the_server_made_up_is_not_part_of_the_cause() {
+        let stou = |name: &str| {
+            reply_shape(
+                &reply(150, &format!("FILE: ftpd.{name}")),
+                "STOU",
+                b"STOU\r\n",
+            )
+        };
+        assert_eq!(stou("k3j2ab"), stou("x9qz1c"));
+        assert_eq!(stou("k3j2ab"), "150 file: #");
+        // Words without digits still tell causes apart.
+        assert_ne!(
+            reply_shape(&reply(550, "No such file"), "RETR", b"RETR a\r\n"),
+            reply_shape(&reply(550, "Permission denied"), "RETR", b"RETR a\r\n")
+        );
+        let pasv = |text: &str| reply_shape(&reply(227, text), "PASV", b"PASV\r\n");
+        assert_eq!(
+            pasv("Entering Passive Mode (127,0,0,1,39,16)."),
+            "227 entering passive mode (#,#,#,#,#,#)."
+        );
     }
 
     #[test]
