@@ -12,7 +12,11 @@
 # its own ceiling before and after). Prints sessions/s for each, the ratios
 # to boofuzz, and one job's rate against the login-only ceiling (connect,
 # USER, PASS, QUIT in a loop) with each login (anonymous: every round, and
-# the median round). Needs root
+# the median round), with the ceiling's time split into connect and
+# greeting, USER, PASS and QUIT. Last, one command's round trip through
+# ftpspec's driver against a bare blocking client on the same server
+# (benches/round_trip.rs): how much of a session's time is the harness's.
+# Needs root
 # (vsftpd setup, unshare -n) and, the first time, network access for pip
 # (boofuzz goes into a venv under $FTPSPEC_CACHE).
 set -euo pipefail
@@ -25,7 +29,7 @@ VENV="$FTPSPEC_CACHE/boofuzz-venv"
 
 if [ "${FTPSPEC_BENCH_INSIDE:-}" != 1 ]; then
     # Outside: build, install boofuzz, then into the namespace with the servers.
-    (cd "$REPO" && cargo build --release --bin ftpspec)
+    (cd "$REPO" && cargo build --release --bin ftpspec && cargo bench --no-run --bench round_trip)
     if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import boofuzz' 2>/dev/null; then
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q boofuzz
@@ -42,13 +46,22 @@ ceiling() {
     python3 - "$@" <<'PY'
 import socket, sys, time
 user, password, n = sys.argv[1].encode(), sys.argv[2].encode(), int(sys.argv[3])
-t = time.time()
+# Where the time goes: connect and greeting, USER, PASS, QUIT (+ close).
+part = [0.0] * 4
+t = time.perf_counter()
 for _ in range(n):
+    t0 = time.perf_counter()
     s = socket.create_connection(("127.0.0.1", 2121)); f = s.makefile("rb")
-    f.readline(); s.sendall(b"USER " + user + b"\r\n"); f.readline(); s.sendall(b"PASS " + password + b"\r\n"); f.readline()
-    s.sendall(b"QUIT\r\n"); f.readline(); s.close()
-d = (time.time() - t) / n
-print(f"login-only sessions: {d * 1000:.1f} ms each, at most {1 / d:.1f} sessions/s for any client, one at a time")
+    f.readline(); t1 = time.perf_counter()
+    s.sendall(b"USER " + user + b"\r\n"); f.readline(); t2 = time.perf_counter()
+    s.sendall(b"PASS " + password + b"\r\n"); f.readline(); t3 = time.perf_counter()
+    s.sendall(b"QUIT\r\n"); f.readline(); s.close(); t4 = time.perf_counter()
+    for i, d in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+        part[i] += d
+d = (time.perf_counter() - t) / n
+g, u, p, q = (x / n * 1000 for x in part)
+print(f"login-only sessions: {d * 1000:.1f} ms each, at most {1 / d:.1f} sessions/s for any client, one at a time "
+      f"(connect and greeting {g:.2f} ms, USER {u:.2f}, PASS {p:.2f}, QUIT {q:.2f})")
 PY
 }
 echo "== the ceiling: vsftpd's own cost of one connection with a login (connect, USER, PASS, QUIT; 50 in a row)"
@@ -97,3 +110,9 @@ b="$(tail -1 "$work/b" | sed 's/.*(\([0-9.]*\) cases\/s).*/\1/')"
 awk -v s1="$s1" -v c1="$c1" -v s4="$s4" -v c4="$c4" -v b="$b" 'BEGIN {
     printf "sessions/s: ftpspec %s (jobs 1), %s (jobs 4); boofuzz %s: %.1fx, %.1fx\n", s1, s4, b, s1 / b, s4 / b
     printf "fuzzed commands/s: ftpspec %s (jobs 1), %s (jobs 4); boofuzz %s: %.1fx, %.1fx\n", c1, c4, b, c1 / b, c4 / b }'
+
+echo "== one command's round trip on a logged-in connection: ftpspec's driver against a bare blocking client (anonymous)"
+# What of a session's time is the harness's: a ratio near 1 leaves the
+# server's own work (its process and login per connection, each command).
+(cd "$REPO" && cargo bench --offline --quiet --bench round_trip -- --quick \
+    --addr 127.0.0.1:2121 --user anonymous --pass ftpspec@example.org) 2>/dev/null || echo "(round_trip failed)"
