@@ -2,12 +2,14 @@
 """A small FTP server with planted bugs, for tests/live_fuzz.rs and
 scripts/bench/time-to-find.sh.
 
-    buggy_ftpd.py PORT [--bugs NAME[,NAME...]] [--full]
+    buggy_ftpd.py PORT [--bugs NAME[,NAME...]] [--full] [--delay MS]
 
 Login ftpspec/ftpspec (any password is taken). Loopback only (127.0.0.1).
 NAME is one of the bugs below, or `none` for no bug at all. Without --bugs:
 crash-arg,crash-seq,hang (what tests/live_fuzz.rs expects). An unknown name
-is an error (exit 2).
+is an error (exit 2). `--delay MS` holds every reply back a random 0 to MS
+milliseconds (a slow, uneven server: RFC 959 says nothing of how soon a
+reply comes).
 
 Two profiles:
 
@@ -93,10 +95,12 @@ restarts it. Each time a bug fires, one line `buggy_ftpd: BUG fired: ...`
 goes to stderr.
 """
 import os
+import random
 import re
 import socket
 import sys
 import threading
+import time
 
 OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
 NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
@@ -106,7 +110,7 @@ PROOF_BUGS = {"lf-502", "poison-long", "close-after-502", "held-list", "list-pas
 
 def parse_args(argv):
     def usage(msg):
-        sys.stderr.write(f"buggy_ftpd.py: {msg}\nusage: buggy_ftpd.py PORT [--bugs NAME[,NAME...]] [--full]\n")
+        sys.stderr.write(f"buggy_ftpd.py: {msg}\nusage: buggy_ftpd.py PORT [--bugs NAME[,NAME...]] [--full] [--delay MS]\n")
         sys.exit(2)
 
     if len(argv) < 2 or not argv[1].isdigit():
@@ -114,6 +118,7 @@ def parse_args(argv):
     port = int(argv[1])
     bugs = set(OLD_BUGS)
     full = False
+    delay = 0.0
     i = 2
     while i < len(argv):
         if argv[i] == "--bugs" and i + 1 < len(argv):
@@ -122,16 +127,25 @@ def parse_args(argv):
         elif argv[i] == "--full":
             full = True
             i += 1
+        elif argv[i] == "--delay" and i + 1 < len(argv) and argv[i + 1].isdigit():
+            delay = int(argv[i + 1]) / 1000
+            i += 2
         else:
             usage(f"unexpected argument {argv[i]!r}")
     bugs.discard("none")
     unknown = bugs - OLD_BUGS - NEW_BUGS - PROOF_BUGS
     if unknown:
         usage(f"unknown bug(s) {','.join(sorted(unknown))}; known: none,{','.join(sorted(OLD_BUGS | NEW_BUGS | PROOF_BUGS))}")
-    return port, bugs, full or bool(bugs & NEW_BUGS)
+    return port, bugs, full or bool(bugs & NEW_BUGS), delay
 
 
-PORT, BUGS, FULL = parse_args(sys.argv)
+PORT, BUGS, FULL, DELAY = parse_args(sys.argv)
+
+
+def slow():
+    """--delay: hold a reply back a random 0 to DELAY seconds."""
+    if DELAY:
+        time.sleep(random.random() * DELAY)
 
 KNOWN = {"USER", "PASS", "QUIT", "NOOP", "MKD", "REST", "APPE", "SITE", "SYST", "TYPE", "PWD", "CWD"}
 
@@ -154,6 +168,7 @@ def serve(conn):
     lock = threading.Lock()
     def reply(text):
         end = b"\n" if "lf-502" in BUGS and text.startswith("502") else b"\r\n"
+        slow()
         with lock:
             conn.sendall(text.encode() + end)
         closing[0] = "close-after-502" in BUGS and text.startswith("502")
@@ -307,6 +322,7 @@ def serve_full(conn):
     def reply(data):
         if isinstance(data, str):
             data = data.encode()
+        slow()
         conn.sendall(data + b"\r\n")
 
     def quoted(name):
