@@ -196,9 +196,9 @@ fn scenario_id(text: &str) -> String {
 /// The runtime for a run. One job against a server of its own runs on
 /// the current thread: a session is a chain of round trips, each waiting
 /// on the last, and on a multi-threaded runtime each reply wakes the
-/// session across threads. Against vsftpd on loopback that was about
-/// 0.06-0.09 ms a round trip, against 0.03-0.04 ms on the current thread
-/// and 0.025-0.03 ms for a blocking client (`benches/round_trip.rs`).
+/// session across threads. Against vsftpd on loopback that was 0.07-0.11
+/// ms a round trip, against 0.03-0.07 ms on the current thread, about what
+/// a blocking client took (`benches/round_trip.rs`).
 /// Several jobs, or the embedded server (which runs beside the sessions),
 /// keep the multi-threaded one.
 fn runtime(jobs: u64, outside: bool) -> std::io::Result<tokio::runtime::Runtime> {
