@@ -64,7 +64,12 @@ fn args() -> Result<Args, String> {
             "--user" => a.user = value()?,
             "--pass" => a.pass = value()?,
             // `cargo bench` passes --bench.
-            _ => {}
+            "--bench" => {}
+            other => {
+                return Err(format!(
+                    "unknown argument {other}: --quick, --blocks N, --addr ADDR, --user U, --pass P"
+                ));
+            }
         }
     }
     a.blocks = a.blocks.max(1);
