@@ -47,6 +47,29 @@ fn unreachable_target_exits_3() {
     assert!(err.contains("unreachable"), "{err}");
 }
 
+/// A server that accepts and never greets is not called unreachable: the
+/// error says what it did, and names the fix if it is only slow.
+#[test]
+fn fuzz_against_a_server_that_never_greets_says_so() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepted (the kernel's backlog), never answered.
+    let (code, _, err) = ftpspec(&[
+        "fuzz",
+        "--target",
+        &format!("ftp://127.0.0.1:{port}/"),
+        "--sessions",
+        "5",
+        "--timeout",
+        "500ms",
+    ]);
+    drop(listener);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("did not greet"), "{err}");
+    assert!(err.contains("--timeout"), "{err}");
+    assert!(!err.contains("unreachable"), "{err}");
+}
+
 #[test]
 fn run_against_embedded_writes_json() {
     let dir = tempfile::tempdir().unwrap();

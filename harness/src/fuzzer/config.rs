@@ -188,6 +188,9 @@ pub enum FuzzError {
     /// Nothing answers at the target.
     #[error("target unreachable: {0}")]
     Unreachable(String),
+    /// The target accepts connections but gives them no 220 greeting.
+    #[error("the target accepted the connection but did not greet it (220): {0}")]
+    NoGreeting(String),
     /// The login the URL names is refused: sessions would test nothing.
     #[error("login refused: {0}")]
     Login(String),

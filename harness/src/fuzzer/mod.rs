@@ -122,7 +122,8 @@ pub async fn fuzz(
         first = execute(&Session::default(), &exec).await;
     }
     match first.end {
-        End::Refused(e) | End::NoGreeting(e) => return Err(FuzzError::Unreachable(e)),
+        End::Refused(e) => return Err(FuzzError::Unreachable(e)),
+        End::NoGreeting(e) => return Err(FuzzError::NoGreeting(e)),
         End::LoginFailed(e) => return Err(FuzzError::Login(e)),
         _ => {}
     }

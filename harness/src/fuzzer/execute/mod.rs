@@ -355,10 +355,15 @@ async fn login(
 ) -> Result<(), End> {
     let greeting = match greeting {
         Some(g) => g,
-        None => c
-            .greeting(t)
-            .await
-            .map_err(|e| End::NoGreeting(e.to_string()))?,
+        None => c.greeting(t).await.map_err(|e| {
+            End::NoGreeting(match e {
+                // The one case where the fix is ours to make.
+                DriverError::Timeout(..) => {
+                    format!("{e} (a server slow to greet needs a longer --timeout)")
+                }
+                e => e.to_string(),
+            })
+        })?,
     };
     let last = &greeting[greeting.len() - 1].value;
     if last.code().get() != 220 {
