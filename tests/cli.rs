@@ -54,15 +54,7 @@ fn fuzz_against_a_server_that_never_greets_says_so() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     // Accepted (the kernel's backlog), never answered.
-    let (code, _, err) = ftpspec(&[
-        "fuzz",
-        "--target",
-        &format!("ftp://127.0.0.1:{port}/"),
-        "--sessions",
-        "5",
-        "--timeout",
-        "500ms",
-    ]);
+    let (code, _, err) = fuzz_five_sessions_at(port, &["--timeout", "500ms"]);
     drop(listener);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("did not greet"), "{err}");
@@ -104,15 +96,17 @@ fn fuzz_usage_and_unreachable_exit_codes() {
     assert_eq!(ftpspec(&["fuzz", "--target", "http://x/"]).0, 2);
     assert_eq!(ftpspec(&["fuzz", "--jobs", "0"]).0, 2);
     let port = support::cli::closed_port();
-    let (code, _, err) = ftpspec(&[
-        "fuzz",
-        "--target",
-        &format!("ftp://127.0.0.1:{port}/"),
-        "--sessions",
-        "5",
-    ]);
+    let (code, _, err) = fuzz_five_sessions_at(port, &[]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("unreachable"), "{err}");
+}
+
+/// `ftpspec fuzz --target ftp://127.0.0.1:PORT/ --sessions 5 EXTRA...`.
+fn fuzz_five_sessions_at(port: u16, extra: &[&str]) -> (i32, String, String) {
+    let target = format!("ftp://127.0.0.1:{port}/");
+    let mut args = vec!["fuzz", "--target", &target, "--sessions", "5"];
+    args.extend_from_slice(extra);
+    ftpspec(&args)
 }
 
 #[test]
