@@ -212,8 +212,30 @@ fn runtime(jobs: u64, outside: bool) -> std::io::Result<tokio::runtime::Runtime>
 }
 
 pub fn run(args: FuzzArgs) -> ExitCode {
-    let outside = matches!(args.target.resolve(), Ok(Some(_)));
-    let runtime = match runtime(args.jobs, outside) {
+    // Resolved once: it reads a --tls-ca file and builds its TLS client.
+    let outside = match args.target.resolve() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    // The embedded server is gone after the run: its findings replay
+    // against a fresh one, so the line names no target.
+    let target_arg = match &outside {
+        Some(t) => {
+            let mut out = format!(" --target '{}'", t.name);
+            if let Some(ca) = &t.trust.ca {
+                out.push_str(&format!(" --tls-ca '{}'", ca.display()));
+            }
+            if t.trust.insecure {
+                out.push_str(" --insecure");
+            }
+            out
+        }
+        None => String::new(),
+    };
+    let runtime = match runtime(args.jobs, outside.is_some()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -227,7 +249,7 @@ pub fn run(args: FuzzArgs) -> ExitCode {
     let result = runtime.block_on(async {
         // Kept alive for the run when used.
         let mut embedded = None;
-        let target = match args.target.resolve().map_err(|e| (USAGE, e))? {
+        let target = match outside {
             Some(t) => t,
             None => {
                 let e = Embedded::start()
@@ -281,21 +303,6 @@ pub fn run(args: FuzzArgs) -> ExitCode {
             (code, e.to_string())
         })
     });
-    // The embedded server is gone after the run: its findings replay
-    // against a fresh one, so the line names no target.
-    let target_arg = match args.target.resolve() {
-        Ok(Some(t)) => {
-            let mut out = format!(" --target '{}'", t.name);
-            if let Some(ca) = &t.trust.ca {
-                out.push_str(&format!(" --tls-ca '{}'", ca.display()));
-            }
-            if t.trust.insecure {
-                out.push_str(" --insecure");
-            }
-            out
-        }
-        _ => String::new(),
-    };
     match result {
         Ok(report) => {
             if args.json {
