@@ -255,11 +255,14 @@ impl Shared {
     /// restart then would hide the crash a re-run reproduces). If it cannot
     /// be, the run stops, for `why`.
     pub async fn restore(&self, why: impl FnOnce() -> String) {
-        let up = {
-            let _g = self.gate.read().await;
-            self.ensure_up().await
-        };
-        if !up {
+        let _g = self.gate.read().await;
+        self.keep_up(why).await;
+    }
+
+    /// [`Shared::restore`] for a caller that holds the gate already (triage,
+    /// alone).
+    pub async fn keep_up(&self, why: impl FnOnce() -> String) {
+        if !self.ensure_up().await {
             self.state().stopped.get_or_insert_with(why);
         }
     }

@@ -294,11 +294,9 @@ pub(super) async fn report(
     }
     debug_cost(shared, "REPORT", t0, runs_before, &hit, "");
     // Holding the gate alone already: not `Shared::restore`.
-    if !shared.ensure_up().await {
-        let mut s = shared.state();
-        s.stopped
-            .get_or_insert_with(|| super::shared::NO_RESTART.to_owned());
-    }
+    shared
+        .keep_up(|| super::shared::NO_RESTART.to_owned())
+        .await;
     true
 }
 
