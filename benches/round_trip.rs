@@ -97,8 +97,10 @@ impl Bare {
         };
         b.reply()?;
         b.ask(&format!("USER {user}"))?;
-        b.ask(&format!("PASS {pass}"))?;
-        Ok(b)
+        match b.ask(&format!("PASS {pass}"))?.as_str() {
+            "230" => Ok(b),
+            code => Err(format!("login as {user} refused ({code}): --user, --pass")),
+        }
     }
 
     /// Send `line`, read its reply to the last line (`ddd `); the code.
@@ -131,10 +133,17 @@ async fn driver_login(addr: SocketAddr, user: &str, pass: &str) -> Result<Contro
         .await
         .map_err(|e| e.to_string())?;
     c.greeting(&mut t).await.map_err(|e| e.to_string())?;
-    for line in [format!("USER {user}"), format!("PASS {pass}")] {
-        c.ask(&line, &mut t).await.map_err(|e| e.to_string())?;
+    c.ask(&format!("USER {user}"), &mut t)
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = c
+        .ask(&format!("PASS {pass}"), &mut t)
+        .await
+        .map_err(|e| e.to_string())?;
+    match r.code().get() {
+        230 => Ok(c),
+        code => Err(format!("login as {user} refused ({code}): --user, --pass")),
     }
-    Ok(c)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
