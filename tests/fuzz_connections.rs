@@ -11,7 +11,7 @@ use ftpspec_harness::fuzzer::{
 use ftpspec_harness::target::{Security, Target};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -35,6 +35,9 @@ struct Behaviour {
     /// Every this many connections, one is greeted with LightFTP's "MAXIMUM
     /// ALLOWED USERS CONNECTED" (no reply code) and closed; 0: never.
     busy_every: u32,
+    /// PASS gets 530 while another connection is logged in (a limit of
+    /// one login per user, as some servers can be set to).
+    one_login_at_a_time: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Default)]
@@ -58,6 +61,7 @@ async fn serve(b: Behaviour) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     let killed = Arc::new(Notify::new());
     let muted = Arc::new(AtomicBool::new(false));
+    let logins = Arc::new(AtomicU32::new(0));
     tokio::spawn(async move {
         let mut accepted_count = 0u32;
         loop {
@@ -82,20 +86,29 @@ async fn serve(b: Behaviour) -> SocketAddr {
                     let _ = tokio::io::copy(&mut conn, &mut tokio::io::sink()).await;
                 });
             } else if b.one_at_a_time {
-                session(conn, b, killed.clone(), muted.clone()).await;
+                session(conn, b, killed.clone(), muted.clone(), logins.clone()).await;
             } else {
-                tokio::spawn(session(conn, b, killed.clone(), muted.clone()));
+                let s = session(conn, b, killed.clone(), muted.clone(), logins.clone());
+                tokio::spawn(s);
             }
         }
     });
     addr
 }
 
-async fn session(conn: TcpStream, b: Behaviour, killed: Arc<Notify>, muted: Arc<AtomicBool>) {
+async fn session(
+    conn: TcpStream,
+    b: Behaviour,
+    killed: Arc<Notify>,
+    muted: Arc<AtomicBool>,
+    logins: Arc<AtomicU32>,
+) {
     let (r, mut w) = conn.into_split();
     let mut lines = BufReader::new(r).split(b'\n');
     let _ = w.write_all(b"220 ready\r\n").await;
     let mut waiting = false;
+    // Counted in `logins` while this connection lasts.
+    let mut login = None;
     while let Ok(Some(line)) = lines.next_segment().await {
         if waiting {
             continue;
@@ -103,6 +116,17 @@ async fn session(conn: TcpStream, b: Behaviour, killed: Arc<Notify>, muted: Arc<
         let upper = String::from_utf8_lossy(&line).to_ascii_uppercase();
         let reply: &[u8] = if upper.starts_with("USER") {
             b"331 password\r\n"
+        } else if upper.starts_with("PASS") && b.one_login_at_a_time && login.is_none() {
+            // Taken only if no one else is in.
+            if logins
+                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                login = Some(LoggedIn(logins.clone()));
+                b"230 in\r\n"
+            } else {
+                b"530 one login at a time\r\n"
+            }
         } else if upper.starts_with("PASS") {
             b"230 in\r\n"
         } else if upper.starts_with("SITE") && b.site_kills_listener {
@@ -132,6 +156,15 @@ async fn session(conn: TcpStream, b: Behaviour, killed: Arc<Notify>, muted: Arc<
         if w.write_all(reply).await.is_err() {
             return;
         }
+    }
+}
+
+/// A login counted in the server's `logins` until its connection ends.
+struct LoggedIn(Arc<AtomicU32>);
+
+impl Drop for LoggedIn {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -223,6 +256,43 @@ async fn a_connection_is_opened_ahead_only_on_a_server_that_serves_two() {
     let report = fuzzer::fuzz(cfg, |_| {}).await.unwrap();
     assert_eq!(report.progress.opened_ahead, 0, "{:?}", report.progress);
     assert_eq!(report.progress.sessions, 50, "{:?}", report.progress);
+}
+
+/// A spare logs in while the session before it runs only on a server that
+/// lets the same user log in on a second connection while a first is; on
+/// one that refuses the second login (530), spares only connect and are
+/// greeted ahead, and the sessions log in on them once the session before
+/// has gone: no 530 reaches a session, none is a finding or an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spare_logs_in_ahead_only_where_a_second_login_is_let_in() {
+    for (one_login_at_a_time, wanted) in [(false, true), (true, false)] {
+        let addr = serve(Behaviour {
+            one_login_at_a_time,
+            ..Behaviour::default()
+        })
+        .await;
+        let spares = Spares::for_server(&exec_config(addr, Duration::from_secs(2)))
+            .await
+            .expect("two connections at once are served");
+        assert_eq!(
+            spares.logs_in_ahead(),
+            wanted,
+            "one login: {one_login_at_a_time}"
+        );
+
+        let report = fuzzer::fuzz(fuzz_config(addr, 200), |_| {}).await.unwrap();
+        let p = &report.progress;
+        let oracles: Vec<&str> = report.findings.iter().map(|f| f.oracle).collect();
+        assert_eq!(oracles, ["closed"], "one login: {one_login_at_a_time}");
+        assert_eq!(p.harness_errors, 0, "{p:?}");
+        assert_eq!(p.sessions, 200, "{p:?}: {:?}", report.stopped);
+        assert!(p.opened_ahead > p.sessions / 2, "{p:?}");
+        if wanted {
+            assert!(p.logged_in_ahead > p.sessions / 2, "{p:?}");
+        } else {
+            assert_eq!(p.logged_in_ahead, 0, "{p:?}");
+        }
+    }
 }
 
 /// `LIST x` sent without its end, then `NOOP`: the server reads one LIST

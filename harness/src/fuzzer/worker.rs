@@ -117,6 +117,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             s.progress.sessions += 1;
             s.progress.commands += exec.sent as u64;
             s.progress.opened_ahead += u64::from(exec.opened_ahead);
+            s.progress.logged_in_ahead += u64::from(exec.logged_in_ahead);
             for v in &exec.learned {
                 s.learnt.add(v);
             }

@@ -14,7 +14,7 @@ mod spare;
 
 pub(super) use data::UPLOAD;
 pub use outcome::{End, ExecConfig, Execution, Liveness, Took, liveness};
-use spare::Greeting;
+use spare::{Greeting, Stage};
 pub use spare::{Spare, Spares};
 
 use super::hit::{Hit, reportable};
@@ -337,6 +337,10 @@ impl Run<'_> {
     }
 }
 
+/// How long a session whose login was refused waits before it tries once
+/// more, for the session before's connection to be gone.
+const LOGIN_AGAIN_AFTER: Duration = Duration::from_millis(50);
+
 /// The address a PORT or EPRT argument names.
 fn named_address(verb: &str, arg: &[u8]) -> Option<SocketAddr> {
     match verb {
@@ -430,6 +434,7 @@ async fn run_session(
         learned: Vec::new(),
         quit_unanswered: false,
         opened_ahead: false,
+        logged_in_ahead: false,
         took: Took {
             login: started.elapsed(),
             ..Took::default()
@@ -448,32 +453,39 @@ async fn run_session(
         }
     }
     let mut missed = false;
-    // Twice at most: a server may lose the login's TLS handshake to a race
-    // of its own (libunftp 0.24 now and then reads the ClientHello as a
-    // command), which is not what this session is about.
+    // Twice at most on a fresh connection: a server may lose the login's
+    // TLS handshake to a race of its own (libunftp 0.24 now and then reads
+    // the ClientHello as a command), or refuse it while it has not yet
+    // seen the session before go (a server that lets a user log in once at
+    // a time, reading that session's QUIT or close a moment later). Neither
+    // is what this session is about.
     let mut attempt = 0;
-    let (control, served) = loop {
+    let (control, served, ahead_login) = loop {
         let opened = match ahead.take() {
             Some(s) => s.take().await,
             None => None,
         };
         let from_spare = opened.is_some();
-        let mut greeting = None;
-        let mut control = match opened {
-            Some((c, st, g)) => {
-                t = st;
-                greeting = g;
-                c
+        let (mut control, stage) = match opened {
+            Some(o) => {
+                t = o.transcript;
+                (o.control, o.stage)
             }
             None => match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t)
                 .await
             {
-                Ok(c) => c,
+                Ok(c) => (c, Stage::Connected),
                 Err(e) => return done(End::Refused(e.to_string()), t),
             },
         };
-        match login(&mut control, cfg, &mut t, greeting).await {
-            Ok(()) => break (control, from_spare),
+        let ahead_login = matches!(stage, Stage::LoggedIn(_));
+        let logged_in = match stage {
+            Stage::LoggedIn(r) => r,
+            Stage::Greeted(g) => login(&mut control, cfg, &mut t, Some(g)).await,
+            Stage::Connected => login(&mut control, cfg, &mut t, None).await,
+        };
+        match logged_in {
+            Ok(()) => break (control, from_spare, ahead_login),
             // A spare is a head start only: a fresh connection decides, and
             // meets the server as it would without spares. The next
             // session's connection goes too: a server at its connection
@@ -485,8 +497,12 @@ async fn run_session(
                 next = None;
                 t = Transcript::default();
             }
-            Err(End::LoginFailed(e)) if attempt == 0 && e.starts_with("AUTH TLS: ") => {
+            Err(End::LoginFailed(e)) if attempt == 0 => {
                 attempt += 1;
+                if !e.starts_with("AUTH TLS: ") {
+                    tokio::time::sleep(LOGIN_AGAIN_AFTER).await;
+                }
+                t = Transcript::default();
             }
             Err(end) => return done(end, t),
         }
@@ -514,9 +530,11 @@ async fn run_session(
         }
         next = n;
     }
-    // The next session's connection waits while this one runs.
+    // The next session's connection waits while this one runs, logging
+    // in meanwhile if the server lets it: this session has sent no more
+    // than its login yet.
     if let Some(slot) = spare {
-        *slot = next;
+        *slot = next.map(|n| n.log_in(cfg));
     }
     if !cfg.transcript {
         t = Transcript::default();
@@ -595,6 +613,7 @@ async fn run_session(
         learned: run.learned,
         quit_unanswered,
         opened_ahead: served,
+        logged_in_ahead: ahead_login,
         took: Took {
             end: t0.elapsed(),
             ..took
