@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// How the server below treats connections and LIST.
 #[derive(Clone, Copy, Default)]
@@ -32,6 +32,11 @@ struct Behaviour {
     site_mutes_listener: bool,
     /// SITE is answered as any other unknown command (502), not a close.
     site_answers: bool,
+    /// SITE is answered (200), then every other connection is closed and
+    /// each new one closed at once, ungreeted (a server dying of the
+    /// command just after it took the next connection: the kernel
+    /// completed it, the process never greeted it).
+    site_breaks_others: bool,
     /// Every this many connections, one is greeted with LightFTP's "MAXIMUM
     /// ALLOWED USERS CONNECTED" (no reply code) and closed; 0: never.
     busy_every: u32,
@@ -59,16 +64,19 @@ enum List {
 async fn serve(b: Behaviour) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let killed = Arc::new(Notify::new());
-    let muted = Arc::new(AtomicBool::new(false));
-    let logins = Arc::new(AtomicU32::new(0));
+    let w = Arc::new(World {
+        killed: Notify::new(),
+        muted: AtomicBool::new(false),
+        logins: AtomicU32::new(0),
+        broken: watch::channel(false).0,
+    });
     tokio::spawn(async move {
         let mut accepted_count = 0u32;
         loop {
             let accepted = tokio::select! {
                 a = listener.accept() => a,
                 // The listener goes with this task; sessions stay.
-                _ = killed.notified() => return,
+                _ = w.killed.notified() => return,
             };
             let Ok((conn, _)) = accepted else {
                 return;
@@ -79,37 +87,53 @@ async fn serve(b: Behaviour) -> SocketAddr {
                 let _ = conn.write_all(b"MAXIMUM ALLOWED USERS CONNECTED\r\n").await;
                 continue;
             }
-            if muted.load(Ordering::SeqCst) {
+            if *w.broken.borrow() {
+                continue;
+            }
+            if w.muted.load(Ordering::SeqCst) {
                 // Held open, never greeted, read to its end.
                 tokio::spawn(async move {
                     let mut conn = conn;
                     let _ = tokio::io::copy(&mut conn, &mut tokio::io::sink()).await;
                 });
             } else if b.one_at_a_time {
-                session(conn, b, killed.clone(), muted.clone(), logins.clone()).await;
+                session(conn, b, w.clone()).await;
             } else {
-                let s = session(conn, b, killed.clone(), muted.clone(), logins.clone());
-                tokio::spawn(s);
+                tokio::spawn(session(conn, b, w.clone()));
             }
         }
     });
     addr
 }
 
-async fn session(
-    conn: TcpStream,
-    b: Behaviour,
-    killed: Arc<Notify>,
-    muted: Arc<AtomicBool>,
-    logins: Arc<AtomicU32>,
-) {
+/// What the server's connections share.
+struct World {
+    killed: Notify,
+    muted: AtomicBool,
+    /// Connections logged in ([`Behaviour::one_login_at_a_time`]).
+    logins: AtomicU32,
+    /// [`Behaviour::site_breaks_others`] happened.
+    broken: watch::Sender<bool>,
+}
+
+async fn session(conn: TcpStream, b: Behaviour, world: Arc<World>) {
     let (r, mut w) = conn.into_split();
     let mut lines = BufReader::new(r).split(b'\n');
     let _ = w.write_all(b"220 ready\r\n").await;
     let mut waiting = false;
     // Counted in `logins` while this connection lasts.
     let mut login = None;
-    while let Ok(Some(line)) = lines.next_segment().await {
+    let mut broken = world.broken.subscribe();
+    // This connection broke the others, and goes on.
+    let mut breaker = false;
+    loop {
+        let line = tokio::select! {
+            l = lines.next_segment() => l,
+            _ = broken.wait_for(|b| *b), if !breaker => return,
+        };
+        let Ok(Some(line)) = line else {
+            return;
+        };
         if waiting {
             continue;
         }
@@ -118,11 +142,12 @@ async fn session(
             b"331 password\r\n"
         } else if upper.starts_with("PASS") && b.one_login_at_a_time && login.is_none() {
             // Taken only if no one else is in.
-            if logins
+            if world
+                .logins
                 .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
             {
-                login = Some(LoggedIn(logins.clone()));
+                login = Some(LoggedIn(world.clone()));
                 b"230 in\r\n"
             } else {
                 b"530 one login at a time\r\n"
@@ -130,10 +155,17 @@ async fn session(
         } else if upper.starts_with("PASS") {
             b"230 in\r\n"
         } else if upper.starts_with("SITE") && b.site_kills_listener {
-            killed.notify_one();
+            world.killed.notify_one();
             b"200 ok\r\n"
         } else if upper.starts_with("SITE") && b.site_mutes_listener {
-            muted.store(true, Ordering::SeqCst);
+            world.muted.store(true, Ordering::SeqCst);
+            b"200 ok\r\n"
+        } else if upper.starts_with("SITE") && b.site_breaks_others {
+            // Once the next session's connection, opened as this one
+            // started, has surely logged in.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            breaker = true;
+            world.broken.send_replace(true);
             b"200 ok\r\n"
         } else if upper.starts_with("SITE") && !b.site_answers {
             return;
@@ -160,11 +192,11 @@ async fn session(
 }
 
 /// A login counted in the server's `logins` until its connection ends.
-struct LoggedIn(Arc<AtomicU32>);
+struct LoggedIn(Arc<World>);
 
 impl Drop for LoggedIn {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.logins.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -376,6 +408,23 @@ async fn a_fault_that_stops_new_connections_is_blamed_on_its_own_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_that_leaves_new_connections_ungreeted_is_blamed_on_its_own_session() {
     fault_at_site_is_blamed_on_site(false, true).await;
+}
+
+/// The same when the fault closes the connections already open, the next
+/// session's among them (logged in while the session ran), and each new
+/// one ungreeted: the connection made as the session after starts is
+/// taken, then lost before its greeting, and a new connection decides
+/// before that session sends anything on its own, dead, connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_that_drops_the_next_sessions_connection_is_blamed_on_its_own_session() {
+    let addr = serve(Behaviour {
+        site_breaks_others: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let report = fuzzer::fuzz(fuzz_config(addr, 2000), |_| {}).await.unwrap();
+    assert_blamed_on_site(&report);
+    assert!(report.progress.logged_in_ahead > 0, "{:?}", report.progress);
 }
 
 /// A seeded run against a server whose SITE kills or mutes its listener.

@@ -520,13 +520,29 @@ async fn run_session(
     // session before's doing, as a fresh connection's would have been.
     if let Some(n) = next.take() {
         let (n, heard) = n.greeted().await;
-        if let Greeting::Silent(e) = heard {
-            return done(
-                End::NoGreeting(format!(
-                    "a connection made as this session started got no greeting ({e})"
-                )),
-                t,
-            );
+        match heard {
+            Greeting::Heard => {}
+            Greeting::Silent(e) => {
+                return done(
+                    End::NoGreeting(format!(
+                        "a connection made as this session started got no greeting ({e})"
+                    )),
+                    t,
+                );
+            }
+            Greeting::Lost(e) => {
+                let tls = cfg.tls.as_ref().filter(|_| implicit);
+                let made = "a connection made as this session started was lost ungreeted";
+                match liveness(cfg.addr, cfg.limits, tls).await {
+                    Liveness::Up => {}
+                    Liveness::Refused(r) => {
+                        return done(End::Refused(format!("{made} ({e}); a new one: {r}")), t);
+                    }
+                    Liveness::Mute(r) => {
+                        return done(End::NoGreeting(format!("{made} ({e}); a new one: {r}")), t);
+                    }
+                }
+            }
         }
         next = n;
     }

@@ -174,6 +174,13 @@ pub(super) enum Greeting {
     /// the session beside it sent anything but its login, so the session
     /// before is to blame, as a fresh connection's silence would say.
     Silent(String),
+    /// Closed or reset before a greeting: the server may have gone down
+    /// with the session before just after it took the connection (the
+    /// kernel completes a connection the process never gets to), or shed
+    /// it. The session's own connection may be gone with it, so a new
+    /// connection decides ([`super::liveness`]) before the session sends
+    /// anything.
+    Lost(String),
 }
 
 impl Spare {
@@ -217,6 +224,9 @@ impl Spare {
         match c.greeting(&mut t).await {
             Ok(g) => (Some(Spare(Opening::Greeted(c, t, g))), Greeting::Heard),
             Err(e @ DriverError::Timeout(..)) => (None, Greeting::Silent(e.to_string())),
+            Err(e @ (DriverError::Closed | DriverError::Io { .. })) => {
+                (None, Greeting::Lost(e.to_string()))
+            }
             Err(_) => (None, Greeting::Heard),
         }
     }
