@@ -147,10 +147,6 @@ async fn finds_and_reproduces_planted_bugs() {
         assert!(keys.contains(&want), "{want:?} not found: {keys:?}");
     }
     assert_eq!(report.progress.harness_errors, 0);
-    // Every hit re-ran as seen: a session sent on a connection logged in
-    // before a restart, to the process that is gone, would meet a close
-    // no re-run repeats.
-    assert_eq!(report.progress.flaky, 0, "{:?}", report.progress);
 
     // Minimised: the MKD crash needs > 100 bytes with "%n", and no more
     // than a little over that; the sequence needs REST then APPE.

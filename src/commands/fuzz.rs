@@ -89,9 +89,7 @@ pub struct FuzzArgs {
     /// Connect only when a session starts. By default, on a server that
     /// greets a second connection while a first is logged in, each session
     /// connects for the next as it starts, so that the server's set-up of
-    /// a connection overlaps the session's commands; and where the server
-    /// also lets the same user log in twice at once, that connection logs
-    /// in while the session runs.
+    /// a connection overlaps the session's commands.
     #[arg(long)]
     no_connect_ahead: bool,
 }
@@ -114,7 +112,7 @@ fn show(p: &Progress) -> String {
 fn summary(r: &FuzzReport, target: &str) {
     let p = &r.progress;
     outln!(
-        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} sessions turned away at the greeting, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew); {} logins on a connection opened ahead ({} done while the session before ran)",
+        "{} sessions in {:.1}s ({:.0} sessions/s, {:.0} commands/s); corpus {}, {} transitions, {} reply codes; {} restarts ({} sessions disturbed by one), {} harness errors, {} sessions turned away at the greeting, {} unreproducible; triage re-ran {} sessions (and skipped {} whose cause it knew); {} logins on a connection opened ahead",
         p.sessions,
         p.elapsed_secs,
         p.rate(),
@@ -129,8 +127,7 @@ fn summary(r: &FuzzReport, target: &str) {
         p.flaky,
         p.reruns,
         p.absorbed,
-        p.opened_ahead,
-        p.logged_in_ahead
+        p.opened_ahead
     );
     for e in &p.error_messages {
         outln!("harness error: {e}");

@@ -106,9 +106,6 @@ pub struct Progress {
     /// Sessions that logged in on a connection opened while the session
     /// before ran (the server serves two at once: [`super::execute::Spare`]).
     pub opened_ahead: u64,
-    /// Of those, sessions whose login was done while the session before
-    /// ran (the server lets one user log in twice at once).
-    pub logged_in_ahead: u64,
     /// Restarts of `--target-cmd`.
     pub restarts: usize,
     /// Sessions disturbed by a restart of the server (another job crashed

@@ -25,8 +25,6 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
     let mut previous: Option<Previous> = None;
     let mut round = 0u64;
     let mut spare = None;
-    // The restart epoch the spare was opened in.
-    let mut spare_epoch = 0;
     while !shared.done() {
         // Now and then, take up what the server has shown so far.
         if round % LEARN_EVERY == 0 {
@@ -66,14 +64,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
         };
         let t0 = Instant::now();
         let epoch = shared.epoch.load(std::sync::atomic::Ordering::SeqCst);
-        // A connection opened ahead, and logged in, before a restart leads
-        // to the process that is gone: the session would send its commands
-        // there and meet a close that is no one's doing.
-        if epoch != spare_epoch {
-            spare = None;
-        }
         let (exec, mut hits, down) = run_session(&shared, &session, &mut spare).await;
-        spare_epoch = epoch;
         // With several jobs, a crash caused by one session resets the
         // others: what they saw is collateral, not a finding or an error.
         let mut collateral = shared.disturbed(epoch, down).await;
@@ -126,7 +117,6 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             s.progress.sessions += 1;
             s.progress.commands += exec.sent as u64;
             s.progress.opened_ahead += u64::from(exec.opened_ahead);
-            s.progress.logged_in_ahead += u64::from(exec.logged_in_ahead);
             for v in &exec.learned {
                 s.learnt.add(v);
             }

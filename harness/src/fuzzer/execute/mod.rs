@@ -14,7 +14,7 @@ mod spare;
 
 pub(super) use data::UPLOAD;
 pub use outcome::{End, ExecConfig, Execution, Liveness, Took, liveness};
-use spare::{Greeting, Stage};
+use spare::Greeting;
 pub use spare::{Spare, Spares};
 
 use super::hit::{Hit, reportable};
@@ -337,8 +337,8 @@ impl Run<'_> {
     }
 }
 
-/// How long a session whose login was refused waits before it tries once
-/// more, for the session before's connection to be gone.
+/// How long a session whose login was refused on a fresh connection waits
+/// before it tries once more, for the session before to be let go.
 const LOGIN_AGAIN_AFTER: Duration = Duration::from_millis(50);
 
 /// The address a PORT or EPRT argument names.
@@ -434,7 +434,6 @@ async fn run_session(
         learned: Vec::new(),
         quit_unanswered: false,
         opened_ahead: false,
-        logged_in_ahead: false,
         took: Took {
             login: started.elapsed(),
             ..Took::default()
@@ -455,37 +454,34 @@ async fn run_session(
     let mut missed = false;
     // Twice at most on a fresh connection: a server may lose the login's
     // TLS handshake to a race of its own (libunftp 0.24 now and then reads
-    // the ClientHello as a command), or refuse it while it has not yet
-    // seen the session before go (a server that lets a user log in once at
-    // a time, reading that session's QUIT or close a moment later). Neither
-    // is what this session is about.
+    // the ClientHello as a command), or refuse the login while it has not
+    // yet let the session before go (a server that lets a user log in once
+    // at a time, and frees that login a moment after the connection it was
+    // on has ended: the QUIT is not waited for). Neither is what this
+    // session is about.
     let mut attempt = 0;
-    let (control, served, ahead_login) = loop {
+    let (control, served) = loop {
         let opened = match ahead.take() {
             Some(s) => s.take().await,
             None => None,
         };
         let from_spare = opened.is_some();
-        let (mut control, stage) = match opened {
-            Some(o) => {
-                t = o.transcript;
-                (o.control, o.stage)
+        let mut greeting = None;
+        let mut control = match opened {
+            Some((c, st, g)) => {
+                t = st;
+                greeting = g;
+                c
             }
             None => match Control::open(cfg.addr, cfg.limits, cfg.tls.as_ref(), implicit, &mut t)
                 .await
             {
-                Ok(c) => (c, Stage::Connected),
+                Ok(c) => c,
                 Err(e) => return done(End::Refused(e.to_string()), t),
             },
         };
-        let ahead_login = matches!(stage, Stage::LoggedIn(_));
-        let logged_in = match stage {
-            Stage::LoggedIn(r) => r,
-            Stage::Greeted(g) => login(&mut control, cfg, &mut t, Some(g)).await,
-            Stage::Connected => login(&mut control, cfg, &mut t, None).await,
-        };
-        match logged_in {
-            Ok(()) => break (control, from_spare, ahead_login),
+        match login(&mut control, cfg, &mut t, greeting).await {
+            Ok(()) => break (control, from_spare),
             // A spare is a head start only: a fresh connection decides, and
             // meets the server as it would without spares. The next
             // session's connection goes too: a server at its connection
@@ -520,37 +516,19 @@ async fn run_session(
     // session before's doing, as a fresh connection's would have been.
     if let Some(n) = next.take() {
         let (n, heard) = n.greeted().await;
-        match heard {
-            Greeting::Heard => {}
-            Greeting::Silent(e) => {
-                return done(
-                    End::NoGreeting(format!(
-                        "a connection made as this session started got no greeting ({e})"
-                    )),
-                    t,
-                );
-            }
-            Greeting::Lost(e) => {
-                let tls = cfg.tls.as_ref().filter(|_| implicit);
-                let made = "a connection made as this session started was lost ungreeted";
-                match liveness(cfg.addr, cfg.limits, tls).await {
-                    Liveness::Up => {}
-                    Liveness::Refused(r) => {
-                        return done(End::Refused(format!("{made} ({e}); a new one: {r}")), t);
-                    }
-                    Liveness::Mute(r) => {
-                        return done(End::NoGreeting(format!("{made} ({e}); a new one: {r}")), t);
-                    }
-                }
-            }
+        if let Greeting::Silent(e) = heard {
+            return done(
+                End::NoGreeting(format!(
+                    "a connection made as this session started got no greeting ({e})"
+                )),
+                t,
+            );
         }
         next = n;
     }
-    // The next session's connection waits while this one runs, logging
-    // in meanwhile if the server lets it: this session has sent no more
-    // than its login yet.
+    // The next session's connection waits while this one runs.
     if let Some(slot) = spare {
-        *slot = next.map(|n| n.log_in(cfg));
+        *slot = next;
     }
     if !cfg.transcript {
         t = Transcript::default();
@@ -629,7 +607,6 @@ async fn run_session(
         learned: run.learned,
         quit_unanswered,
         opened_ahead: served,
-        logged_in_ahead: ahead_login,
         took: Took {
             end: t0.elapsed(),
             ..took

@@ -120,8 +120,6 @@ pub struct Execution {
     pub quit_unanswered: bool,
     /// The login ran on a connection opened during the session before.
     pub opened_ahead: bool,
-    /// And it logged in there while the session before ran.
-    pub logged_in_ahead: bool,
     /// How long the connection and login took, each action took (as far
     /// as the session got), and the end (release, QUIT): what
     /// `FTPSPEC_FUZZ_DEBUG` shows of a slow session.
