@@ -498,7 +498,6 @@ async fn run_session(
                 if !e.starts_with("AUTH TLS: ") {
                     tokio::time::sleep(LOGIN_AGAIN_AFTER).await;
                 }
-                t = Transcript::default();
             }
             Err(end) => return done(end, t),
         }
