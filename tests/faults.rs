@@ -51,7 +51,7 @@ async fn flips(fault: Fault, id: &str, want: Verdict) -> CaseResult {
 async fn conformant_server_neither_fails_nor_errors() {
     // Optional features it lacks (MLST, TVFS, MODE B) are `unsupported`; a
     // warning is a SHOULD it does not follow. Neither may become a failure.
-    let r = run(Fault::None, &["*"]).await;
+    let r = support::suite::run_conformant(&ScriptedServer::start(Fault::None).await).await;
     let bad: Vec<String> = r
         .cases
         .iter()

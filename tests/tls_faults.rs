@@ -47,7 +47,7 @@ fn tls_finding(c: &CaseResult, quote_part: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_conformant_tls_server_neither_fails_nor_errors() {
-    let r = run(Fault::None, &["*"]).await;
+    let r = support::suite::run_conformant(&ScriptedServer::start_tls(Fault::None).await).await;
     let bad: Vec<String> = r
         .cases
         .iter()
