@@ -224,3 +224,59 @@ async fn a_server_choosing_tls_1_0_is_warned_about() {
         "{c:#?}"
     );
 }
+
+/// Use up the running task's cooperative budget without yielding: tokio
+/// then answers the task's next I/O with `Pending`, as it does in a task
+/// that has just moved a large transfer in many reads or writes. How many
+/// receives it took (fewer than were queued: the budget ran out).
+async fn spend_the_budget() -> usize {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..10_000 {
+        tx.send(i).unwrap();
+    }
+    std::future::poll_fn(|cx| {
+        let mut n = 0;
+        while rx.poll_recv(cx).is_ready() {
+            n += 1;
+        }
+        std::task::Poll::Ready(n)
+    })
+    .await
+}
+
+/// tokio-rustls takes a write into the TLS session and calls it written
+/// when the socket is not ready to take the record (here: the task's
+/// budget is spent, as after a large upload); only a flush sends it. A
+/// command left there never reaches the server, and a case would fail on
+/// "no reply" from a server that did nothing wrong
+/// (`rfc959.quit-during-transfer[*-tls]` failed so now and then in CI,
+/// where the scripted server had the same fault with its 226).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_sent_on_a_spent_budget_still_reaches_the_server() {
+    use ftpspec_harness::driver::{Control, Limits, TlsClient, Transcript};
+    let server = ScriptedServer::start_tls(Fault::None).await;
+    let mut target = Target::parse(&server.url()).unwrap();
+    target.trust = Trust {
+        ca: Some(server.tls.as_ref().unwrap().ca.clone()),
+        insecure: false,
+    };
+    let tls = TlsClient::for_target(&target).unwrap();
+    let mut t = Transcript::default();
+    let limits = Limits {
+        step_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let mut c = Control::open(server.addr, limits, tls.as_ref(), false, &mut t)
+        .await
+        .unwrap();
+    assert_eq!(c.read_reply(&mut t).await.unwrap().value.code().get(), 220);
+    assert_eq!(c.ask("AUTH TLS", &mut t).await.unwrap().code().get(), 234);
+    c.start_tls(&mut t).await.unwrap();
+    for _ in 0..3 {
+        let spent = spend_the_budget().await;
+        assert!(spent < 10_000, "tokio limited no receive: {spent}");
+        c.send(b"NOOP\r\n", &mut t).await.unwrap();
+        let reply = c.read_reply(&mut t).await;
+        assert!(reply.is_ok(), "NOOP after {spent} receives: {reply:?}");
+    }
+}

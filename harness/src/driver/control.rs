@@ -289,15 +289,21 @@ impl Control {
     pub async fn send(&mut self, bytes: &[u8], t: &mut Transcript) -> Result<(), DriverError> {
         t.bytes(Direction::Client, bytes);
         within(self.limits.step_timeout, "sending a command", async {
-            self.stream
-                .write_all(bytes)
-                .await
-                .map_err(|e| match e.kind() {
-                    // The server hung up before we wrote: say so, rather than
-                    // leave a socket error to be read as harness trouble.
-                    _ if is_reset(&e) => DriverError::Closed,
-                    _ => DriverError::io("sending")(e),
-                })
+            // The flush is what sends a TLS record: tokio-rustls reports
+            // bytes written once they are in the TLS session, and keeps
+            // them there if the socket was not ready (a task that has
+            // spent its cooperative budget, after a large transfer, is
+            // told so). Unflushed, the command would never leave.
+            let sent = match self.stream.write_all(bytes).await {
+                Ok(()) => self.stream.flush().await,
+                Err(e) => Err(e),
+            };
+            sent.map_err(|e| match e.kind() {
+                // The server hung up before we wrote: say so, rather than
+                // leave a socket error to be read as harness trouble.
+                _ if is_reset(&e) => DriverError::Closed,
+                _ => DriverError::io("sending")(e),
+            })
         })
         .await
     }

@@ -170,8 +170,16 @@ pub(super) const NEEDS_ARG: &[&str] = &[
 ];
 
 impl Session {
+    /// Write and flush: over TLS only the flush is sure to send the
+    /// record (tokio-rustls keeps bytes it has taken when the socket is
+    /// not ready, as for a task whose budget a large upload spent; the
+    /// 226 after one was kept so in CI, and the client waited in vain).
     pub(super) async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match timeout(IO_TIMEOUT, self.w.write_all(bytes)).await {
+        let sent = async {
+            self.w.write_all(bytes).await?;
+            self.w.flush().await
+        };
+        match timeout(IO_TIMEOUT, sent).await {
             Ok(r) => r,
             Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
         }
