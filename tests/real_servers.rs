@@ -371,8 +371,8 @@ async fn rerun_mismatches(
     }
 }
 
-/// Before expectations are written: a case that ended in `error`, or in
-/// `skip` because its set-up lost a race (libunftp's AUTH TLS now and
+/// Before expectations are written: a case that ended in `error`, or
+/// failed because its set-up lost a race (libunftp's AUTH TLS now and
 /// then reads the ClientHello as a command), runs again up to twice, and
 /// the first verdict not of that kind is recorded, so that an unlucky
 /// update does not write a rare outcome that later runs cannot match.
@@ -384,7 +384,7 @@ async fn settle_races(
     actual: &mut BTreeMap<String, Outcome>,
 ) {
     let unlucky = |o: &Outcome| {
-        o.verdict == "error" || (o.verdict == "skip" && o.message.contains("in set-up"))
+        o.verdict == "error" || (o.verdict == "fail" && o.message.contains("AUTH TLS in set-up"))
     };
     // Then the whole suite once more: a case whose verdict differs between
     // the two runs runs a third time, and the verdict two runs agree on is

@@ -76,6 +76,22 @@ async fn a_234_without_a_handshake_fails() {
     assert!(tls_finding(&c, "must begin with the same digit"), "{c:#?}");
 }
 
+/// The same breach met in another case's set-up is judged there too (it
+/// was a skip, which hid it), after one more try on a new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_234_without_a_handshake_in_set_up_fails_the_case() {
+    let id = "transfer.stor-retr-binary[pasv-ipv4-tls]";
+    let c = flips(Fault::TlsNoHandshakeAfterMkd, id, Verdict::Fail).await;
+    assert!(tls_finding(&c, "must begin with the same digit"), "{c:#?}");
+    assert!(c.message.contains("AUTH TLS in set-up"), "{c:#?}");
+    let tries = c
+        .transcript
+        .iter()
+        .filter(|e| e.text.starts_with("connecting to"))
+        .count();
+    assert_eq!(tries, 2, "{c:#?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prot_p_data_in_clear_fails() {
     for id in [

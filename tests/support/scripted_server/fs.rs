@@ -7,6 +7,8 @@ pub(super) struct MemFs {
     pub(super) files: HashMap<String, Vec<u8>>,
     pub(super) dirs: BTreeSet<String>,
     pub(super) unique: u64,
+    /// Whether any session has sent MKD (`Fault::TlsNoHandshakeAfterMkd`).
+    pub(super) mkd_seen: bool,
 }
 
 impl MemFs {
@@ -15,6 +17,7 @@ impl MemFs {
             files: HashMap::new(),
             dirs: BTreeSet::from(["/".to_string()]),
             unique: 0,
+            mkd_seen: false,
         }
     }
 

@@ -142,6 +142,11 @@ pub enum Fault {
     MultilineStou,
     /// (TLS) AUTH TLS answered 234, then the connection goes on in clear.
     TlsNoHandshake,
+    /// (TLS) As `TlsNoHandshake`, but only once some session has sent MKD:
+    /// the probe's AUTH TLS (before its write test) works, the cases'
+    /// set-ups meet the breach. Not in [`Fault::ALL`]: a fault of timing,
+    /// for one test.
+    TlsNoHandshakeAfterMkd,
     /// (TLS) PROT P accepted, but data connections stay in clear.
     TlsDataInClear,
     /// (TLS) Data connections are closed (TCP) without close_notify.
@@ -244,6 +249,7 @@ impl Fault {
         matches!(
             self,
             Fault::TlsNoHandshake
+                | Fault::TlsNoHandshakeAfterMkd
                 | Fault::TlsDataInClear
                 | Fault::TlsNoCloseNotify
                 | Fault::TlsNoResumption

@@ -444,6 +444,7 @@ impl Session {
                 let p = self.path(arg);
                 let created = {
                     let mut fs = self.fs();
+                    fs.mkd_seen = true;
                     if fs.exists(&p) || !fs.dirs.contains(&parent(&p)) {
                         false
                     } else {

@@ -191,7 +191,12 @@ impl Session {
             return self.ok("534 Already in TLS").await;
         }
         self.reply("234 Proceed with TLS negotiation").await?;
-        if self.fault == Fault::TlsNoHandshake {
+        let broken = match self.fault {
+            Fault::TlsNoHandshake => true,
+            Fault::TlsNoHandshakeAfterMkd => self.fs().mkd_seen,
+            _ => false,
+        };
+        if broken {
             return Ok(Flow::Continue);
         }
         let Some(tls) = self.tls.clone() else {

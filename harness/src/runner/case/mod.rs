@@ -237,7 +237,7 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
     };
     if attempt > 0 {
         conv.notes
-            .push("the set-up's AUTH TLS failed once (the server answered the ClientHello in clear); the case ran on a second connection".into());
+            .push("the set-up's AUTH TLS failed once (the server took no part in the TLS its 234 started); the case ran on a second connection".into());
     }
     let mut exec = Exec::new(spec, conv, variables(spec));
     if stop.is_none() {

@@ -48,8 +48,12 @@ pub(super) async fn follow(
 }
 
 /// The TLS handshake a 234 calls for. One the server takes no part in is
-/// judged (RFC 2228 §3's rule on what a code means); in set-up, where
-/// nothing is judged, the case is skipped for `tls.auth-tls` to judge.
+/// judged (RFC 2228 §3's rule on what a code means), in set-up too, where
+/// nothing else is: the server broke the rule whatever the case is about,
+/// and a skip would hide it. The set-up is tried once more on a new
+/// connection first (`retry_setup`): libunftp 0.24 now and then reads
+/// the ClientHello as a command, and the case's own subject deserves a
+/// second chance; two breaches in a row fail the case.
 async fn start_tls(conv: &mut Conversation, line: Option<usize>) -> Result<(), Stop> {
     if conv.control().tls_client().is_none() {
         return Err(Stop::new(
@@ -69,27 +73,22 @@ async fn start_tls(conv: &mut Conversation, line: Option<usize>) -> Result<(), S
         Err(DriverError::Tls { failure, .. }) => failure,
         Err(e) => return Err(Stop::driver(e)),
     };
-    if !conv.judging {
-        let breach = failure.is_protocol_breach();
-        let mut stop = Stop::new(
-            if breach {
-                Verdict::Skip
-            } else {
-                Verdict::Error
-            },
-            format!("AUTH TLS in set-up: {failure} (rfc4217.auth-tls judges the server's TLS)"),
-        );
-        stop.retry_setup = breach;
-        return Err(stop);
+    let Some(v) = oracle::tls::after_234(&failure) else {
+        let why = if conv.judging {
+            failure.to_string()
+        } else {
+            format!("AUTH TLS in set-up: {failure}")
+        };
+        return Err(Stop::new(Verdict::Error, why));
+    };
+    conv.find(&v, line);
+    if conv.judging {
+        return Err(Stop::new(
+            Verdict::Fail,
+            format!("line {}: {}", line.unwrap_or_default(), v.received),
+        ));
     }
-    match oracle::tls::after_234(&failure) {
-        Some(v) => {
-            conv.find(&v, line);
-            Err(Stop::new(
-                Verdict::Fail,
-                format!("line {}: {}", line.unwrap_or_default(), v.received),
-            ))
-        }
-        None => Err(Stop::new(Verdict::Error, failure.to_string())),
-    }
+    let mut stop = Stop::new(Verdict::Fail, format!("AUTH TLS in set-up: {}", v.received));
+    stop.retry_setup = true;
+    Err(stop)
 }
