@@ -294,11 +294,11 @@ impl Control {
             // them there if the socket was not ready (a task that has
             // spent its cooperative budget, after a large transfer, is
             // told so). Unflushed, the command would never leave.
-            let sent = match self.stream.write_all(bytes).await {
-                Ok(()) => self.stream.flush().await,
-                Err(e) => Err(e),
+            let sent = async {
+                self.stream.write_all(bytes).await?;
+                self.stream.flush().await
             };
-            sent.map_err(|e| match e.kind() {
+            sent.await.map_err(|e| match e.kind() {
                 // The server hung up before we wrote: say so, rather than
                 // leave a socket error to be read as harness trouble.
                 _ if is_reset(&e) => DriverError::Closed,

@@ -82,13 +82,12 @@ async fn start_tls(conv: &mut Conversation, line: Option<usize>) -> Result<(), S
         return Err(Stop::new(Verdict::Error, why));
     };
     conv.find(&v, line);
-    if conv.judging {
-        return Err(Stop::new(
-            Verdict::Fail,
-            format!("line {}: {}", line.unwrap_or_default(), v.received),
-        ));
-    }
-    let mut stop = Stop::new(Verdict::Fail, format!("AUTH TLS in set-up: {}", v.received));
-    stop.retry_setup = true;
+    let message = if conv.judging {
+        format!("line {}: {}", line.unwrap_or_default(), v.received)
+    } else {
+        format!("AUTH TLS in set-up: {}", v.received)
+    };
+    let mut stop = Stop::new(Verdict::Fail, message);
+    stop.retry_setup = !conv.judging;
     Err(stop)
 }
