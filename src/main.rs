@@ -115,8 +115,10 @@ enum Command {
     /// PORT/EPRT only ever name a loopback address of the control connection's
     /// family. Runs are bounded by --duration (default 60s) and/or --sessions.
     ///
-    /// Exit codes: 0 no findings, 1 findings, 2 usage error, 3 target
-    /// unreachable or --target-cmd failed, 4 login refused. FTPSPEC_FUZZ_DEBUG=<ms> prints the
+    /// Exit codes: 0 no findings, 1 findings (or, over TLS, a server that
+    /// answers every login's AUTH TLS with 234 and then no TLS), 2 usage
+    /// error, 3 target unreachable or --target-cmd failed, 4 login refused.
+    /// FTPSPEC_FUZZ_DEBUG=<ms> prints the
     /// sessions slower than that, and the cost of each finding's
     /// minimisation, to stderr (what limits the throughput on a given server).
     ///

@@ -92,6 +92,22 @@ async fn a_234_without_a_handshake_in_set_up_fails_the_case() {
     assert_eq!(tries, 2, "{c:#?}");
 }
 
+/// When the probe itself met the breach (on two connections), a case that
+/// sets up TLS fails with the probe's finding: it was a skip, so a run of
+/// such cases alone (`--only '*-tls]'`) passed against a server whose
+/// TLS never starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_234_without_a_handshake_in_the_probe_fails_the_tls_cases() {
+    let id = "transfer.stor-retr-binary[pasv-ipv4-tls]";
+    let c = flips(Fault::TlsNoHandshake, id, Verdict::Fail).await;
+    assert!(tls_finding(&c, "must begin with the same digit"), "{c:#?}");
+    assert!(c.message.contains("seen by the probe"), "{c:#?}");
+    // Cases that need no TLS set-up still run and judge the breach.
+    let r = run(Fault::TlsNoHandshake, &["rfc4217.auth-tls"]).await;
+    assert_eq!(case(&r, "rfc4217.auth-tls").verdict, Verdict::Fail);
+    assert!(r.probe.tls.as_ref().is_some_and(|t| t.breach.is_some()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prot_p_data_in_clear_fails() {
     for id in [
@@ -221,6 +237,67 @@ async fn the_fuzzer_runs_its_sessions_over_tls() {
         fuzzer::fuzz(cfg, |_| {}).await.is_err(),
         "a certificate nobody trusts must stop the run"
     );
+}
+
+/// A fuzz config over `server`'s explicit TLS, trusting its CA.
+fn fuzz_over_tls(server: &ScriptedServer, sessions: u64) -> ftpspec_harness::fuzzer::FuzzConfig {
+    let mut target = Target::parse(&server.url()).unwrap();
+    target.trust = Trust {
+        ca: Some(server.tls.as_ref().unwrap().ca.clone()),
+        insecure: false,
+    };
+    let mut cfg = ftpspec_harness::fuzzer::FuzzConfig::new(target);
+    cfg.seed = 1;
+    cfg.jobs = 1;
+    cfg.sessions = Some(sessions);
+    cfg.duration = Some(Duration::from_secs(60));
+    cfg.limits.step_timeout = Duration::from_secs(1);
+    cfg
+}
+
+/// A 234 to the login's own AUTH TLS, then no TLS, is the server's breach
+/// in the fuzzer too: one finding (it was a harness error per session,
+/// which hid it), written as a scenario that fails against the server.
+/// A server that does so at every login stops the run with that reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fuzzer_reports_a_234_without_a_handshake_at_the_login() {
+    use ftpspec_harness::fuzzer::{self, FuzzError};
+    // The first sessions log in; once one has sent MKD, no login's
+    // AUTH TLS is followed by TLS.
+    let server = ScriptedServer::start_tls(Fault::TlsNoHandshakeAfterMkd).await;
+    let found = tempfile::tempdir().unwrap();
+    let mut cfg = fuzz_over_tls(&server, 150);
+    cfg.findings = Some(found.path().to_owned());
+    let report = fuzzer::fuzz(cfg, |_| {}).await.expect("the run starts");
+    let p = &report.progress;
+    assert_eq!(p.sessions, 150, "{p:?}");
+    assert_eq!(p.harness_errors, 0, "{p:?} {:#?}", report.findings);
+    let at_login: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == Check::Tls.as_str() && f.verb == "AUTH")
+        .collect();
+    assert_eq!(at_login.len(), 1, "{:#?}", report.findings);
+    let f = at_login[0];
+    assert!(f.detail.starts_with("234, then"), "{f:#?}");
+    assert_eq!(f.actions.0, 0, "nothing of the session is to blame: {f:#?}");
+    // Its scenario, replayed by the runner against the same server, fails
+    // in the case's set-up (`runner/case/security.rs`).
+    assert!(f.file.is_some(), "{f:#?}");
+    let r = support::suite::run_dir(&server, found.path(), &[]).await;
+    let replayed: Vec<_> = r
+        .cases
+        .iter()
+        .map(|c| (&c.id, c.verdict, &c.message))
+        .collect();
+    assert_eq!(replayed.len(), 1, "{replayed:#?}");
+    assert_eq!(replayed[0].1, Verdict::Fail, "{replayed:#?}");
+
+    let every = ScriptedServer::start_tls(Fault::TlsNoHandshake).await;
+    match fuzzer::fuzz(fuzz_over_tls(&every, 5), |_| {}).await {
+        Err(FuzzError::TlsBreach(d)) => assert!(d.starts_with("234, then"), "{d}"),
+        other => panic!("{:?}", other.map(|r| r.progress)),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

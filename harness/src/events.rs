@@ -46,9 +46,16 @@ pub struct TlsCapabilities {
     pub control: Option<crate::driver::TlsInfo>,
     /// Why no TLS session could be set up (AUTH TLS refused, a handshake
     /// the server took no part in): the TLS cases judge it, and every case
-    /// that needs TLS is skipped.
+    /// that needs TLS is skipped, or fails if the server broke a rule
+    /// (`breach`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The rule the server broke as the probe secured its session, on two
+    /// connections: a 234 to AUTH TLS, then no part in TLS. Every case
+    /// that sets up TLS fails with it instead of being skipped (a skip
+    /// would let a run of those cases alone pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach: Option<crate::verdict::Finding>,
     /// Why data connections under PROT P cannot be had, if they cannot
     /// (PBSZ or PROT refused, or a transfer refused at that level): the
     /// `-tls` modes are then unsupported.

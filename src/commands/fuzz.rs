@@ -298,6 +298,8 @@ pub fn run(args: FuzzArgs) -> ExitCode {
         report.map_err(|e| {
             let code = match e {
                 ftpspec_harness::fuzzer::FuzzError::Login(_) => LOGIN_REFUSED,
+                // The server's fault, seen: as a finding would exit.
+                ftpspec_harness::fuzzer::FuzzError::TlsBreach(_) => FOUND,
                 _ => UNREACHABLE,
             };
             (code, e.to_string())

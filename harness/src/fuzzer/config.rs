@@ -194,6 +194,14 @@ pub enum FuzzError {
     /// The login the URL names is refused: sessions would test nothing.
     #[error("login refused: {0}")]
     Login(String),
+    /// Every login's AUTH TLS got 234 and then no TLS: the server's
+    /// breach (RFC 4217 §4.2), and no session can log in to fuzz it.
+    #[error(
+        "the server broke TLS at every login: AUTH TLS got {0} (RFC 4217 §4.2: \"the server \
+         response to an 'AUTH TLS' command that it will honour\" is 234); `ftpspec run` \
+         judges it (rfc4217.auth-tls), and a fuzz run needs a login that works"
+    )]
+    TlsBreach(String),
     /// Neither a duration nor a session count: runs must be bounded.
     #[error("a fuzz run needs a bound: a duration or a session count")]
     Unbounded,

@@ -346,13 +346,21 @@ pub fn scenario(f: &FindingFile) -> Scenario {
 /// The file's text: a comment header saying what was found and how, then
 /// the scenario.
 pub fn text(f: &FindingFile) -> String {
+    let shrunk = if f.hit.at_login {
+        "Seen as the session logged in, before its first action: the replay's set-up meets it"
+            .to_owned()
+    } else {
+        format!(
+            "Minimised from {} to {} actions",
+            f.original_actions,
+            f.session.actions.len()
+        )
+    };
     let mut out = format!(
-        "# Found by `ftpspec fuzz` after {} sessions ({:.1}s): {}\n# Minimised from {} to {} actions. Replay: ftpspec run --suite <this directory> --target URL\n# Transcript of the minimised session:\n",
+        "# Found by `ftpspec fuzz` after {} sessions ({:.1}s): {}\n# {shrunk}. Replay: ftpspec run --suite <this directory> --target URL\n# Transcript of the minimised session:\n",
         f.after_sessions,
         f.after_secs,
         f.hit.detail().replace(['\r', '\n'], " "),
-        f.original_actions,
-        f.session.actions.len()
     );
     for line in f.transcript.iter().take(60) {
         out.push_str("#   ");

@@ -19,6 +19,10 @@ pub struct Hit {
     /// `cause.rs`); by default the command, for crashes and hangs, whose
     /// trigger is all there is to tell them apart by.
     pub cause: String,
+    /// Seen while the session logged in, before its first action (a 234
+    /// to the login's AUTH TLS, then no TLS): no action of the session is
+    /// to blame, and a session of none reproduces it.
+    pub at_login: bool,
 }
 
 impl Hit {
@@ -29,7 +33,14 @@ impl Hit {
             verb: verb.to_owned(),
             action,
             cause: format!("on {verb}"),
+            at_login: false,
         }
+    }
+
+    /// The same hit, seen as the session logged in.
+    pub fn at_login(mut self) -> Hit {
+        self.at_login = true;
+        self
     }
 
     /// The same hit with the cause `cause`.

@@ -121,6 +121,9 @@ pub async fn fuzz(
         }
         first = execute(&Session::default(), &exec).await;
     }
+    if let Some(h) = first.hits.iter().find(|h| h.at_login) {
+        return Err(FuzzError::TlsBreach(h.detail().to_owned()));
+    }
     match first.end {
         End::Refused(e) => return Err(FuzzError::Unreachable(e)),
         End::NoGreeting(e) => return Err(FuzzError::NoGreeting(e)),

@@ -147,8 +147,15 @@ pub(super) async fn report(
     let _g = shared.gate.write().await;
     let t0 = Instant::now();
     let runs_before = shared.state().progress.reruns;
-    let (mut session, mut hit) = (session, hit);
     let original_actions = session.actions.len();
+    // Seen at the login: none of the session's actions is the cause, and
+    // a session of none is the whole reproduction.
+    let session = if hit.at_login {
+        Session::default()
+    } else {
+        session
+    };
+    let (mut session, mut hit) = (session, hit);
     let restartable = shared.monitor.lock().await.is_some();
     let server_was_down = shared.down().await.is_some();
     // Without a way to restart it, a server that crashed cannot be asked again.

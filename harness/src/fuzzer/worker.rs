@@ -68,8 +68,11 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
         // With several jobs, a crash caused by one session resets the
         // others: what they saw is collateral, not a finding or an error.
         let mut collateral = shared.disturbed(epoch, down).await;
+        // A login ended by the server's own breach (a 234, then no TLS)
+        // carries its hit: that is the server's doing, whatever else runs.
         if !collateral
             && shared.cfg.jobs > 1
+            && hits.is_empty()
             && matches!(
                 exec.end,
                 End::Refused(_) | End::NoGreeting(_) | End::LoginFailed(_)
@@ -148,6 +151,9 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
             }
             // A server dying of the session before may still take this
             // connection, then drop it at the login.
+            // The server broke a rule as the session logged in: a hit,
+            // triaged below like any other.
+            End::LoginFailed(_) if !hits.is_empty() => {}
             End::LoginFailed(e) => match (deferred_before, previous.take()) {
                 (true, Some(prev)) if let Some(why) = shared.down().await => {
                     blame_previous(&shared, prev, &why, found_at).await;

@@ -83,8 +83,9 @@ pub(crate) async fn probe(
             control: Some(info.clone()),
             ..TlsCapabilities::default()
         },
-        Secured::No { why, .. } => TlsCapabilities {
+        Secured::No { why, breach, .. } => TlsCapabilities {
             problem: Some(why.clone()),
+            breach: breach.clone(),
             ..TlsCapabilities::default()
         },
     });

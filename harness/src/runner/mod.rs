@@ -152,7 +152,11 @@ pub async fn run(
                 );
                 tokio::spawn(async move {
                     let result = match case.pre_verdict.clone() {
-                        Some((v, why)) => result_for(&case, v, why),
+                        Some(known) => {
+                            let mut r = result_for(&case, known.verdict, known.why);
+                            r.findings = known.findings;
+                            r
+                        }
                         None => {
                             let _permit = permit;
                             let gone = down.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -3,7 +3,7 @@
 use crate::events::Capabilities;
 use crate::scenario::{Family, Mode, Need, Scenario};
 use crate::target::{Security, Target};
-use crate::verdict::Verdict;
+use crate::verdict::{Finding, Verdict};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -72,8 +72,49 @@ pub struct Case {
     pub mode: Option<Mode>,
     /// The control address.
     pub addr: SocketAddr,
-    /// A verdict known before running (skip, unsupported), with the reason.
-    pub pre_verdict: Option<(Verdict, String)>,
+    /// A verdict known before running (skip, unsupported, or a fail the
+    /// probe saw), with the reason.
+    pub pre_verdict: Option<Known>,
+}
+
+/// A case's verdict, known before it runs.
+#[derive(Clone, Debug)]
+pub struct Known {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why, in a sentence.
+    pub why: String,
+    /// For a fail: the rule broken, as the probe saw it.
+    pub findings: Vec<Finding>,
+}
+
+impl From<(Verdict, String)> for Known {
+    fn from((verdict, why): (Verdict, String)) -> Known {
+        Known {
+            verdict,
+            why,
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// A case that sets up TLS on a server the probe saw answer AUTH TLS
+/// with 234 and then take no part in TLS, on two connections: the case's
+/// own set-up would meet the breach, and judge it (`case/security.rs`),
+/// so it fails now with what the probe saw. Skipped, the server's breach
+/// would let a run of such cases alone pass; run, a server silent after
+/// its 234 would cost every case two handshake timeouts.
+fn tls_breach(sc: &Scenario, probe: &Capabilities) -> Option<Known> {
+    let tls = probe.tls.as_ref()?;
+    let breach = tls.breach.as_ref()?;
+    (sc.tls_setup && sc.login && probe.greeting_problem.is_none()).then(|| Known {
+        verdict: Verdict::Fail,
+        why: format!(
+            "AUTH TLS in set-up (seen by the probe, on two connections): {}",
+            breach.received
+        ),
+        findings: vec![breach.clone()],
+    })
 }
 
 fn pre_verdict(sc: &Scenario, target: &Target, probe: &Capabilities) -> Option<(Verdict, String)> {
@@ -170,7 +211,7 @@ pub fn plan(
     let mut out = Vec::new();
     for sc in scenarios {
         let sc_arc = Arc::new(sc.clone());
-        let pre = pre_verdict(sc, target, probe);
+        let pre = tls_breach(sc, probe).or_else(|| pre_verdict(sc, target, probe).map(Known::from));
         let wanted: Vec<Family> = match sc.family {
             Some(f) => vec![f],
             None => families.clone(),
@@ -185,16 +226,16 @@ pub fn plan(
                 // that the case is listed, as a skip.
                 None => (
                     target.addrs[0],
-                    Some((
+                    Some(Known::from((
                         Verdict::Skip,
                         format!(
                             "the scenario needs an {} control connection; the target has none",
                             family.as_str()
                         ),
-                    )),
+                    ))),
                 ),
             };
-            let pre = pre.or_else(|| mode.and_then(|m| mode_verdict(m, probe)));
+            let pre = pre.or_else(|| mode.and_then(|m| mode_verdict(m, probe).map(Known::from)));
             out.push(Case {
                 id,
                 scenario: sc_arc.clone(),

@@ -1,8 +1,10 @@
 //! The probe's TLS part. Securing the session: a certificate ftpspec does
 //! not trust, or an `ftps://` port that does not speak TLS, ends the run
 //! with advice (a setting to fix, not a verdict); a server that refuses
-//! AUTH TLS or takes no part in the handshake after 234 is left to the
-//! `tls` cases to judge, and every case that needs TLS is skipped. Then,
+//! AUTH TLS is left to the `tls` cases to judge, and every case that needs
+//! TLS is skipped; one that takes no part in the handshake after its 234
+//! breaks RFC 4217 §4.2, and every case that needs TLS fails with it
+//! (`plan.rs`). Then,
 //! logged in: which data protection levels the server transfers under
 //! (RFC 4217 §10.2 lets it refuse either), so that a mode it refuses is
 //! `unsupported`, not failed.
@@ -12,14 +14,20 @@ use crate::codec::Reply;
 use crate::driver::{Control, DriverError, TlsFailure, TlsInfo, Transcript};
 use crate::events::TlsCapabilities;
 use crate::target::{Security, Target};
+use crate::verdict::Finding;
 
 /// What securing the session came to.
 pub(super) enum Secured {
     /// The control connection is in TLS.
     Yes(TlsInfo),
     /// It is not, for the reason given (the connection is still usable in
-    /// clear only if `usable`).
-    No { why: String, usable: bool },
+    /// clear only if `usable`); `breach`: the rule that broke, if the
+    /// server answered AUTH TLS with 234 and then took no part in TLS.
+    No {
+        why: String,
+        usable: bool,
+        breach: Option<Finding>,
+    },
 }
 
 /// A TLS failure that is the run's configuration, not the server's
@@ -68,8 +76,24 @@ pub(super) async fn explicit(
         Ok(r) => Ok(Secured::No {
             why: format!("AUTH TLS refused: {}", r.value),
             usable: true,
+            breach: None,
         }),
-        Err(e) => failed(target, e),
+        Err(e) => {
+            let breach = match &e {
+                DriverError::Tls { failure, .. } => {
+                    crate::oracle::tls::after_234(failure).map(|v| v.finding(None))
+                }
+                _ => None,
+            };
+            failed(target, e).map(|s| match s {
+                Secured::No { why, usable, .. } => Secured::No {
+                    why,
+                    usable,
+                    breach,
+                },
+                yes => yes,
+            })
+        }
     }
 }
 
@@ -80,6 +104,7 @@ fn failed(target: &Target, e: DriverError) -> Result<Secured, RunError> {
             None => Ok(Secured::No {
                 why: failure.to_string(),
                 usable: false,
+                breach: None,
             }),
         },
         other => Err(RunError::Unreachable(other.to_string())),

@@ -350,13 +350,23 @@ fn named_address(verb: &str, arg: &[u8]) -> Option<SocketAddr> {
     }
 }
 
+/// Why a login did not happen: how the session ends, and the finding if
+/// the server broke a rule on the way (a 234, then no TLS).
+struct NoLogin(End, Option<Hit>);
+
+impl From<End> for NoLogin {
+    fn from(end: End) -> NoLogin {
+        NoLogin(end, None)
+    }
+}
+
 /// Log in on `c`; `greeting`: already read on it (a spare's).
 async fn login(
     c: &mut Control,
     cfg: &ExecConfig,
     t: &mut Transcript,
     greeting: Option<Vec<Parsed<Reply>>>,
-) -> Result<(), End> {
+) -> Result<(), NoLogin> {
     let greeting = match greeting {
         Some(g) => g,
         None => c.greeting(t).await.map_err(|e| {
@@ -371,13 +381,27 @@ async fn login(
     };
     let last = &greeting[greeting.len() - 1].value;
     if last.code().get() != 220 {
-        return Err(End::NoGreeting(last.to_string()));
+        return Err(End::NoGreeting(last.to_string()).into());
     }
     if cfg.security == Security::Explicit {
         match c.auth_tls(t).await {
             Ok(r) if r.value.code().get() == 234 => {}
-            Ok(r) => return Err(End::LoginFailed(format!("AUTH TLS refused: {}", r.value))),
-            Err(e) => return Err(End::LoginFailed(format!("AUTH TLS: {e}"))),
+            Ok(r) => return Err(End::LoginFailed(format!("AUTH TLS refused: {}", r.value)).into()),
+            Err(e) => {
+                // A 234, then no part in TLS: the server's breach, judged
+                // as a case's set-up judges it (`runner/case/security.rs`),
+                // not a login we got wrong.
+                let breach = match &e {
+                    DriverError::Tls { failure, .. } => {
+                        crate::oracle::tls::after_234(failure).map(|v| {
+                            let cause = super::cause::of_tls("after 234", failure);
+                            Hit::new(v, "AUTH", 0).with_cause(cause).at_login()
+                        })
+                    }
+                    _ => None,
+                };
+                return Err(NoLogin(End::LoginFailed(format!("AUTH TLS: {e}")), breach));
+            }
         }
     }
     match c.login(&cfg.user, &cfg.pass, t).await {
@@ -388,12 +412,10 @@ async fn login(
         // judges it (rfc4217.*), the fuzz session goes on.
         Ok(l) if l.logged_in => match c.protect(true, t).await {
             Ok(_) => Ok(()),
-            Err(e) => Err(End::LoginFailed(format!("PBSZ 0, PROT P: {e}"))),
+            Err(e) => Err(End::LoginFailed(format!("PBSZ 0, PROT P: {e}")).into()),
         },
-        Ok(l) => Err(End::LoginFailed(
-            l.last().map(|r| r.to_string()).unwrap_or_default(),
-        )),
-        Err(e) => Err(End::LoginFailed(e.to_string())),
+        Ok(l) => Err(End::LoginFailed(l.last().map(|r| r.to_string()).unwrap_or_default()).into()),
+        Err(e) => Err(End::LoginFailed(e.to_string()).into()),
     }
 }
 
@@ -493,13 +515,17 @@ async fn run_session(
                 next = None;
                 t = Transcript::default();
             }
-            Err(End::LoginFailed(e)) if attempt == 0 => {
+            Err(NoLogin(End::LoginFailed(e), _)) if attempt == 0 => {
                 attempt += 1;
                 if !e.starts_with("AUTH TLS: ") {
                     tokio::time::sleep(LOGIN_AGAIN_AFTER).await;
                 }
             }
-            Err(end) => return done(end, t),
+            Err(NoLogin(end, breach)) => {
+                let mut ended = done(end, t);
+                ended.hits.extend(breach);
+                return ended;
+            }
         }
     };
     if let Some(s) = &cfg.spares {
