@@ -501,15 +501,29 @@ async fn rein_that_keeps_the_login_fails() {
     flips(Fault::ReinKeepsLogin, "rfc959.rein", Verdict::Fail).await;
 }
 
+/// A greeting that opens no session fails its case, and every other case
+/// with the probe's finding, without running: they were skipped, so a run
+/// without basic.greeting (`--only 'transfer.*'`) passed such a server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_greeting_fails_its_case_and_skips_the_others() {
+async fn a_bad_greeting_fails_its_case_and_the_others() {
     let r = run(Fault::BadGreeting, &["basic.greeting", "basic.noop"]).await;
     let g = case(&r, "basic.greeting");
     assert_eq!(g.verdict, Verdict::Fail, "{g:#?}");
     assert!(has_finding(g, Check::ReplySyntax, Verdict::Fail), "{g:#?}");
     let n = case(&r, "basic.noop");
-    assert_eq!(n.verdict, Verdict::Skip, "{n:#?}");
+    assert_eq!(n.verdict, Verdict::Fail, "{n:#?}");
+    assert!(has_finding(n, Check::ReplySyntax, Verdict::Fail), "{n:#?}");
     assert!(n.message.contains("basic.greeting"), "{}", n.message);
+    assert!(n.transcript.is_empty(), "not run: {n:#?}");
+
+    // Without the case that judges greetings, and with a well-formed
+    // greeting of the wrong code.
+    let r = run(Fault::GreetingNot220, &["basic.noop"]).await;
+    let n = case(&r, "basic.noop");
+    assert_eq!(n.verdict, Verdict::Fail, "{n:#?}");
+    assert!(has_finding(n, Check::Greeting, Verdict::Fail), "{n:#?}");
+    let good = run(Fault::None, &["basic.noop"]).await;
+    assert_eq!(case(&good, "basic.noop").verdict, Verdict::Pass);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

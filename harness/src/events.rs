@@ -30,6 +30,12 @@ pub struct Capabilities {
     /// non-220 greeting): every case but the greeting's own is then skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting_problem: Option<String>,
+    /// The rule that greeting broke (RFC 959 §4.2's reply format, §5.4's
+    /// codes on connection): every case that reads a greeting fails with
+    /// it instead of being skipped (a skip would let a run without
+    /// basic.greeting pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting_breach: Option<Finding>,
     /// What the probe saw that breaks a rule (an MKD answered outside RFC
     /// 959 §5.4, say); the cases that exercise the command judge it too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -47,7 +47,10 @@ pub(crate) async fn probe(
         Ok(g) => g,
         // A reply that breaks the grammar is the greeting case's to judge.
         Err(e) if e.is_malformed_reply() => {
-            return Ok(no_session(format!("unreadable greeting: {e}")));
+            return Ok(Capabilities {
+                greeting_breach: crate::oracle::syntax::stream(&e).map(|v| v.finding(None)),
+                ..no_session(format!("unreadable greeting: {e}"))
+            });
         }
         Err(e) => return Err(unreachable(e.to_string())),
     };
@@ -59,7 +62,13 @@ pub(crate) async fn probe(
                 "the server is not available: {banner}"
             )));
         }
-        _ => return Ok(no_session(format!("greeted with {banner}"))),
+        _ => {
+            let replies: Vec<_> = greeting.iter().map(|r| &r.value).collect();
+            return Ok(Capabilities {
+                greeting_breach: codes::greeting(&replies).map(|v| v.finding(None)),
+                ..no_session(format!("greeted with {banner}"))
+            });
+        }
     }
     let mut p = Capabilities {
         banner: banner.text(),

@@ -98,13 +98,25 @@ impl From<(Verdict, String)> for Known {
     }
 }
 
-/// A case that sets up TLS on a server the probe saw answer AUTH TLS
-/// with 234 and then take no part in TLS, on two connections: the case's
-/// own set-up would meet the breach, and judge it (`case/security.rs`),
-/// so it fails now with what the probe saw. Skipped, the server's breach
-/// would let a run of such cases alone pass; run, a server silent after
-/// its 234 would cost every case two handshake timeouts.
-fn tls_breach(sc: &Scenario, probe: &Capabilities) -> Option<Known> {
+/// A breach the probe saw that a case would meet before its own steps,
+/// so it fails now with what the probe saw: skipped, the server's breach
+/// would let a run without the case that judges it pass.
+/// - A greeting that breaks a rule (not 220, unreadable), for every case
+///   but the one that judges greetings.
+/// - A 234 to AUTH TLS, then no part in TLS, on two connections, for a
+///   case that sets up TLS: its own set-up would meet it and judge it
+///   (`case/security.rs`); run, a server silent after its 234 would cost
+///   every case two handshake timeouts.
+fn seen_by_probe(sc: &Scenario, probe: &Capabilities) -> Option<Known> {
+    if let (Some(why), Some(breach)) = (&probe.greeting_problem, &probe.greeting_breach) {
+        return (!sc.judges_greeting()).then(|| Known {
+            verdict: Verdict::Fail,
+            why: format!(
+                "the server's greeting opens no session ({why}); basic.greeting judges it, and this case would meet it first"
+            ),
+            findings: vec![breach.clone()],
+        });
+    }
     let tls = probe.tls.as_ref()?;
     let breach = tls.breach.as_ref()?;
     (sc.tls_setup && sc.login && probe.greeting_problem.is_none()).then(|| Known {
@@ -211,7 +223,8 @@ pub fn plan(
     let mut out = Vec::new();
     for sc in scenarios {
         let sc_arc = Arc::new(sc.clone());
-        let pre = tls_breach(sc, probe).or_else(|| pre_verdict(sc, target, probe).map(Known::from));
+        let pre =
+            seen_by_probe(sc, probe).or_else(|| pre_verdict(sc, target, probe).map(Known::from));
         let wanted: Vec<Family> = match sc.family {
             Some(f) => vec![f],
             None => families.clone(),

@@ -135,6 +135,10 @@ pub enum Fault {
     ReinKeepsLogin,
     /// The greeting has no reply code: `hello\r\n`.
     BadGreeting,
+    /// The greeting is well formed but not 220: `200 scripted server
+    /// ready`. Not in [`Fault::ALL`]: basic.greeting's flip is
+    /// `BadGreeting`'s; this one is for the probe's other path.
+    GreetingNot220,
     /// NLST and LIST send their entries in reverse order, `.` and `..`
     /// first: an order no RFC forbids; verdicts must not change.
     ListingReversed,

@@ -101,6 +101,7 @@ pub(super) async fn session(
     }
     let greeting: &[u8] = match fault {
         Fault::BadGreeting => b"hello\r\n",
+        Fault::GreetingNot220 => b"200 scripted server ready\r\n",
         Fault::CodeHyphenLines => {
             b"220-scripted server\r\n220-a multi-line greeting\r\n220 ready\r\n"
         }
