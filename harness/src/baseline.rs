@@ -20,8 +20,11 @@
 //!
 //! A case's severity is ordered pass (and unsupported, skip) < warn < fail
 //! < error. A run *regresses* when a case is more severe than its baseline
-//! entry allows (a case with no entry is expected to pass), and a case that
-//! is now less severe than its entry is *fixed*: the entry should go.
+//! entry allows (a case with no entry is expected to pass), or fails where
+//! its entry says `error` (an entry for a case the harness could not finish
+//! does not cover a breach seen later; nor does a `fail` entry cover an
+//! error), and a case that is now less severe than its entry is *fixed*:
+//! the entry should go.
 
 use crate::events::{GateCase, GateOutcome, Report};
 use crate::verdict::Verdict;
@@ -165,7 +168,11 @@ impl Baseline {
                 message: case.message.clone(),
             };
             let racy = entry.is_some_and(|k| k.racy);
+            // An entry that says `error` (the harness could not finish the
+            // case) allows no `fail`: a breach seen now is new.
+            let breach_behind_error = was == Verdict::Error && case.verdict == Verdict::Fail;
             match severity(case.verdict).cmp(&severity(was)) {
+                _ if breach_behind_error => out.regressions.push(change()),
                 std::cmp::Ordering::Greater => out.regressions.push(change()),
                 _ if racy => out.racy.push(change()),
                 std::cmp::Ordering::Less => out.fixed.push(change()),
@@ -280,6 +287,60 @@ mod tests {
         assert_eq!(b.ftpspec.as_deref(), Some("9.9.9"));
         assert_eq!(b.entries["c"].reason, "no quotes -- really");
         assert_eq!(Baseline::parse(&b.to_string()).unwrap(), b);
+    }
+
+    fn report(cases: &[(&str, Verdict)]) -> Report {
+        Report {
+            schema: crate::events::SCHEMA_VERSION,
+            ftpspec: String::new(),
+            target: String::new(),
+            probe: Default::default(),
+            summary: Default::default(),
+            duration_ms: 0,
+            suite: String::new(),
+            baseline: None,
+            notes: Vec::new(),
+            cases: cases
+                .iter()
+                .map(|(id, verdict)| crate::events::CaseResult {
+                    id: (*id).to_owned(),
+                    scenario: String::new(),
+                    title: String::new(),
+                    mode: None,
+                    verdict: *verdict,
+                    refs: Vec::new(),
+                    covers: Vec::new(),
+                    message: String::new(),
+                    findings: Vec::new(),
+                    transcript: Vec::new(),
+                    notes: Vec::new(),
+                    duration_ms: 0,
+                })
+                .collect(),
+        }
+    }
+
+    /// An `error` entry (the harness could not finish the case) does not
+    /// cover a fail seen later, nor a `fail` entry an error (the case can
+    /// no longer be judged): each is a regression.
+    #[test]
+    fn a_fail_where_the_entry_says_error_is_a_regression() {
+        let b = Baseline::parse(&format!(
+            "{HEADER}\nerror a -- timed out\nfail b -- known\nerror c -- timed out\n"
+        ))
+        .unwrap();
+        let c = b.compare(
+            &report(&[
+                ("a", Verdict::Fail),
+                ("b", Verdict::Error),
+                ("c", Verdict::Error),
+            ]),
+            "f",
+        );
+        let ids = |v: &[Change]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&c.regressions), ["a", "b"]);
+        assert!(c.fixed.is_empty(), "{:?}", ids(&c.fixed));
+        assert_eq!(ids(&c.known), ["c"]);
     }
 
     #[test]

@@ -71,18 +71,20 @@ impl Verdict {
         }
     }
 
-    /// Severity for combining findings, from error, fail, warn, unsupported
-    /// and skip down to pass. A warning outranks `unsupported`: a SHOULD
-    /// the server broke before an optional feature turned out missing is
-    /// not to hide behind it.
+    /// Severity for combining findings, from fail, error, warn,
+    /// unsupported and skip down to pass. A warning outranks
+    /// `unsupported`: a SHOULD the server broke before an optional feature
+    /// turned out missing is not to hide behind it. A fail outranks
+    /// `error`: a MUST the server broke before the harness met trouble of
+    /// its own is not to hide behind that either.
     fn rank(self) -> u8 {
         match self {
             Verdict::Pass => 0,
             Verdict::Skip => 1,
             Verdict::Unsupported => 2,
             Verdict::Warn => 3,
-            Verdict::Fail => 4,
-            Verdict::Error => 5,
+            Verdict::Error => 4,
+            Verdict::Fail => 5,
         }
     }
 
@@ -242,6 +244,17 @@ pub struct Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A broken MUST outranks everything, the harness's own trouble
+    /// included; a broken SHOULD outranks a missing optional feature.
+    #[test]
+    fn a_fail_is_not_hidden_by_an_error() {
+        assert_eq!(Verdict::Error.worst(Verdict::Fail), Verdict::Fail);
+        assert_eq!(Verdict::Fail.worst(Verdict::Error), Verdict::Fail);
+        assert_eq!(Verdict::Warn.worst(Verdict::Error), Verdict::Error);
+        assert_eq!(Verdict::Unsupported.worst(Verdict::Warn), Verdict::Warn);
+        assert_eq!(Verdict::Pass.worst(Verdict::Skip), Verdict::Skip);
+    }
 
     #[test]
     fn check_ids_serialise_as_their_names() {

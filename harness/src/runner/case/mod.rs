@@ -257,22 +257,27 @@ pub(crate) async fn run_case(spec: &CaseSpec<'_>) -> Outcome {
         .findings
         .iter()
         .fold(Verdict::Pass, |v, f| v.worst(f.verdict));
+    let said = |v: Verdict| {
+        conv.findings
+            .iter()
+            .find(|f| f.verdict == v)
+            .map(|f| {
+                format!(
+                    "{}: expected {}, received {}",
+                    f.check, f.acceptable, f.received
+                )
+            })
+            .unwrap_or_default()
+    };
     let (verdict, message) = match stop {
+        // The harness's trouble after the server broke a MUST: the fail
+        // is the verdict, and the message says both.
+        Some(s) if s.verdict == Verdict::Error && worst == Verdict::Fail => (
+            Verdict::Fail,
+            format!("{}; then {}", said(worst), s.message),
+        ),
         Some(s) => (s.verdict.worst(worst), s.message),
-        None => {
-            let msg = conv
-                .findings
-                .iter()
-                .find(|f| f.verdict == worst)
-                .map(|f| {
-                    format!(
-                        "{}: expected {}, received {}",
-                        f.check, f.acceptable, f.received
-                    )
-                })
-                .unwrap_or_default();
-            (worst, msg)
-        }
+        None => (worst, said(worst)),
     };
     Outcome {
         verdict,
