@@ -129,6 +129,21 @@ async fn prot_p_data_in_clear_fails() {
     );
 }
 
+/// The same, with the download in clear answered 426: the probe's data
+/// test took that for a refusal of PROT P, and every `-tls` case was
+/// `unsupported`. A data connection in clear under PROT P breaks RFC 4217
+/// §9 whatever reply follows (a refusal is a handshake the server ends,
+/// then 522: §10.2), so the cases run, and fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prot_p_data_in_clear_then_426_fails() {
+    let id = "transfer.list[pasv-ipv4-tls]";
+    let c = flips(Fault::TlsDataInClearThen426, id, Verdict::Fail).await;
+    assert!(tls_finding(&c, "MUST be at that level"), "{c:#?}");
+    let r = run(Fault::TlsDataInClearThen426, &[id]).await;
+    let tls = r.probe.tls.as_ref().unwrap();
+    assert!(tls.private_refused.is_none(), "{tls:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_connection_closed_without_close_notify_fails_under_tls13() {
     let c = flips(

@@ -146,9 +146,27 @@ async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>
     }
     let data = conn.stream(c.limits(), t, |_| {}).await;
     let last = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
-    // The transfer's reply decides: a refusal is the server's policy; a
-    // 2yz after a TLS handshake that failed is a transfer without TLS,
-    // which the cases in that mode are to judge, not skip.
+    // Bytes in clear, silence, or the server as the TLS client: no part
+    // in TLS at all, which RFC 4217 §9 forbids once PROT P got 200,
+    // whatever reply follows (a server that will not transfer at that
+    // level ends the handshake and says 522, §10.2). The cases judge it.
+    // A handshake the server ended (a close, an alert) is §10.2's
+    // refusal when 522 follows, "which indicates that the TLS negotiation
+    // failed or was unacceptable"; with another reply, the probe cannot
+    // tell (its listing may have been empty, so that a server sending data
+    // in clear sent none), and the cases, which list what they stored,
+    // judge it.
+    if let Err(DriverError::Tls { failure, .. }) = &data {
+        let certificate = matches!(failure, crate::driver::TlsFailure::Certificate(_));
+        if crate::oracle::tls::data_connection(failure).is_some()
+            || (!certificate && !last.code().is_completion() && last.code().get() != 522)
+        {
+            return Ok(None);
+        }
+    }
+    // Otherwise the transfer's reply decides: a refusal is the server's
+    // policy; a 2yz after a TLS handshake that failed is a transfer
+    // without TLS, which the cases in that mode are to judge, not skip.
     if !last.code().is_completion() {
         return Err(refusal(&last));
     }

@@ -153,6 +153,10 @@ pub enum Fault {
     TlsNoHandshakeAfterMkd,
     /// (TLS) PROT P accepted, but data connections stay in clear.
     TlsDataInClear,
+    /// (TLS) As `TlsDataInClear`, and a download in clear under PROT P is
+    /// then answered 426, as if refused. Not in [`Fault::ALL`]: for the
+    /// probe's data test, which took that for a refusal.
+    TlsDataInClearThen426,
     /// (TLS) Data connections are closed (TCP) without close_notify.
     TlsNoCloseNotify,
     /// (TLS) Data connections must resume the control session, but the
@@ -255,6 +259,7 @@ impl Fault {
             Fault::TlsNoHandshake
                 | Fault::TlsNoHandshakeAfterMkd
                 | Fault::TlsDataInClear
+                | Fault::TlsDataInClearThen426
                 | Fault::TlsNoCloseNotify
                 | Fault::TlsNoResumption
                 | Fault::TlsProtBeforePbsz

@@ -251,7 +251,15 @@ impl Session {
     /// reply for a data connection the server will not use.
     pub(super) async fn protect_data(&self, tcp: TcpStream) -> Result<DataIo, &'static str> {
         let tls = match &self.tls {
-            Some(t) if self.private && self.fault != Fault::TlsDataInClear => t.clone(),
+            Some(t)
+                if self.private
+                    && !matches!(
+                        self.fault,
+                        Fault::TlsDataInClear | Fault::TlsDataInClearThen426
+                    ) =>
+            {
+                t.clone()
+            }
             _ => return Ok(DataIo::Plain(tcp)),
         };
         let acceptor = TlsAcceptor::from(tls.config.clone());

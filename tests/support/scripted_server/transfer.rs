@@ -234,7 +234,7 @@ impl Session {
                 Ok(Ok(()))
             );
         }
-        if !ok {
+        if !ok || (self.fault == Fault::TlsDataInClearThen426 && self.private) {
             return self.ok("426 Connection closed; transfer aborted").await;
         }
         match self.fault {
