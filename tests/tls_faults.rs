@@ -144,6 +144,28 @@ async fn prot_p_data_in_clear_then_426_fails() {
     assert!(tls.private_refused.is_none(), "{tls:?}");
 }
 
+/// A LIST refused at both levels alike (a policy) says nothing of the
+/// levels: the probe's data test lists, and took it for the server
+/// refusing both, so every data case was `unsupported`. Now the cases
+/// run: a round trip that needs no LIST passes, in both protections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_refused_at_both_levels_refuses_neither() {
+    let server = ScriptedServer::start_tls(Fault::ListRefused).await;
+    let ids = [
+        "transfer.stor-retr-binary[pasv-ipv4-tls]",
+        "transfer.stor-retr-binary[pasv-ipv4]",
+    ];
+    let r = run_on(&server, &ids).await;
+    for id in ids {
+        assert_eq!(case(&r, id).verdict, Verdict::Pass, "{:#?}", case(&r, id));
+    }
+    let tls = r.probe.tls.as_ref().unwrap();
+    assert!(
+        tls.private_refused.is_none() && tls.clear_refused.is_none(),
+        "{tls:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_connection_closed_without_close_notify_fails_under_tls13() {
     let c = flips(

@@ -111,25 +111,48 @@ fn failed(target: &Target, e: DriverError) -> Result<Secured, RunError> {
     }
 }
 
-/// Which protection levels the server transfers under, logged in on `c`
-/// (whose control connection is in TLS).
-pub(super) async fn data_levels(c: &mut Control, t: &mut Transcript, tls: &mut TlsCapabilities) {
-    match c.protect(true, t).await {
+/// What one protection level came to in the probe.
+enum Level {
+    /// A LIST went through (over this TLS session, under PROT P).
+    Works(Option<TlsInfo>),
+    /// PBSZ 0 or PROT refused: the level itself (RFC 4217 §10.2).
+    Refused(String),
+    /// The transfer failed, for the reason given.
+    Failed(String),
+}
+
+async fn level(c: &mut Control, t: &mut Transcript, private: bool) -> Level {
+    match c.protect(private, t).await {
         Ok(None) => match transfer(c, t).await {
-            Ok(info) => tls.data = info,
-            Err(why) => tls.private_refused = Some(why),
+            Ok(info) => Level::Works(info),
+            Err(why) => Level::Failed(why),
         },
-        Ok(Some(r)) => tls.private_refused = Some(r.to_string()),
-        Err(e) => tls.private_refused = Some(e.to_string()),
+        Ok(Some(r)) => Level::Refused(r.to_string()),
+        Err(e) => Level::Failed(e.to_string()),
     }
-    match c.protect(false, t).await {
-        Ok(None) => {
-            if let Err(why) = transfer(c, t).await {
-                tls.clear_refused = Some(why);
-            }
-        }
-        Ok(Some(r)) => tls.clear_refused = Some(r.to_string()),
-        Err(e) => tls.clear_refused = Some(e.to_string()),
+}
+
+/// Which protection levels the server transfers under, logged in on `c`
+/// (whose control connection is in TLS). A transfer that fails at one
+/// level and goes through at the other is refused at that level (vsftpd
+/// answers LIST "522 Data connections must be encrypted" in clear); one
+/// that fails at both says nothing of the levels (LIST refused by policy,
+/// PASV refused, the probe's connection lost): neither is marked, and the
+/// cases, which transfer what they need, judge for themselves.
+pub(super) async fn data_levels(c: &mut Control, t: &mut Transcript, tls: &mut TlsCapabilities) {
+    let private = level(c, t, true).await;
+    let clear = level(c, t, false).await;
+    let both_failed = matches!((&private, &clear), (Level::Failed(_), Level::Failed(_)));
+    match private {
+        Level::Works(info) => tls.data = info,
+        Level::Refused(why) => tls.private_refused = Some(why),
+        Level::Failed(why) if !both_failed => tls.private_refused = Some(why),
+        Level::Failed(_) => {}
+    }
+    match clear {
+        Level::Refused(why) => tls.clear_refused = Some(why),
+        Level::Failed(why) if !both_failed => tls.clear_refused = Some(why),
+        Level::Works(_) | Level::Failed(_) => {}
     }
 }
 

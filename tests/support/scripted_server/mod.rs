@@ -151,6 +151,10 @@ pub enum Fault {
     /// set-ups meet the breach. Not in [`Fault::ALL`]: a fault of timing,
     /// for one test.
     TlsNoHandshakeAfterMkd,
+    /// LIST is refused (550) whatever the protection level: a policy (as
+    /// vsftpd's `dirlist_enable=NO`). Not in [`Fault::ALL`]: for the
+    /// probe's data test, which took it for a refusal of both levels.
+    ListRefused,
     /// (TLS) PROT P accepted, but data connections stay in clear.
     TlsDataInClear,
     /// (TLS) As `TlsDataInClear`, and a download in clear under PROT P is

@@ -607,6 +607,8 @@ impl Session {
             "EPRT" => self.eprt(arg).await,
             "RETR" => self.retr(arg, rest).await,
             "STOR" | "APPE" | "STOU" => self.store(verb, arg, rest).await,
+            // A policy RFC 959 §5.4 allows: LIST's 5yz.
+            "LIST" if self.fault == Fault::ListRefused => self.ok("550 Permission denied").await,
             "LIST" | "NLST" => self.list(verb, arg).await,
             "MLST" => self.mlst(arg.trim()).await,
             "MLSD" => self.mlsd(arg.trim()).await,
