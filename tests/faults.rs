@@ -526,6 +526,26 @@ async fn a_bad_greeting_fails_its_case_and_the_others() {
     assert_eq!(case(&good, "basic.noop").verdict, Verdict::Pass);
 }
 
+/// The same breach met by a case's own connection, after a probe that was
+/// greeted well: the case's set-up judges it (it was a skip).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_greeting_in_a_case_set_up_fails_the_case() {
+    for (fault, check) in [
+        (Fault::BadGreetingAfterMkd, Check::ReplySyntax),
+        (Fault::GreetingNot220AfterMkd, Check::Greeting),
+    ] {
+        let r = run(fault, &["basic.noop"]).await;
+        let n = case(&r, "basic.noop");
+        assert_eq!(n.verdict, Verdict::Fail, "{fault:?}: {n:#?}");
+        assert!(has_finding(n, check, Verdict::Fail), "{fault:?}: {n:#?}");
+        assert!(
+            r.probe.greeting_problem.is_none(),
+            "{fault:?}: {:?}",
+            r.probe
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_order_is_free() {
     let r = run(

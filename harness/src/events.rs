@@ -27,7 +27,7 @@ pub struct Capabilities {
     /// Whether the login may create directories.
     pub writable: bool,
     /// Why the greeting opens no session, if it does not (a malformed or
-    /// non-220 greeting): every case but the greeting's own is then skipped.
+    /// non-220 greeting): no case but the greeting's own runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting_problem: Option<String>,
     /// The rule that greeting broke (RFC 959 §4.2's reply format, §5.4's

@@ -254,7 +254,7 @@ impl<W: Write> Reporter for Human<W> {
             Event::Probed(p) => match &p.greeting_problem {
                 Some(why) => writeln!(
                     self.out,
-                    "probe: the greeting opens no session ({why}): only basic.greeting runs"
+                    "probe: the greeting opens no session ({why}): basic.greeting judges it, and every other case fails with it without running"
                 ),
                 None => writeln!(
                     self.out,

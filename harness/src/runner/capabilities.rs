@@ -2,7 +2,8 @@
 //! directory, ask FEAT, SYST and HELP, and try to create a directory, so
 //! that a missing optional feature gives `unsupported` and a read-only
 //! login gives `skip`. A greeting that opens no session is not "target
-//! unreachable": the greeting case judges it and the others are skipped.
+//! unreachable": the greeting case judges it and the others fail with it
+//! (`greeting_breach`), without running.
 
 use super::RunError;
 use super::tls_probe::{self, Secured};

@@ -139,6 +139,13 @@ pub enum Fault {
     /// ready`. Not in [`Fault::ALL`]: basic.greeting's flip is
     /// `BadGreeting`'s; this one is for the probe's other path.
     GreetingNot220,
+    /// As `BadGreeting` and `GreetingNot220`, but only once some session
+    /// has sent MKD: the probe's greeting is fine (it comes before its
+    /// write test), the cases' are not. Not in [`Fault::ALL`]: for the
+    /// cases' set-up.
+    BadGreetingAfterMkd,
+    /// See `BadGreetingAfterMkd`.
+    GreetingNot220AfterMkd,
     /// NLST and LIST send their entries in reverse order, `.` and `..`
     /// first: an order no RFC forbids; verdicts must not change.
     ListingReversed,

@@ -99,9 +99,12 @@ pub(super) async fn session(
         }
         s.secured = true;
     }
+    let after_mkd = s.fs().mkd_seen;
     let greeting: &[u8] = match fault {
         Fault::BadGreeting => b"hello\r\n",
+        Fault::BadGreetingAfterMkd if after_mkd => b"hello\r\n",
         Fault::GreetingNot220 => b"200 scripted server ready\r\n",
+        Fault::GreetingNot220AfterMkd if after_mkd => b"200 scripted server ready\r\n",
         Fault::CodeHyphenLines => {
             b"220-scripted server\r\n220-a multi-line greeting\r\n220 ready\r\n"
         }

@@ -111,12 +111,18 @@ async fn setup_steps(spec: &CaseSpec<'_>, conv: &mut Conversation) -> Result<(),
             ));
         }
         _ => {
+            let replies: Vec<&crate::codec::Reply> = greeting.iter().collect();
+            let breach = crate::oracle::codes::greeting(&replies);
+            let verdict = match &breach {
+                Some(v) => {
+                    conv.find(v, None);
+                    Verdict::Fail
+                }
+                None => Verdict::Skip,
+            };
             return Err(Stop::new(
-                Verdict::Skip,
-                format!(
-                    "the greeting {} opens no session; basic.greeting judges it",
-                    shown()
-                ),
+                verdict,
+                format!("the greeting {} opens no session", shown()),
             ));
         }
     }

@@ -13,11 +13,14 @@ impl Conversation {
     /// The greeting: one reply, or a 120 and the one after it. `judge`: put
     /// it through the built-in checks. Only the case whose scenario starts
     /// with `expect greeting` judges it; every other case only reads it, so
-    /// that a fault of the greeting is charged once, not to every case.
+    /// that a fault of the greeting is charged once, not to every case. A
+    /// greeting that opens no session is the exception: the case's set-up
+    /// meets the breach, and judges it (a skip would let a run without
+    /// basic.greeting pass).
     pub async fn greeting(&mut self, judge: bool) -> Result<Vec<Reply>, Stop> {
         let replies = match self.control.greeting(&mut self.t).await {
             Ok(r) => r,
-            Err(e) if judge => return Err(self.read_failed(e, None)),
+            Err(e) if judge || e.is_malformed_reply() => return Err(self.read_failed(e, None)),
             Err(e) => {
                 return Err(Stop::new(
                     Verdict::Skip,
