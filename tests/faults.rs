@@ -526,6 +526,19 @@ async fn a_bad_greeting_fails_its_case_and_the_others() {
     assert_eq!(case(&good, "basic.noop").verdict, Verdict::Pass);
 }
 
+/// A probe spoilt by an unreadable reply before its write test (FEAT's
+/// multi-line reply never ends) cannot tell whether the login may write:
+/// the cases that write run and judge for themselves (they were skipped
+/// as on a read-only login, whatever they would have found).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_spoilt_before_its_write_test_skips_no_case() {
+    let id = "dirs.mkd-rmd";
+    let r = run(Fault::BadMultilineEnd, &[id]).await;
+    assert!(r.probe.writable, "{:?}", r.probe);
+    let c = case(&r, id);
+    assert_eq!(c.verdict, Verdict::Pass, "{c:#?}");
+}
+
 /// The same breach met by a case's own connection, after a probe that was
 /// greeted well: the case's set-up judges it (it was a skip).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

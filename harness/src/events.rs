@@ -24,7 +24,8 @@ pub struct Capabilities {
     pub system: Option<String>,
     /// Whether HELP answered positively.
     pub help: bool,
-    /// Whether the login may create directories.
+    /// Whether the login may create directories (or the probe's MKD got
+    /// no readable reply, and the cases that write judge it).
     pub writable: bool,
     /// Why the greeting opens no session, if it does not (a malformed or
     /// non-220 greeting): no case but the greeting's own runs.

@@ -179,15 +179,25 @@ fn no_session(why: String) -> Capabilities {
 /// code table like any reply (a finding if it is off the table), and then,
 /// whatever MKD answered, whether the directory exists (a CWD into it): a
 /// server that creates the directory but answers oddly is still writable,
-/// and its odd reply is reported rather than taken for a refusal.
+/// and its odd reply is reported rather than taken for a refusal. An MKD
+/// with no readable reply (unreadable, silence, a close; or the probe's
+/// connection spoilt by an unreadable reply before it) tells nothing:
+/// taken for a read-only login, it made every case that writes a skip,
+/// its own MKD's breach unjudged. The cases run, and their own MKDs judge.
 async fn write_test(
     c: &mut Control,
     t: &mut Transcript,
     dir: &str,
     findings: &mut Vec<Finding>,
 ) -> bool {
-    let Ok(mkd) = c.ask(&format!("MKD {dir}"), t).await else {
-        return false;
+    let mkd = match c.ask(&format!("MKD {dir}"), t).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(v) = crate::oracle::syntax::stream(&e) {
+                findings.push(v.finding(None));
+            }
+            return true;
+        }
     };
     if let Some(v) = codes::reply_code(&Verb::MKD, mkd.code(), false) {
         findings.push(v.finding(None));
