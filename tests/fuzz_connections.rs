@@ -4,6 +4,8 @@
 //! of step does not wait the reply timeout for a transfer that a partial
 //! line may have made of its next command.
 
+mod support;
+
 use ftpspec_harness::driver::Limits;
 use ftpspec_harness::fuzzer::{
     self, Action, DataKind, End, ExecConfig, FuzzConfig, Session, Spares, execute,
@@ -192,13 +194,7 @@ fn exec_config(addr: SocketAddr, step_timeout: Duration) -> ExecConfig {
 /// A seeded one-job run against `addr`, bounded by `sessions`.
 fn fuzz_config(addr: SocketAddr, sessions: u64) -> FuzzConfig {
     let url = format!("ftp://ftpspec:ftpspec@{addr}/");
-    let mut cfg = FuzzConfig::new(Target::parse(&url).unwrap());
-    cfg.seed = 1;
-    cfg.jobs = 1;
-    cfg.sessions = Some(sessions);
-    cfg.duration = Some(Duration::from_secs(60));
-    cfg.limits.step_timeout = Duration::from_secs(1);
-    cfg
+    support::fuzz::seeded(Target::parse(&url).unwrap(), sessions)
 }
 
 /// A command action.

@@ -234,18 +234,9 @@ async fn implicit_tls_runs_the_suite_inside_tls() {
 async fn the_fuzzer_runs_its_sessions_over_tls() {
     use ftpspec_harness::fuzzer::{self, FuzzConfig};
     let server = ScriptedServer::start_tls(Fault::None).await;
-    let mut target = Target::parse(&server.url()).unwrap();
     assert!(server.url().starts_with("ftpes://"), "{}", server.url());
-    target.trust = Trust {
-        ca: Some(server.tls.as_ref().unwrap().ca.clone()),
-        insecure: false,
-    };
-    let mut cfg = FuzzConfig::new(target.clone());
-    cfg.seed = 1;
-    cfg.jobs = 1;
-    cfg.sessions = Some(120);
-    cfg.duration = Some(Duration::from_secs(60));
-    cfg.limits.step_timeout = Duration::from_secs(1);
+    let target = trusted(&server);
+    let cfg = fuzz_over_tls(&server, 120);
     let report = fuzzer::fuzz(cfg, |_| {}).await.expect("fuzzing over TLS");
     assert_eq!(report.progress.sessions, 120, "{:?}", report.progress);
     assert_eq!(report.progress.harness_errors, 0, "{:?}", report.progress);
@@ -276,20 +267,19 @@ async fn the_fuzzer_runs_its_sessions_over_tls() {
     );
 }
 
-/// A fuzz config over `server`'s explicit TLS, trusting its CA.
-fn fuzz_over_tls(server: &ScriptedServer, sessions: u64) -> ftpspec_harness::fuzzer::FuzzConfig {
+/// `server`'s URL (explicit TLS), trusting its CA.
+fn trusted(server: &ScriptedServer) -> Target {
     let mut target = Target::parse(&server.url()).unwrap();
     target.trust = Trust {
         ca: Some(server.tls.as_ref().unwrap().ca.clone()),
         insecure: false,
     };
-    let mut cfg = ftpspec_harness::fuzzer::FuzzConfig::new(target);
-    cfg.seed = 1;
-    cfg.jobs = 1;
-    cfg.sessions = Some(sessions);
-    cfg.duration = Some(Duration::from_secs(60));
-    cfg.limits.step_timeout = Duration::from_secs(1);
-    cfg
+    target
+}
+
+/// A seeded fuzz run over `server`'s explicit TLS.
+fn fuzz_over_tls(server: &ScriptedServer, sessions: u64) -> ftpspec_harness::fuzzer::FuzzConfig {
+    support::fuzz::seeded(trusted(server), sessions)
 }
 
 /// A 234 to the login's own AUTH TLS, then no TLS, is the server's breach

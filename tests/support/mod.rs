@@ -1,5 +1,6 @@
 //! Shared fixtures for integration tests.
 
 pub mod cli;
+pub mod fuzz;
 pub mod scripted_server;
 pub mod suite;
