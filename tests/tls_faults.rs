@@ -166,6 +166,33 @@ async fn a_list_refused_at_both_levels_refuses_neither() {
     );
 }
 
+/// But a transfer refused at both levels with 522, the reply RFC 4217
+/// §10.2 gives for a level the server will not transfer at, refuses both:
+/// every data case is `unsupported`, none fails (a server insisting on
+/// protection, and on a resumed session this client cannot give).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_522_at_both_levels_refuses_both() {
+    let server = ScriptedServer::start_tls(Fault::TlsNoDataAtAll).await;
+    let ids = [
+        "transfer.stor-retr-binary[pasv-ipv4-tls]",
+        "transfer.stor-retr-binary[pasv-ipv4]",
+    ];
+    let r = run_on(&server, &ids).await;
+    for id in ids {
+        assert_eq!(
+            case(&r, id).verdict,
+            Verdict::Unsupported,
+            "{:#?}",
+            case(&r, id)
+        );
+    }
+    let tls = r.probe.tls.as_ref().unwrap();
+    assert!(
+        tls.private_refused.is_some() && tls.clear_refused.is_some(),
+        "{tls:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_connection_closed_without_close_notify_fails_under_tls13() {
     let c = flips(

@@ -99,7 +99,8 @@ pub enum DriverError {
     #[error("undecodable reply: {0}")]
     Reply(#[from] ReplyError),
     /// A reply was started but not finished within the step timeout (for
-    /// example a multi-line reply whose last line never comes).
+    /// example a multi-line reply whose last line never comes; or a slow
+    /// one: see [`DriverError::is_unterminated`]).
     #[error("a reply was begun but not terminated within {0:?} ({1} bytes pending)")]
     Unterminated(Duration, usize),
     /// A data transfer exceeded [`Limits::max_transfer`].
@@ -122,6 +123,14 @@ pub enum DriverError {
 impl DriverError {
     pub(crate) fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> DriverError {
         move |source| DriverError::Io { what, source }
+    }
+
+    /// A reply begun and not finished within the timeout: its last line
+    /// never came, or it is still coming from a slow server. Judged where
+    /// the reply is judged (RFC 959 §4.2's last line), not where a case
+    /// only reads it on its way in.
+    pub fn is_unterminated(&self) -> bool {
+        matches!(self, DriverError::Unterminated(..))
     }
 
     /// Whether this is the server breaking the reply grammar (as opposed to

@@ -252,9 +252,13 @@ impl<W: Write> Reporter for Human<W> {
     fn event(&mut self, event: &Event) {
         let _ = match event {
             Event::Probed(p) => match &p.greeting_problem {
-                Some(why) => writeln!(
+                Some(why) if p.greeting_breach.is_some() => writeln!(
                     self.out,
                     "probe: the greeting opens no session ({why}): basic.greeting judges it, and every other case fails with it without running"
+                ),
+                Some(why) => writeln!(
+                    self.out,
+                    "probe: no session ({why}): only the cases that need none run"
                 ),
                 None => writeln!(
                     self.out,

@@ -48,8 +48,12 @@ pub(crate) async fn probe(
         Ok(g) => g,
         // A reply that breaks the grammar is the greeting case's to judge.
         Err(e) if e.is_malformed_reply() => {
+            // A greeting only begun within the timeout may be a slow
+            // server's: basic.greeting judges it, the others skip.
             return Ok(Capabilities {
-                greeting_breach: crate::oracle::syntax::stream(&e).map(|v| v.finding(None)),
+                greeting_breach: crate::oracle::syntax::stream(&e)
+                    .filter(|_| !e.is_unterminated())
+                    .map(|v| v.finding(None)),
                 ..no_session(format!("unreadable greeting: {e}"))
             });
         }
@@ -77,14 +81,27 @@ pub(crate) async fn probe(
     };
     if target.security == Security::Explicit {
         let mut s = tls_probe::explicit(target, &mut c, &mut t).await?;
-        if let Secured::No { usable: false, .. } = s {
+        if let Secured::No {
+            usable: false,
+            breach: first,
+            ..
+        } = &s
+        {
             // Once more on a new connection, as a case's set-up does: a
             // server may lose a handshake to a race of its own (libunftp
             // 0.24 now and then reads the ClientHello as a command).
+            let first_breached = first.is_some();
             c = reopen(addr, limits, tls, &mut t)
                 .await
                 .map_err(unreachable)?;
             s = tls_probe::explicit(target, &mut c, &mut t).await?;
+            // A breach counts only if both tries met one (it fails every
+            // case that sets up TLS).
+            if let Secured::No { breach, .. } = &mut s {
+                if !first_breached {
+                    *breach = None;
+                }
+            }
         }
         secured = Some(s);
     }

@@ -115,7 +115,8 @@ fn failed(target: &Target, e: DriverError) -> Result<Secured, RunError> {
 enum Level {
     /// A LIST went through (over this TLS session, under PROT P).
     Works(Option<TlsInfo>),
-    /// PBSZ 0 or PROT refused: the level itself (RFC 4217 §10.2).
+    /// PBSZ 0 or PROT refused, or the transfer refused with the replies
+    /// RFC 4217 §10.2 gives a refusal for the level (521, 522).
     Refused(String),
     /// The transfer failed, for the reason given.
     Failed(String),
@@ -125,7 +126,11 @@ async fn level(c: &mut Control, t: &mut Transcript, private: bool) -> Level {
     match c.protect(private, t).await {
         Ok(None) => match transfer(c, t).await {
             Ok(info) => Level::Works(info),
-            Err(why) => Level::Failed(why),
+            Err(Refusal {
+                why,
+                of_level: true,
+            }) => Level::Refused(why),
+            Err(Refusal { why, .. }) => Level::Failed(why),
         },
         Ok(Some(r)) => Level::Refused(r.to_string()),
         Err(e) => Level::Failed(e.to_string()),
@@ -133,12 +138,13 @@ async fn level(c: &mut Control, t: &mut Transcript, private: bool) -> Level {
 }
 
 /// Which protection levels the server transfers under, logged in on `c`
-/// (whose control connection is in TLS). A transfer that fails at one
-/// level and goes through at the other is refused at that level (vsftpd
-/// answers LIST "522 Data connections must be encrypted" in clear); one
-/// that fails at both says nothing of the levels (LIST refused by policy,
-/// PASV refused, the probe's connection lost): neither is marked, and the
-/// cases, which transfer what they need, judge for themselves.
+/// (whose control connection is in TLS). A level is refused by PBSZ or
+/// PROT refused, or a transfer refused with 521 or 522 (RFC 4217 §10.2);
+/// a transfer that failed otherwise at one level and went through at the
+/// other is refused at that level too. One that failed otherwise at both
+/// says nothing of the levels (LIST refused by policy, PASV refused, the
+/// probe's connection lost): neither is marked, and the cases, which
+/// transfer what they need, judge for themselves.
 pub(super) async fn data_levels(c: &mut Control, t: &mut Transcript, tls: &mut TlsCapabilities) {
     let private = level(c, t, true).await;
     let clear = level(c, t, false).await;
@@ -160,15 +166,27 @@ pub(super) async fn data_levels(c: &mut Control, t: &mut Transcript, tls: &mut T
 /// connection's TLS session, or why the server would not transfer. A TLS
 /// data connection the server takes no part in is not a refusal: the
 /// cases in that mode run, and fail.
-async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>, String> {
-    let conn = super::session::passive_data(c, t).await?;
-    c.send(b"LIST\r\n", t).await.map_err(|e| e.to_string())?;
-    let first = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
+async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>, Refusal> {
+    let conn = super::session::passive_data(c, t)
+        .await
+        .map_err(Refusal::other)?;
+    c.send(b"LIST\r\n", t)
+        .await
+        .map_err(|e| Refusal::other(e.to_string()))?;
+    let first = c
+        .read_reply(t)
+        .await
+        .map_err(|e| Refusal::other(e.to_string()))?
+        .value;
     if !first.code().is_preliminary() {
         return Err(refusal(&first));
     }
     let data = conn.stream(c.limits(), t, |_| {}).await;
-    let last = c.read_reply(t).await.map_err(|e| e.to_string())?.value;
+    let last = c
+        .read_reply(t)
+        .await
+        .map_err(|e| Refusal::other(e.to_string()))?
+        .value;
     // Bytes in clear, silence, or the server as the TLS client: no part
     // in TLS at all, which RFC 4217 §9 forbids once PROT P got 200,
     // whatever reply follows (a server that will not transfer at that
@@ -200,10 +218,32 @@ async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>
         {
             Ok(None)
         }
-        Err(e) => Err(format!("{e} (then {last})")),
+        Err(e) => Err(Refusal::other(format!("{e} (then {last})"))),
     }
 }
 
-fn refusal(r: &Reply) -> String {
-    format!("LIST got {r}")
+/// Why the probe's transfer did not go through; `of_level`: with a reply
+/// RFC 4217 §10.2 gives for the protection level: "521 data connection
+/// cannot be opened with this PROT setting" before the transfer, 522 once
+/// "the TLS negotiation failed or was unacceptable" (vsftpd answers a
+/// transfer in clear "522 Data connections must be encrypted").
+struct Refusal {
+    why: String,
+    of_level: bool,
+}
+
+impl Refusal {
+    fn other(why: String) -> Refusal {
+        Refusal {
+            why,
+            of_level: false,
+        }
+    }
+}
+
+fn refusal(r: &Reply) -> Refusal {
+    Refusal {
+        why: format!("LIST got {r}"),
+        of_level: matches!(r.code().get(), 521 | 522),
+    }
 }

@@ -173,6 +173,11 @@ pub enum Fault {
     /// (TLS) Data connections must resume the control session, but the
     /// server keeps no sessions: every PROT P transfer gets 522.
     TlsNoResumption,
+    /// (TLS) `TlsNoResumption`, and data connections in clear refused
+    /// with 522 (RFC 4217 §10.2 lets a server insist on protection): no
+    /// level transfers for this client, as the server's policy. Not in
+    /// [`Fault::ALL`]: for the probe's data test.
+    TlsNoDataAtAll,
     /// (TLS) PROT is accepted without a PBSZ first.
     TlsProtBeforePbsz,
     /// (TLS) A ClientHello offering only TLS 1.0 and 1.1 gets a ServerHello
@@ -273,6 +278,7 @@ impl Fault {
                 | Fault::TlsDataInClearThen426
                 | Fault::TlsNoCloseNotify
                 | Fault::TlsNoResumption
+                | Fault::TlsNoDataAtAll
                 | Fault::TlsProtBeforePbsz
                 | Fault::TlsLegacyAccepted
         )
@@ -329,7 +335,10 @@ impl ScriptedServer {
     /// with a certificate made now ([`TlsFixture::ca`] is the file to
     /// trust); a TLS fault breaks one of its rules.
     pub async fn start_tls(fault: Fault) -> ScriptedServer {
-        let tls = Arc::new(TlsFixture::new(fault != Fault::TlsNoResumption, false));
+        let tls = Arc::new(TlsFixture::new(
+            !matches!(fault, Fault::TlsNoResumption | Fault::TlsNoDataAtAll),
+            false,
+        ));
         Self::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), fault, Some(tls))
             .await
             .expect("bind 127.0.0.1")
@@ -338,7 +347,10 @@ impl ScriptedServer {
     /// Start on 127.0.0.1 speaking implicit TLS: the handshake first,
     /// then the greeting (`ftps://`).
     pub async fn start_implicit_tls(fault: Fault) -> ScriptedServer {
-        let tls = Arc::new(TlsFixture::new(fault != Fault::TlsNoResumption, true));
+        let tls = Arc::new(TlsFixture::new(
+            !matches!(fault, Fault::TlsNoResumption | Fault::TlsNoDataAtAll),
+            true,
+        ));
         Self::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), fault, Some(tls))
             .await
             .expect("bind 127.0.0.1")

@@ -260,6 +260,9 @@ impl Session {
             {
                 t.clone()
             }
+            Some(_) if self.fault == Fault::TlsNoDataAtAll => {
+                return Err("522 Data connections must be encrypted");
+            }
             _ => return Ok(DataIo::Plain(tcp)),
         };
         let acceptor = TlsAcceptor::from(tls.config.clone());
@@ -269,7 +272,7 @@ impl Session {
         };
         // `Fault::TlsNoResumption`: the server insists on a resumed
         // session (as vsftpd's require_ssl_reuse) but keeps none.
-        if self.fault == Fault::TlsNoResumption
+        if matches!(self.fault, Fault::TlsNoResumption | Fault::TlsNoDataAtAll)
             && s.get_ref().1.handshake_kind() != Some(rustls::HandshakeKind::Resumed)
         {
             return Err("522 SSL session reuse required");

@@ -20,7 +20,11 @@ impl Conversation {
     pub async fn greeting(&mut self, judge: bool) -> Result<Vec<Reply>, Stop> {
         let replies = match self.control.greeting(&mut self.t).await {
             Ok(r) => r,
-            Err(e) if judge || e.is_malformed_reply() => return Err(self.read_failed(e, None)),
+            // Not a greeting only begun within the timeout: a slow server
+            // breaks no rule, and this case does not judge greetings.
+            Err(e) if judge || (e.is_malformed_reply() && !e.is_unterminated()) => {
+                return Err(self.read_failed(e, None));
+            }
             Err(e) => {
                 return Err(Stop::new(
                     Verdict::Skip,
