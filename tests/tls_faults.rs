@@ -150,16 +150,7 @@ async fn prot_p_data_in_clear_then_426_fails() {
 /// run: a round trip that needs no LIST passes, in both protections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_refused_at_both_levels_refuses_neither() {
-    let server = ScriptedServer::start_tls(Fault::ListRefused).await;
-    let ids = [
-        "transfer.stor-retr-binary[pasv-ipv4-tls]",
-        "transfer.stor-retr-binary[pasv-ipv4]",
-    ];
-    let r = run_on(&server, &ids).await;
-    for id in ids {
-        assert_eq!(case(&r, id).verdict, Verdict::Pass, "{:#?}", case(&r, id));
-    }
-    let tls = r.probe.tls.as_ref().unwrap();
+    let tls = round_trips(Fault::ListRefused, Verdict::Pass).await;
     assert!(
         tls.private_refused.is_none() && tls.clear_refused.is_none(),
         "{tls:?}"
@@ -172,25 +163,25 @@ async fn a_list_refused_at_both_levels_refuses_neither() {
 /// protection, and on a resumed session this client cannot give).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_522_at_both_levels_refuses_both() {
-    let server = ScriptedServer::start_tls(Fault::TlsNoDataAtAll).await;
-    let ids = [
-        "transfer.stor-retr-binary[pasv-ipv4-tls]",
-        "transfer.stor-retr-binary[pasv-ipv4]",
-    ];
-    let r = run_on(&server, &ids).await;
-    for id in ids {
-        assert_eq!(
-            case(&r, id).verdict,
-            Verdict::Unsupported,
-            "{:#?}",
-            case(&r, id)
-        );
-    }
-    let tls = r.probe.tls.as_ref().unwrap();
+    let tls = round_trips(Fault::TlsNoDataAtAll, Verdict::Unsupported).await;
     assert!(
         tls.private_refused.is_some() && tls.clear_refused.is_some(),
         "{tls:?}"
     );
+}
+
+/// The PASV round trip in clear and under PROT P against `fault`, each
+/// `want`; what the probe learnt of the levels.
+async fn round_trips(fault: Fault, want: Verdict) -> ftpspec_harness::events::TlsCapabilities {
+    let ids = [
+        "transfer.stor-retr-binary[pasv-ipv4-tls]",
+        "transfer.stor-retr-binary[pasv-ipv4]",
+    ];
+    let r = run(fault, &ids).await;
+    for id in ids {
+        assert_eq!(case(&r, id).verdict, want, "{fault:?}: {:#?}", case(&r, id));
+    }
+    r.probe.tls.expect("a TLS target")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
