@@ -100,7 +100,7 @@ pub enum DriverError {
     Reply(#[from] ReplyError),
     /// A reply was started but not finished within the step timeout (for
     /// example a multi-line reply whose last line never comes; or a slow
-    /// one: see [`DriverError::is_unterminated`]).
+    /// one: see [`DriverError::is_garbled_reply`]).
     #[error("a reply was begun but not terminated within {0:?} ({1} bytes pending)")]
     Unterminated(Duration, usize),
     /// A data transfer exceeded [`Limits::max_transfer`].
@@ -125,12 +125,12 @@ impl DriverError {
         move |source| DriverError::Io { what, source }
     }
 
-    /// A reply begun and not finished within the timeout: its last line
-    /// never came, or it is still coming from a slow server. Judged where
-    /// the reply is judged (RFC 959 §4.2's last line), not where a case
-    /// only reads it on its way in.
-    pub fn is_unterminated(&self) -> bool {
-        matches!(self, DriverError::Unterminated(..))
+    /// A malformed reply that is not merely unfinished: a reply begun and
+    /// not finished within the timeout may still be coming from a slow
+    /// server, and is judged only where the reply is judged (RFC 959 §4.2's
+    /// last line), not where a case reads it on its way in.
+    pub fn is_garbled_reply(&self) -> bool {
+        self.is_malformed_reply() && !matches!(self, DriverError::Unterminated(..))
     }
 
     /// Whether this is the server breaking the reply grammar (as opposed to

@@ -3,6 +3,7 @@
 //! keeps what [`reportable`] says is worth a finding.
 
 use super::execute::Execution;
+use crate::driver::TlsFailure;
 use crate::oracle::{Check, Violation};
 use crate::verdict::Verdict;
 
@@ -35,6 +36,17 @@ impl Hit {
             cause: format!("on {verb}"),
             at_login: false,
         }
+    }
+
+    /// The hit of a 234 the server then took no part in, as `failure`
+    /// shows (oracle::tls::after_234), on the AUTH of action `action`;
+    /// none for a failure that breaks no rule.
+    pub fn after_234(failure: &TlsFailure, verb: &str, action: usize) -> Option<Hit> {
+        crate::oracle::tls::after_234(failure)
+            .filter(reportable)
+            .map(|v| {
+                Hit::new(v, verb, action).with_cause(super::cause::of_tls("after 234", failure))
+            })
     }
 
     /// The same hit, seen as the session logged in.

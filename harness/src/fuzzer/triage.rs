@@ -361,12 +361,9 @@ fn debug_cost(shared: &Shared, what: &str, t0: Instant, runs_before: u64, hit: &
 mod tests {
     use super::*;
     use crate::driver::TlsFailure;
-    use crate::fuzzer::cause;
-    use crate::oracle::tls::after_234;
 
     fn tls_hit(failure: TlsFailure) -> Hit {
-        let cause = cause::of_tls("after 234", &failure);
-        Hit::new(after_234(&failure).unwrap(), "AUTH", 3).with_cause(cause)
+        Hit::after_234(&failure, "AUTH", 3).unwrap()
     }
 
     /// A re-run that shows another cause of the same check at the same

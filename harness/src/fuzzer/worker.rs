@@ -149,11 +149,11 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
                     shared.restore(|| format!("target unreachable: {e}")).await;
                 }
             }
-            // A server dying of the session before may still take this
-            // connection, then drop it at the login.
             // The server broke a rule as the session logged in: a hit,
             // triaged below like any other.
             End::LoginFailed(_) if !hits.is_empty() => {}
+            // A server dying of the session before may still take this
+            // connection, then drop it at the login.
             End::LoginFailed(e) => match (deferred_before, previous.take()) {
                 (true, Some(prev)) if let Some(why) = shared.down().await => {
                     blame_previous(&shared, prev, &why, found_at).await;

@@ -52,7 +52,7 @@ pub(crate) async fn probe(
             // server's: basic.greeting judges it, the others skip.
             return Ok(Capabilities {
                 greeting_breach: crate::oracle::syntax::stream(&e)
-                    .filter(|_| !e.is_unterminated())
+                    .filter(|_| e.is_garbled_reply())
                     .map(|v| v.finding(None)),
                 ..no_session(format!("unreadable greeting: {e}"))
             });

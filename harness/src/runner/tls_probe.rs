@@ -53,7 +53,7 @@ pub(super) async fn implicit(
 ) -> Result<Secured, RunError> {
     match c.start_tls(t).await {
         Ok(info) => Ok(Secured::Yes(info)),
-        Err(e) => failed(target, e),
+        Err(e) => failed(target, e, false),
     }
 }
 
@@ -78,33 +78,22 @@ pub(super) async fn explicit(
             usable: true,
             breach: None,
         }),
-        Err(e) => {
-            let breach = match &e {
-                DriverError::Tls { failure, .. } => {
-                    crate::oracle::tls::after_234(failure).map(|v| v.finding(None))
-                }
-                _ => None,
-            };
-            failed(target, e).map(|s| match s {
-                Secured::No { why, usable, .. } => Secured::No {
-                    why,
-                    usable,
-                    breach,
-                },
-                yes => yes,
-            })
-        }
+        Err(e) => failed(target, e, true),
     }
 }
 
-fn failed(target: &Target, e: DriverError) -> Result<Secured, RunError> {
+/// The handshake failed as `e` says; `after_234`: it was the one a 234
+/// called for, which the server breaks by taking no part in it.
+fn failed(target: &Target, e: DriverError, after_234: bool) -> Result<Secured, RunError> {
     match e {
         DriverError::Tls { failure, .. } => match setting(target, &failure) {
             Some(err) => Err(err),
             None => Ok(Secured::No {
                 why: failure.to_string(),
                 usable: false,
-                breach: None,
+                breach: crate::oracle::tls::after_234(&failure)
+                    .filter(|_| after_234)
+                    .map(|v| v.finding(None)),
             }),
         },
         other => Err(RunError::Unreachable(other.to_string())),
@@ -197,27 +186,23 @@ async fn transfer(c: &mut Control, t: &mut Transcript) -> Result<Option<TlsInfo>
     // tell (its listing may have been empty, so that a server sending data
     // in clear sent none), and the cases, which list what they stored,
     // judge it.
+    // A 2yz after a handshake that failed is a transfer without TLS,
+    // which the cases in that mode are to judge, not skip, too.
     if let Err(DriverError::Tls { failure, .. }) = &data {
-        let certificate = matches!(failure, crate::driver::TlsFailure::Certificate(_));
+        let certificate = matches!(failure, TlsFailure::Certificate(_));
         if crate::oracle::tls::data_connection(failure).is_some()
-            || (!certificate && !last.code().is_completion() && last.code().get() != 522)
+            || (!certificate && last.code().get() != 522)
         {
             return Ok(None);
         }
     }
     // Otherwise the transfer's reply decides: a refusal is the server's
-    // policy; a 2yz after a TLS handshake that failed is a transfer
-    // without TLS, which the cases in that mode are to judge, not skip.
+    // policy.
     if !last.code().is_completion() {
         return Err(refusal(&last));
     }
     match data {
         Ok(x) => Ok(x.tls.map(|d| d.info)),
-        Err(DriverError::Tls { failure, .. })
-            if !matches!(failure, crate::driver::TlsFailure::Certificate(_)) =>
-        {
-            Ok(None)
-        }
         Err(e) => Err(Refusal::other(format!("{e} (then {last})"))),
     }
 }

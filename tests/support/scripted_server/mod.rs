@@ -267,6 +267,13 @@ impl Fault {
         Fault::EndlessData,
     ];
 
+    /// Whether the server insists that PROT P data connections resume the
+    /// control session, and keeps no sessions to resume (each such
+    /// transfer gets 522).
+    pub fn insists_on_resumption(self) -> bool {
+        matches!(self, Fault::TlsNoResumption | Fault::TlsNoDataAtAll)
+    }
+
     /// Whether the fault is one of FTP over TLS (meaningful on a server
     /// started with [`ScriptedServer::start_tls`]).
     pub fn is_tls(self) -> bool {
@@ -335,10 +342,7 @@ impl ScriptedServer {
     /// with a certificate made now ([`TlsFixture::ca`] is the file to
     /// trust); a TLS fault breaks one of its rules.
     pub async fn start_tls(fault: Fault) -> ScriptedServer {
-        let tls = Arc::new(TlsFixture::new(
-            !matches!(fault, Fault::TlsNoResumption | Fault::TlsNoDataAtAll),
-            false,
-        ));
+        let tls = Arc::new(TlsFixture::new(!fault.insists_on_resumption(), false));
         Self::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), fault, Some(tls))
             .await
             .expect("bind 127.0.0.1")
@@ -347,10 +351,7 @@ impl ScriptedServer {
     /// Start on 127.0.0.1 speaking implicit TLS: the handshake first,
     /// then the greeting (`ftps://`).
     pub async fn start_implicit_tls(fault: Fault) -> ScriptedServer {
-        let tls = Arc::new(TlsFixture::new(
-            !matches!(fault, Fault::TlsNoResumption | Fault::TlsNoDataAtAll),
-            true,
-        ));
+        let tls = Arc::new(TlsFixture::new(!fault.insists_on_resumption(), true));
         Self::bind(IpAddr::V4(Ipv4Addr::LOCALHOST), fault, Some(tls))
             .await
             .expect("bind 127.0.0.1")

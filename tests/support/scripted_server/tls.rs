@@ -272,7 +272,7 @@ impl Session {
         };
         // `Fault::TlsNoResumption`: the server insists on a resumed
         // session (as vsftpd's require_ssl_reuse) but keeps none.
-        if matches!(self.fault, Fault::TlsNoResumption | Fault::TlsNoDataAtAll)
+        if self.fault.insists_on_resumption()
             && s.get_ref().1.handshake_kind() != Some(rustls::HandshakeKind::Resumed)
         {
             return Err("522 SSL session reuse required");

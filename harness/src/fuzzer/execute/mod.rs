@@ -393,10 +393,7 @@ async fn login(
                 // not a login we got wrong.
                 let breach = match &e {
                     DriverError::Tls { failure, .. } => {
-                        crate::oracle::tls::after_234(failure).map(|v| {
-                            let cause = super::cause::of_tls("after 234", failure);
-                            Hit::new(v, "AUTH", 0).with_cause(cause).at_login()
-                        })
+                        Hit::after_234(failure, "AUTH", 0).map(Hit::at_login)
                     }
                     _ => None,
                 };

@@ -3,6 +3,7 @@
 
 use super::{End, Run};
 use crate::driver::DriverError;
+use crate::fuzzer::hit::Hit;
 
 impl Run<'_> {
     /// A 234: TLS now, as the server said (RFC 4217 §4). A server that
@@ -15,10 +16,7 @@ impl Run<'_> {
         match self.control.start_tls(&mut self.t).await {
             Ok(_) => Ok(()),
             Err(DriverError::Tls { failure, .. }) => {
-                if let Some(v) = crate::oracle::tls::after_234(&failure) {
-                    let cause = crate::fuzzer::cause::of_tls("after 234", &failure);
-                    self.hit_of(v, verb, i, cause);
-                }
+                self.hits.extend(Hit::after_234(&failure, verb, i));
                 Err(End::ServerEnded(i))
             }
             Err(_) => Err(End::ServerEnded(i)),

@@ -22,7 +22,7 @@ impl Conversation {
             Ok(r) => r,
             // Not a greeting only begun within the timeout: a slow server
             // breaks no rule, and this case does not judge greetings.
-            Err(e) if judge || (e.is_malformed_reply() && !e.is_unterminated()) => {
+            Err(e) if judge || e.is_garbled_reply() => {
                 return Err(self.read_failed(e, None));
             }
             Err(e) => {
