@@ -151,9 +151,11 @@ impl Shared {
         self.state().progress.reruns += 1;
     }
 
-    /// Whether `key`'s cause is reported or being minimised.
-    pub fn is_claimed(&self, key: &(Check, String)) -> bool {
-        self.state().claimed.contains_key(key)
+    /// Whether a finding of `key`'s cause is written. (A claim alone is
+    /// not enough: the hit in triage holds one, and so may a hit waiting
+    /// for triage that will not reproduce.)
+    pub fn is_reported(&self, key: &(Check, String)) -> bool {
+        self.state().findings.iter().any(|f| &f.key == key)
     }
 
     /// Give `key` up (its hit did not reproduce, or was re-blamed).

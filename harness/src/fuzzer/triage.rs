@@ -126,7 +126,10 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
         // back would cost a re-run for a finding that is not written.
         // (Against vsftpd, which closes the connection at the command after
         // some 500s, this was two re-runs for every new verb it closed on.)
-        if shared.is_claimed(&hit.key()) {
+        // Not a mere claim: this hit holds one under the key it came with,
+        // and a session that ran STOR twice, then crashed at its QUIT for
+        // an earlier SYST, had its blame stopped at the first STOR.
+        if shared.is_reported(&hit.key()) {
             break;
         }
     }
