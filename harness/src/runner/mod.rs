@@ -131,14 +131,22 @@ pub async fn run(
     let down: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, CaseResult)>();
-    // Cases start in plan order (the permit is taken before the case's task
-    // is spawned), so "the cases after the one that brought the server
-    // down" means what it says; the dispatcher runs beside the loop below,
-    // which reports each case as it finishes.
+    // Cases start in dispatch order (the permit is taken before the case's
+    // task is spawned), so "the cases after the one that brought the
+    // server down" means what it says; the dispatcher runs beside the loop
+    // below, which reports each case as it finishes.
     let dispatch = {
         let (cases, config, tx, down) = (cases.clone(), config.clone(), tx.clone(), down.clone());
+        let jobs = config.jobs.max(1) as u32;
         async move {
-            for (index, case) in cases.into_iter().enumerate() {
+            let mut writing = false;
+            for index in dispatch_order(&cases) {
+                let case = cases[index].clone();
+                if case.pre_verdict.is_none() && case.scenario.needs_write() && !writing {
+                    // The barrier: every read-only case has ended.
+                    writing = true;
+                    drop(semaphore.clone().acquire_many_owned(jobs).await);
+                }
                 let permit = match case.pre_verdict {
                     Some(_) => None,
                     None => semaphore.clone().acquire_owned().await.ok(),
@@ -213,6 +221,20 @@ pub async fn run(
             .collect(),
         cases,
     })
+}
+
+/// The order cases start in: every case that does not write first, and
+/// only once they have all ended (a barrier in [`run`]) the ones that do.
+/// The read-only cases list the login directory, where each writing case
+/// makes its scratch directory and removes it. Run side by side, a LIST
+/// there could meet an entry removed between the server's reading of the
+/// directory and its look at the entry: libunftp then answered 550 to
+/// `transfer.list-cwd` in about one run in three, a verdict that flipped
+/// from run to run for a race of the harness's own making.
+fn dispatch_order(cases: &[Case]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    order.sort_by_key(|&i| cases[i].scenario.needs_write());
+    order
 }
 
 /// A case could not connect: if a second try is refused too, the server

@@ -162,6 +162,11 @@ pub enum Fault {
     /// vsftpd's `dirlist_enable=NO`). Not in [`Fault::ALL`]: for the
     /// probe's data test, which took it for a refusal of both levels.
     ListRefused,
+    /// A listing of the root answered 550 while a directory other than
+    /// the root exists: libunftp's race, a LIST meeting an entry another
+    /// session removes. Not in [`Fault::ALL`]: for the runner's order,
+    /// which keeps the read-only cases apart from the writing ones.
+    ListFailsBesideWrites,
     /// (TLS) PROT P accepted, but data connections stay in clear.
     TlsDataInClear,
     /// (TLS) As `TlsDataInClear`, and a download in clear under PROT P is

@@ -411,6 +411,15 @@ impl Session {
             target = target.split_once(' ').map_or("", |(_, r)| r.trim_start());
         }
         let p = self.path(target);
+        if self.fault == Fault::ListFailsBesideWrites
+            && p == "/"
+            && self.fs().dirs.iter().any(|d| d != "/")
+        {
+            self.preliminary("150 Here comes the directory listing")
+                .await?;
+            drop(setup);
+            return self.ok("550 File not found").await;
+        }
         let entries: Option<Vec<(String, Option<usize>)>> = {
             let fs = self.fs();
             if fs.dirs.contains(&p) {
