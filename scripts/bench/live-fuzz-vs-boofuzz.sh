@@ -12,7 +12,8 @@
 # its own ceiling before and after). Prints sessions/s for each, the ratios
 # to boofuzz, and one job's rate against the login-only ceiling (connect,
 # USER, PASS, QUIT in a loop) with each login (anonymous: every round, and
-# the median round), with the ceiling's time split into connect and
+# the median round; then two jobs, anonymous, seed 1, against a ceiling
+# of its own), with the ceiling's time split into connect and
 # greeting, USER, PASS and QUIT. Last, one command's round trip through
 # ftpspec's driver against a bare blocking client on the same server
 # (benches/round_trip.rs): how much of a session's time is the harness's.
@@ -97,12 +98,21 @@ median="$(sort -t'(' -k2 -n "$work/rounds" | awk -v n="$ROUNDS" 'NR == int((n + 
 cp "$work/fa$median" "$work/fa"
 printf 'login-only: at most %s sessions/s (the mean of before and after)\n' "$(cat "$work/cap$median")" >"$work/ca"
 
+echo "== the same, anonymous, two jobs (one per core of this machine; a seeded run is then no longer reproducible)"
+ceiling anonymous ftpspec@example.org 1000 | tee "$work/cj-1"
+"$REPO/target/release/ftpspec" fuzz --target ftp://127.0.0.1:2121/ --duration "${SECS}s" --seed 1 --jobs 2 >"$work/fj" 2>/dev/null || true
+grep 'sessions in' "$work/fj"
+ceiling anonymous ftpspec@example.org 1000 | tee "$work/cj-2"
+awk '{ for (i = 1; i <= NF; i++) if ($i == "most") s += $(i + 1) } END { printf "%.1f\n", s / 2 }' "$work/cj-1" "$work/cj-2" >"$work/capj"
+
 num() { grep 'sessions in' "$1" | sed "s/.*(\([0-9]*\) sessions\/s, \([0-9]*\) commands\/s).*/\\$2/"; }
 # Exact rates: sessions over seconds from "N sessions in S s", and the ceilings.
 rate() { grep 'sessions in' "$1" | sed 's/^\([0-9]*\) sessions in \([0-9.]*\)s.*/\1 \2/' | awk '{ printf "%.1f", $1 / $2 }'; }
 cap() { sed 's/.*at most \([0-9.]*\) sessions.*/\1/' "$1"; }
 awk -v f="$(rate "$work/f1")" -v c="$(cap "$work/c1")" -v fa="$(rate "$work/fa")" -v ca="$(cap "$work/ca")" 'BEGIN {
     printf "one job against the login-only ceiling: %s of %s sessions/s (%.0f%%) with the PAM login; %s of %s (%.0f%%) anonymous\n", f, c, 100 * f / c, fa, ca, 100 * fa / ca }'
+awk -v f="$(rate "$work/fj")" -v c="$(cat "$work/capj")" 'BEGIN {
+    printf "two jobs against the login-only ceiling: %s of %s sessions/s (%.0f%%) anonymous\n", f, c, 100 * f / c }'
 s1="$(num "$work/f1" 1)"; c1="$(num "$work/f1" 2)"
 s4="$(num "$work/f4" 1)"; c4="$(num "$work/f4" 2)"
 b="$(tail -1 "$work/b" | sed 's/.*(\([0-9.]*\) cases\/s).*/\1/')"
