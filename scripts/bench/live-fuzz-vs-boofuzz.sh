@@ -65,6 +65,10 @@ print(f"login-only sessions: {d * 1000:.1f} ms each, at most {1 / d:.1f} session
       f"(connect and greeting {g:.2f} ms, USER {u:.2f}, PASS {p:.2f}, QUIT {q:.2f})")
 PY
 }
+# mean_ceiling BEFORE AFTER: the mean of two ceiling lines' "at most N sessions/s".
+mean_ceiling() {
+    awk '{ for (i = 1; i <= NF; i++) if ($i == "most") s += $(i + 1) } END { printf "%.1f\n", s / 2 }' "$@"
+}
 echo "== the ceiling: vsftpd's own cost of one connection with a login (connect, USER, PASS, QUIT; 50 in a row)"
 ceiling ftpspec ftpspec 50 | tee "$work/c1"
 echo "== ftpspec fuzz, --jobs 1, ${SECS}s"
@@ -90,7 +94,7 @@ for r in $(seq 1 "$ROUNDS"); do
     "$REPO/target/release/ftpspec" fuzz --target ftp://127.0.0.1:2121/ --duration "${SECS}s" --seed "$r" >"$work/fa$r" 2>/dev/null || true
     grep 'sessions in' "$work/fa$r"
     ceiling anonymous ftpspec@example.org 1000 | tee "$work/ca$r-2"
-    awk '{ for (i = 1; i <= NF; i++) if ($i == "most") s += $(i + 1) } END { printf "%.1f\n", s / 2 }' "$work/ca$r-1" "$work/ca$r-2" >"$work/cap$r"
+    mean_ceiling "$work/ca$r-1" "$work/ca$r-2" >"$work/cap$r"
     got="$(grep 'sessions in' "$work/fa$r" | sed 's/^\([0-9]*\) sessions in \([0-9.]*\)s.*/\1 \2/' | awk '{ printf "%.1f", $1 / $2 }')"
     awk -v r="$r" -v f="$got" -v c="$(cat "$work/cap$r")" 'BEGIN { printf "round %d: %s of %s sessions/s (%.0f%%)\n", r, f, c, 100 * f / c }' | tee -a "$work/rounds"
 done
@@ -103,7 +107,7 @@ ceiling anonymous ftpspec@example.org 1000 | tee "$work/cj-1"
 "$REPO/target/release/ftpspec" fuzz --target ftp://127.0.0.1:2121/ --duration "${SECS}s" --seed 1 --jobs 2 >"$work/fj" 2>/dev/null || true
 grep 'sessions in' "$work/fj"
 ceiling anonymous ftpspec@example.org 1000 | tee "$work/cj-2"
-awk '{ for (i = 1; i <= NF; i++) if ($i == "most") s += $(i + 1) } END { printf "%.1f\n", s / 2 }' "$work/cj-1" "$work/cj-2" >"$work/capj"
+mean_ceiling "$work/cj-1" "$work/cj-2" >"$work/capj"
 
 num() { grep 'sessions in' "$1" | sed "s/.*(\([0-9]*\) sessions\/s, \([0-9]*\) commands\/s).*/\\$2/"; }
 # Exact rates: sessions over seconds from "N sessions in S s", and the ceilings.
