@@ -133,6 +133,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Connections are descriptors, and the embedded server's count against
+    // ours (`descriptors.rs`): as many as the system lets this process have.
+    ftpspec_harness::descriptors::raise_limit();
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),

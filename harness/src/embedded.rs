@@ -125,6 +125,15 @@ fn build_server(
 }
 
 /// A running embedded server; stops when dropped.
+///
+/// Started with [`Embedded::start`] it runs on the caller's runtime;
+/// started with [`Embedded::start_apart`], on a runtime of its own, which
+/// [`Embedded::recycle`] drops with every connection and task on it.
+/// libunftp 0.24 holds a session for five minutes once a client has
+/// connected to a passive port and left without a transfer (its data
+/// task waits for a command that cannot come), and a fuzz run leaves
+/// such sessions by the thousand: about 35 descriptors a second, which
+/// ran this process out of them within minutes (`descriptors.rs`).
 pub struct Embedded {
     /// Control addresses: 127.0.0.1 and, where the machine has it, ::1.
     pub addrs: Vec<SocketAddr>,
@@ -133,7 +142,15 @@ pub struct Embedded {
     secrets: tempfile::TempDir,
     cert: Certificate,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The runtime of a server started apart.
+    runtime: Option<tokio::runtime::Runtime>,
 }
+
+/// How many connections wait to be accepted (as `tokio::net::TcpListener::bind`).
+const BACKLOG: i32 = 1024;
+
+/// How long [`Embedded::recycle`] waits for the old listeners' addresses.
+const REBIND_TRIES: u32 = 200;
 
 impl Embedded {
     /// Start on loopback (IPv4 and, if available, IPv6), on ports of the
@@ -145,6 +162,19 @@ impl Embedded {
     /// Start on loopback at `port` (0: any free one; IPv6 on the same
     /// port where it is free too).
     pub async fn start_on(port: u16) -> Result<Embedded, EmbeddedError> {
+        Embedded::launch(port, None)
+    }
+
+    /// Start on loopback, on ports of the system's choosing, with a
+    /// runtime of its own: a server that [`Embedded::recycle`] can empty.
+    pub async fn start_apart() -> Result<Embedded, EmbeddedError> {
+        Embedded::launch(0, Some(own_runtime()?))
+    }
+
+    fn launch(
+        port: u16,
+        runtime: Option<tokio::runtime::Runtime>,
+    ) -> Result<Embedded, EmbeddedError> {
         quiet_libunftp_panics();
         let root = tempfile::Builder::new()
             .prefix("ftpspec-embedded-")
@@ -159,17 +189,50 @@ impl Embedded {
             secrets,
             cert,
             tasks: Vec::new(),
+            runtime,
         };
-        e.serve(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
-            .await?;
+        e.serve(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))?;
         // IPv6 is optional: a machine without ::1 still gets a full IPv4 run.
-        let _ = e
-            .serve(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
-            .await;
+        let _ = e.serve(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port));
         Ok(e)
     }
 
-    async fn serve(&mut self, at: SocketAddr) -> Result<(), EmbeddedError> {
+    /// Drop every connection the server holds, and every task it runs,
+    /// and serve again at the same addresses, from the same root, with the
+    /// same certificate: what a restart of a server process does. Only a
+    /// server started apart; connections open to it are closed.
+    pub fn recycle(&mut self) -> Result<(), EmbeddedError> {
+        let Some(old) = self.runtime.take() else {
+            return Err(EmbeddedError::Server(
+                "only a server started apart can be recycled".into(),
+            ));
+        };
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        old.shutdown_background();
+        self.runtime = Some(own_runtime()?);
+        for at in std::mem::take(&mut self.addrs) {
+            // The old listener closes as its task goes: a moment.
+            let mut tries = 0;
+            loop {
+                match self.serve(at) {
+                    Ok(_) => break,
+                    Err(EmbeddedError::Io(e))
+                        if e.kind() == std::io::ErrorKind::AddrInUse && tries < REBIND_TRIES =>
+                    {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Listen at `at` and serve every connection there; the address bound.
+    fn serve(&mut self, at: SocketAddr) -> Result<SocketAddr, EmbeddedError> {
         // We bind and accept ourselves rather than calling libunftp's
         // `listen(addr)`: the address is known the moment `bind` returns
         // (no free-port guess that another process could take, no polling
@@ -178,14 +241,31 @@ impl Embedded {
         // RETR+ABOR race loses a reply about one case in ten instead of
         // rarely. The client side avoids Nagle's delay instead (see
         // `Control::read_reply`).
-        let listener = tokio::net::TcpListener::bind(at).await?;
-        let addr = listener.local_addr()?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(at),
+            socket2::Type::STREAM,
+            None,
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&at.into())?;
+        socket.listen(BACKLOG)?;
+        socket.set_nonblocking(true)?;
+        let std_listener: std::net::TcpListener = socket.into();
+        let addr = std_listener.local_addr()?;
         let root = self.root.path().to_path_buf();
         let cert = self.cert.clone();
         // Checked once here so that a bad configuration fails `start`, not
         // the first connection.
         build_server(&root, &cert)?;
-        self.tasks.push(tokio::spawn(async move {
+        let handle = match &self.runtime {
+            Some(r) => r.handle().clone(),
+            None => tokio::runtime::Handle::current(),
+        };
+        let listener = {
+            let _in = handle.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        self.tasks.push(handle.spawn(async move {
             loop {
                 let stream = match listener.accept().await {
                     Ok((stream, _)) => stream,
@@ -202,7 +282,7 @@ impl Embedded {
             }
         }));
         self.addrs.push(addr);
-        Ok(())
+        Ok(addr)
     }
 
     /// The target to run against: explicit FTPS, trusting the server's
@@ -247,5 +327,19 @@ impl Drop for Embedded {
         for t in &self.tasks {
             t.abort();
         }
+        // Without waiting: a runtime may not block within another's task.
+        if let Some(r) = self.runtime.take() {
+            r.shutdown_background();
+        }
     }
+}
+
+/// The runtime of a server started apart: two workers, as many as the
+/// machines we measure on have cores.
+fn own_runtime() -> Result<tokio::runtime::Runtime, EmbeddedError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("embedded-libunftp")
+        .enable_all()
+        .build()?)
 }

@@ -23,6 +23,7 @@
 //! | `suite` | the library API: load scenarios, run against a target, get a [`events::Report`] | via `runner` |
 //! | `fuzzer` | the live stateful fuzzer behind `ftpspec fuzz` (calls the same `oracle` checks) | via `driver` |
 //! | `embedded` | libunftp in-process on loopback, the default target | serves |
+//! | `descriptors` | the process's file descriptor limit and how many are open | no |
 //!
 //! Dependencies point one way: `codec` ← `driver` ← `oracle` ← `runner` and
 //! `fuzzer`; `runner` → `events` ← `report`; `redact` masks text and knows
@@ -46,6 +47,8 @@ pub mod scenario;
 pub mod baseline;
 #[cfg(feature = "engine")]
 pub mod builtin;
+#[cfg(feature = "engine")]
+pub mod descriptors;
 #[cfg(feature = "engine")]
 pub mod driver;
 #[cfg(feature = "embedded")]

@@ -6,6 +6,7 @@ use super::monitor::{MonitorError, RestartLimits};
 use crate::driver::Limits;
 use crate::target::Target;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How a fuzz run is configured.
@@ -47,6 +48,22 @@ pub struct FuzzConfig {
     /// the server's answer times, 1 to 30 ms (see `execute/pace.rs`); a
     /// fixed wait makes a seeded run depend less on the machine's load.
     pub settle: Option<Duration>,
+    /// For a server in this process (the embedded default): empties it,
+    /// as a restart would, once more than half the process's descriptors
+    /// are open ([`crate::descriptors::under_pressure`]).
+    pub recycle: Option<Recycle>,
+}
+
+/// Empties a server that runs in ftpspec's own process of every
+/// connection it holds ([`crate::embedded::Embedded::recycle`]): its
+/// descriptors are ftpspec's.
+#[derive(Clone)]
+pub struct Recycle(pub Arc<dyn Fn() -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for Recycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Recycle")
+    }
 }
 
 impl FuzzConfig {
@@ -72,6 +89,7 @@ impl FuzzConfig {
             minimise_time: Duration::from_secs(60),
             connect_ahead: true,
             settle: None,
+            recycle: None,
         }
     }
 }
@@ -108,6 +126,9 @@ pub struct Progress {
     pub opened_ahead: u64,
     /// Restarts of `--target-cmd`.
     pub restarts: usize,
+    /// Times the server in this process was emptied of the connections
+    /// it held, its descriptors being ftpspec's ([`FuzzConfig::recycle`]).
+    pub recycled: u64,
     /// Sessions disturbed by a restart of the server (another job crashed
     /// it): neither findings nor errors are taken from them.
     pub collateral: u64,

@@ -46,7 +46,7 @@ mod tokens;
 mod triage;
 mod worker;
 
-pub use config::{FindingOut, FuzzConfig, FuzzError, FuzzReport, Progress};
+pub use config::{FindingOut, FuzzConfig, FuzzError, FuzzReport, Progress, Recycle};
 pub use execute::{
     End, ExecConfig, Execution, Liveness, Spare, Spares, Took, execute, execute_with, liveness,
 };

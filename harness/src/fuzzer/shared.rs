@@ -252,6 +252,32 @@ impl Shared {
         }
     }
 
+    /// Between sessions: a server in this process that has more than
+    /// half the process's descriptors open is emptied ([`FuzzConfig::recycle`]),
+    /// alone, as a restart would (sessions that straddle it are disturbed
+    /// by it). `spare`, a connection to what it was, goes.
+    pub async fn relieve(&self, spare: &mut Option<super::execute::Spare>) {
+        let Some(recycle) = &self.cfg.recycle else {
+            return;
+        };
+        if !crate::descriptors::under_pressure() {
+            return;
+        }
+        let _g = self.gate.write().await;
+        // Another job may have seen to it meanwhile.
+        if !crate::descriptors::under_pressure() {
+            return;
+        }
+        *spare = None;
+        match (recycle.0)() {
+            Ok(()) => {
+                self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                self.state().progress.recycled += 1;
+            }
+            Err(e) => self.harness_error(format!("cannot empty the embedded server: {e}")),
+        }
+    }
+
     /// Between sessions: bring the server back if it is down, holding the
     /// gate shared as a session does (never while triage re-runs alone: a
     /// restart then would hide the crash a re-run reproduces). If it cannot

@@ -28,6 +28,7 @@ pub(super) async fn worker(shared: Arc<Shared>, index: u64) {
     while !shared.done() {
         // Now and then, take up what the server has shown so far.
         if round % LEARN_EVERY == 0 {
+            shared.relieve(&mut spare).await;
             g.set_learned(shared.state().learnt.values());
         }
         round += 1;
