@@ -67,9 +67,12 @@ fn quiet_libunftp_panics() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // Its storage back end too (`unftp-sbe-fs`): a file system
+            // call still running when `recycle` drops the runtime panics
+            // as it hands its result to a task that is gone.
             let in_libunftp = info
                 .location()
-                .is_some_and(|l| l.file().contains("libunftp"));
+                .is_some_and(|l| l.file().contains("libunftp") || l.file().contains("unftp-sbe"));
             if in_libunftp {
                 LIBUNFTP_PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             } else {
