@@ -334,7 +334,57 @@ async fn a_close_traced_once_is_not_traced_again() {
         p.absorbed > 0,
         "closes after a command already traced are taken without a re-run: {p:?}"
     );
-    assert!(p.reruns < p.absorbed, "most closes cost no re-run: {p:?}");
+    assert!(p.triaged < p.absorbed, "most closes cost no re-run: {p:?}");
+}
+
+/// A transfer begun (150) and never ended is one cause whichever command
+/// began it: one hang finding that lists the commands seen with it. (The
+/// embedded libunftp left APPE, MLSD, RETR and STOR so, after an ABOR:
+/// four findings while a hang was keyed by its command.)
+#[cfg_attr(
+    ftpspec_no_python3,
+    ignore = "python3 does not run here: needed for tests/support/buggy_ftpd.py (build.rs)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_never_ended_is_one_finding_whatever_began_it() {
+    require_python();
+    let (report, _found) = fuzz_buggy("--bugs list-pasv,hang-after-150", 250, None).await;
+    let f = one_finding(&report, "hang");
+    assert_eq!(f.cause, "no final reply after a 150 reply", "{f:#?}");
+    assert!(f.commands.len() >= 2, "{f:#?}");
+}
+
+/// A server that closes the connection at the line after a 502, and
+/// holds every reply back up to 60 ms: after a malformed line (one the
+/// fuzzer waits for only a moment) replies come late, and the code
+/// recorded for a command may answer an earlier one. One cause, one
+/// finding, keyed as the close shows in step ("closed after a 502
+/// reply"), never by a late reply's code; what no run in step shows is
+/// one finding more, "closed while replies were out of step". (Against
+/// the embedded libunftp, `USER \x87` after a LIST waiting for its data
+/// came out as five findings, "closed after a 550 reply", "… 425 …",
+/// "… 451 …".)
+#[cfg_attr(
+    ftpspec_no_python3,
+    ignore = "python3 does not run here: needed for tests/support/buggy_ftpd.py (build.rs)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_seen_out_of_step_is_keyed_as_it_shows_in_step() {
+    require_python();
+    let (report, _found) = fuzz_buggy("--bugs close-after-502 --delay 60", 300, None).await;
+    let causes: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.oracle == "closed")
+        .map(|f| f.cause.as_str())
+        .collect();
+    assert!(causes.contains(&"closed after a 502 reply"), "{causes:?}");
+    for c in &causes {
+        assert!(
+            *c == "closed after a 502 reply" || *c == "closed while replies were out of step",
+            "a close keyed by what no run in step showed: {causes:?}"
+        );
+    }
 }
 
 /// LightFTP's CVE-2023-24042 in small: a LIST worker reads its path only

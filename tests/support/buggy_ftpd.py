@@ -63,6 +63,11 @@ on only when named):
   list-pasv    held-list's PASV/EPSV and LIST/NLST without its bug: the path
                is read at LIST, whenever the client connects (the fixed
                server for held-list's findings).
+  hang-after-150  MLSD, RETR, STOR and STOU (LIST and NLST too, without
+               list-pasv) answer 150, close the data connection PASV
+               opened (with list-pasv) and then send nothing more on that
+               connection (a transfer begun and never ended); the server
+               goes on serving other connections.
   crash-at-quit  a session that sent SYST crashes the process at its QUIT,
                before the 221 (a crash in a session's clean-up): a client
                that does not wait for the 221 sees nothing in that session.
@@ -105,7 +110,7 @@ import time
 OLD_BUGS = {"crash-arg", "crash-seq", "hang"}
 NEW_BUGS = {"token-arg", "long-after-state", "chain3", "stall-arg"}
 # Named only, never on by default (legacy profile).
-PROOF_BUGS = {"lf-502", "poison-long", "close-after-502", "held-list", "list-pasv", "crash-at-quit"}
+PROOF_BUGS = {"lf-502", "poison-long", "close-after-502", "held-list", "list-pasv", "crash-at-quit", "hang-after-150"}
 
 
 def parse_args(argv):
@@ -290,6 +295,23 @@ def serve(conn):
                 return
             reply("200 site ok")
         elif verb in ("MLSD", "RETR", "STOR", "LIST", "NLST", "STOU"):
+            if "hang-after-150" in BUGS:
+                fired("hang-after-150", verb, arg)
+                # A transfer begun and never ended: the data connection
+                # (with list-pasv's PASV) taken and closed at once, and no
+                # final reply, ever.
+                reply("150 opening data connection")
+                if listener[0]:
+                    l, listener[0] = listener[0], None
+                    try:
+                        l.settimeout(1)
+                        l.accept()[0].close()
+                    except OSError:
+                        pass
+                    l.close()
+                while f.readline(65536):
+                    pass
+                return
             # 450 is in RFC 959 §5.4's table for every one of them.
             reply("450 file unavailable")
         elif verb in ("FEAT", "HELP", "PASV", "EPSV", "PORT", "EPRT"):

@@ -139,6 +139,30 @@ pub fn of_tls(stage: &str, failure: &TlsFailure) -> String {
     format!("{stage}: {kind}")
 }
 
+/// The cause of a hang after the command's preliminary reply `code` (a
+/// 1yz): a transfer begun and never ended, whichever command began it.
+/// Against the embedded libunftp an ABOR, then a transfer under PROT P
+/// whose data connection the server closed in the handshake, left APPE,
+/// MLSD, RETR and STOR each without a final reply: one cause, four
+/// findings while hangs were keyed by their command.
+pub fn no_final_reply_after(code: u16) -> String {
+    format!("no final reply after a {code} reply")
+}
+
+/// The cause of a connection closed once replies could no longer be
+/// matched to commands ([`Execution::out_of_step`](super::execute::Execution)):
+/// the code recorded for the command before may answer an earlier one, so
+/// it tells nothing. Against the embedded libunftp, a `USER \x87` (which
+/// closes the connection at once) after a transfer waiting for our held
+/// end was recorded with that transfer's late 550, another run's with a
+/// 451 or a 425: one cause, five findings while such closes were keyed by
+/// that code. Triage re-runs the command in step (`triage::alone`) for
+/// the key it deserves; what no run in step shows stays under this one
+/// key: a single finding.
+pub fn closed_out_of_step() -> String {
+    "closed while replies were out of step".into()
+}
+
 /// The cause of a closed connection blamed on the command before, whose
 /// reply was `code`: the server closes after such replies.
 pub fn closed_after(code: Option<u16>) -> String {

@@ -118,6 +118,8 @@ pub struct Progress {
     pub flaky: u64,
     /// Sessions triage re-ran to verify, re-blame and minimise hits.
     pub reruns: u64,
+    /// Hits triage took up (each costs re-runs).
+    pub triaged: u64,
     /// Hits that triage had already traced to a known cause (the same
     /// close after the same command and reply), taken without a re-run.
     pub absorbed: u64,

@@ -95,6 +95,10 @@ pub struct Sighting {
     check: Check,
     before: String,
     code: Option<u16>,
+    /// Whether the code answers the command before: out of step it may
+    /// answer an earlier one, and such a sighting stands for what triage
+    /// found once it brought the session into step (`triage::alone`).
+    in_step: bool,
 }
 
 impl Sighting {
@@ -113,6 +117,7 @@ impl Sighting {
             check: hit.check(),
             before: exec.path_verb(before),
             code: exec.replies.get(before).and_then(|r| r.last()).copied(),
+            in_step: exec.in_step_at(before),
         })
     }
 }

@@ -372,11 +372,25 @@ impl Shared {
             }
             (None, End::Silent(_)) => {
                 let v = fate::hang(&command, self.exec.limits.step_timeout);
-                hits.push(Hit::new(v, &verb, action_ix));
+                let mut hit = Hit::new(v, &verb, action_ix);
+                // Silence after a 1yz: a transfer that never ended, one
+                // cause whatever command began it (`cause.rs`).
+                let begun = exec
+                    .replies
+                    .get(action_ix)
+                    .and_then(|r| r.iter().copied().find(|c| (100..200).contains(c)));
+                if let Some(code) = begun {
+                    hit = hit.with_cause(super::cause::no_final_reply_after(code));
+                }
+                hits.push(hit);
                 (hits, false)
             }
             (None, End::Closed { clean: true, .. }) => {
-                hits.push(Hit::new(fate::closed(&command), &verb, action_ix));
+                let mut hit = Hit::new(fate::closed(&command), &verb, action_ix);
+                if !exec.in_step_at(action_ix) {
+                    hit = hit.with_cause(super::cause::closed_out_of_step());
+                }
+                hits.push(hit);
                 (hits, false)
             }
             _ => (hits, false),
@@ -388,6 +402,12 @@ impl Execution {
     /// The verb of action `i`, from the transcript-free record.
     pub(super) fn path_verb(&self, i: usize) -> String {
         self.verbs.get(i).cloned().unwrap_or_default()
+    }
+
+    /// Whether the replies recorded for action `i` are known to answer it
+    /// ([`Execution::out_of_step`]).
+    pub(super) fn in_step_at(&self, i: usize) -> bool {
+        self.out_of_step.is_none_or(|o| i < o)
     }
 
     /// The last action the session ran.

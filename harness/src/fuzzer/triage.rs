@@ -75,14 +75,19 @@ fn blamed_back(witnessed: &str, culprit: &str) -> String {
 /// action `at` is the doing of the command before: the same effect with a
 /// NOOP in place of the command blamed so far (and nothing after it)
 /// means so. The blame moves back as far as that holds, so that an
-/// over-long line is blamed, not the harmless command after it. Returns
-/// how far it moved.
-async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> usize {
+/// over-long line is blamed, not the harmless command after it. `moved`:
+/// how far it has moved already (`hit` is seen at the NOOP after the
+/// command it is blamed on). Returns how far it moved in all.
+async fn blame_back(
+    shared: &Shared,
+    session: &mut Session,
+    hit: &mut Hit,
+    mut moved: usize,
+) -> usize {
     let check = hit.check();
     if !matches!(check, Check::Closed | Check::Crash | Check::Hang) {
-        return 0;
+        return moved;
     }
-    let mut moved = 0;
     loop {
         // After a move the effect shows at a NOOP that witnesses the
         // command before it.
@@ -107,19 +112,7 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
         let Some((_, exec)) = reproduces(shared, &probe, &same, false).await else {
             break;
         };
-        let prev = probe.actions[culprit - 1].verb();
-        let mut violation = hit.violation.clone();
-        violation.received = blamed_back(&hit.violation.received, &exec.sent(culprit - 1));
-        let cause = match check {
-            Check::Closed => super::cause::closed_after(
-                exec.replies
-                    .get(culprit - 1)
-                    .and_then(|r| r.last())
-                    .copied(),
-            ),
-            _ => format!("on {prev}"),
-        };
-        *hit = Hit::new(violation, &prev, culprit).with_cause(cause);
+        *hit = moved_back(hit, &probe, &exec, culprit);
         *session = probe;
         moved += 1;
         // A cause already reported absorbs this sighting: looking further
@@ -136,6 +129,126 @@ async fn blame_back(shared: &Shared, session: &mut Session, hit: &mut Hit) -> us
     moved
 }
 
+/// `hit`, seen at the NOOP at `culprit` of `probe` (run as `exec`),
+/// blamed on the command before it.
+fn moved_back(hit: &Hit, probe: &Session, exec: &Execution, culprit: usize) -> Hit {
+    let before = culprit - 1;
+    let prev = probe.actions[before].verb();
+    let mut violation = hit.violation.clone();
+    violation.received = blamed_back(&hit.violation.received, &exec.sent(before));
+    let cause = match hit.check() {
+        Check::Closed => closed_cause(exec, before),
+        _ => format!("on {prev}"),
+    };
+    Hit::new(violation, &prev, culprit).with_cause(cause)
+}
+
+/// The cause of a close after the `i`th action of `exec`: the code it
+/// drew. Unless that code may answer an earlier command (one was still
+/// owed a reply as it was sent), or the action was a malformed line that
+/// drew nothing within the short wait such a line gets (whether a reply
+/// was on its way is unknown): then nothing recorded tells the cause.
+fn closed_cause(exec: &Execution, i: usize) -> String {
+    use super::cause;
+    let code = exec.replies.get(i).and_then(|r| r.last()).copied();
+    // Nothing owed before it: what was recorded for it answers it.
+    let owed_before = exec.out_of_step.is_some_and(|o| o < i);
+    match (owed_before, code) {
+        (false, Some(_)) => cause::closed_after(code),
+        (false, None) if exec.in_step_at(i) => cause::closed_after(None),
+        _ => cause::closed_out_of_step(),
+    }
+}
+
+/// A close seen out of step ([`super::cause::closed_out_of_step`]), blamed
+/// on command `X` (`after_reply`: seen at the NOOP after it), re-run in
+/// step: `X` alone after the login, then a NOOP; failing that, with one,
+/// two, … of the commands before it, up to [`ALONE_BACK`]. The first run
+/// that shows a close in step is blamed again, where blame holds (a NOOP
+/// in a command's place is a fair test only in step). The session and
+/// hit so blamed, or `None` if no such run shows a close (the key stays).
+///
+/// Against a server whose replies come late, blame out of step stopped at
+/// a `REST 65535` the server answered with 350: the close was the doing
+/// of the 502-drawing command before it, and this finds it. A malformed
+/// line (libunftp closes the connection at `USER \x87`) is out of step
+/// even alone: such closes stay under the one out-of-step key.
+async fn alone(
+    shared: &Shared,
+    session: &Session,
+    hit: &Hit,
+    after_reply: bool,
+) -> Option<(Session, Hit, bool)> {
+    use super::cause::closed_out_of_step;
+    if hit.check() != Check::Closed || hit.cause != closed_out_of_step() {
+        return None;
+    }
+    let at = if after_reply {
+        hit.action.checked_sub(1)?
+    } else {
+        hit.action
+    };
+    session.actions.get(at)?;
+    let in_step =
+        |h: &Hit, _: &Session| h.check() == Check::Closed && h.cause != closed_out_of_step();
+    for back in 0..=ALONE_BACK.min(at) {
+        let mut probe = Session {
+            actions: session.actions[at - back..=at].to_vec(),
+        };
+        probe.actions.push(noop());
+        let Some((mut h, exec)) = reproduces(shared, &probe, &in_step, false).await else {
+            continue;
+        };
+        // Seen at the NOOP put last: a NOOP in its place is this very
+        // session, and needs no re-run to say the command before did it.
+        let mut moved = 0;
+        if h.action > 0 && h.action + 1 == probe.actions.len() {
+            h = moved_back(&h, &probe, &exec, h.action);
+            moved = 1;
+        }
+        if !shared.is_reported(&h.key()) {
+            moved = blame_back(shared, &mut probe, &mut h, moved).await;
+        }
+        if h.cause == closed_out_of_step() {
+            return None;
+        }
+        return Some((probe, h, moved > 0));
+    }
+    None
+}
+
+/// The cause of a close keyed out of step, as the run `e` shows it once
+/// in step at the command blamed; `None` if it is not.
+fn in_step_cause(hit: &Hit, e: &Execution, after_reply: bool) -> Option<String> {
+    use super::cause::closed_out_of_step;
+    if hit.check() != Check::Closed || hit.cause != closed_out_of_step() {
+        return None;
+    }
+    let cause = if after_reply {
+        let before = hit.action.checked_sub(1)?;
+        closed_cause(e, before)
+    } else if e.in_step_at(hit.action) {
+        format!("on {}", hit.verb)
+    } else {
+        return None;
+    };
+    (cause != closed_out_of_step()).then_some(cause)
+}
+
+/// How many commands before the one blamed [`alone`] tries.
+const ALONE_BACK: usize = 3;
+
+/// After `hit` came to stand for another cause than the one it was claimed
+/// under (`old`): claim the new one. False if it was claimed already (this
+/// sighting is absorbed into it).
+fn rekeyed(shared: &Shared, old: &(Check, String), hit: &Hit) -> bool {
+    if &hit.key() == old {
+        return true;
+    }
+    shared.unclaim(old);
+    shared.claim(hit)
+}
+
 /// Verify, minimise and write one finding (`sighting`: the hit with what
 /// came before it, if it is about the connection). Holds the gate alone.
 /// False if a re-run on a healthy server did not show it (nothing is
@@ -149,7 +262,11 @@ pub(super) async fn report(
 ) -> bool {
     let _g = shared.gate.write().await;
     let t0 = Instant::now();
-    let runs_before = shared.state().progress.reruns;
+    let runs_before = {
+        let mut s = shared.state();
+        s.progress.triaged += 1;
+        s.progress.reruns
+    };
     let original_actions = session.actions.len();
     // Seen at the login: none of the session's actions is the cause, and
     // a session of none is the whole reproduction.
@@ -165,25 +282,27 @@ pub(super) async fn report(
     let can_rerun = restartable || !server_was_down;
     let first_key = hit.key();
     let moved = if can_rerun {
-        blame_back(shared, &mut session, &mut hit).await
+        blame_back(shared, &mut session, &mut hit, 0).await
     } else {
         0
     };
-    let after_reply = moved > 0;
-    if after_reply {
-        // The command just before did it: the next such sighting is known.
-        if let (1, Some(s)) = (moved, sighting) {
-            shared.absorb(s, hit.key());
-        }
-        // Re-keyed: a cause already claimed absorbs this one.
-        shared.unclaim(&first_key);
-        if !shared.claim(&hit) {
-            debug_cost(shared, "ABSORBED", t0, runs_before, &hit, "");
-            return true;
+    let mut after_reply = moved > 0;
+    if can_rerun {
+        if let Some((s, h, a)) = alone(shared, &session, &hit, after_reply).await {
+            (session, hit, after_reply) = (s, h, a);
         }
     }
-    let key = hit.key();
-    let wanted = same_finding(&hit, after_reply);
+    // The command just before did it: the next such sighting is known.
+    if let (1, Some(s)) = (moved, sighting) {
+        shared.absorb(s, hit.key());
+    }
+    // Re-keyed: a cause already claimed absorbs this one.
+    if !rekeyed(shared, &first_key, &hit) {
+        debug_cost(shared, "ABSORBED", t0, runs_before, &hit, "");
+        return true;
+    }
+    let mut key = hit.key();
+    let mut wanted = same_finding(&hit, after_reply);
     // With a transcript: once the run's time is spent, this re-run is
     // the last, and its transcript goes into the file.
     let verified = if can_rerun {
@@ -201,24 +320,63 @@ pub(super) async fn report(
         }
         Some((h, _)) => {
             let budget = shared.cfg.minimise_budget;
-            let wanted = &wanted;
             // Re-runs of a hang cost the reply timeout each: shrinking
             // stops at `minimise_time`, or once the run's time is spent.
             let shrinking = Instant::now();
-            let min = minimise(&session, h.action, budget, |c| async move {
-                if shared.out_of_time() || shrinking.elapsed() >= shared.cfg.minimise_time {
-                    return None;
+            let mut min = {
+                let wanted = &wanted;
+                minimise(&session, h.action, budget, |c| async move {
+                    if shared.out_of_time() || shrinking.elapsed() >= shared.cfg.minimise_time {
+                        return None;
+                    }
+                    reproduces(shared, &c, wanted, false)
+                        .await
+                        .map(|(h, _)| h.action)
+                })
+                .await
+            };
+            // Blame once more, on the minimised session: the one first
+            // blamed may have been out of step (a data connection held, a
+            // reply late), where a NOOP in the command's place showed
+            // nothing, while the few actions left are in step. Against
+            // the embedded libunftp, which closes the connection at the
+            // command after any 501, a 10-minute run reported that close
+            // under PORT, STOR, MDTM, CDUP, EPSV and EPRT, each minimised
+            // to a 501-drawing command and the one after it.
+            if !after_reply && !shared.out_of_time() && !min.actions.is_empty() {
+                let mut again = hit.clone();
+                again.action = min.actions.len() - 1;
+                if blame_back(shared, &mut min, &mut again, 0).await > 0 {
+                    let mut again_reply = true;
+                    if let Some((s, h, a)) = alone(shared, &min, &again, true).await {
+                        (min, again, again_reply) = (s, h, a);
+                    }
+                    if !rekeyed(shared, &key, &again) {
+                        debug_cost(shared, "ABSORBED", t0, runs_before, &again, "");
+                        return true;
+                    }
+                    hit = again;
+                    after_reply = again_reply;
+                    key = hit.key();
+                    wanted = same_finding(&hit, after_reply);
                 }
-                reproduces(shared, &c, wanted, false)
-                    .await
-                    .map(|(h, _)| h.action)
-            })
-            .await;
+            }
+            let wanted = &wanted;
             // Once more with a transcript, for the file; the hit's detail
             // then names the minimised command.
             match reproduces(shared, &min, wanted, true).await {
                 Some((h, e)) => {
                     described(&mut hit, h, &e, after_reply);
+                    // Shrunk, the session may have come into step: its
+                    // close is then keyed as it shows there.
+                    if let Some(cause) = in_step_cause(&hit, &e, after_reply) {
+                        hit.cause = cause;
+                        if !rekeyed(shared, &key, &hit) {
+                            debug_cost(shared, "ABSORBED", t0, runs_before, &hit, "");
+                            return true;
+                        }
+                        key = hit.key();
+                    }
                     (min, Some(e))
                 }
                 None => (min, None),
@@ -350,11 +508,12 @@ fn described(hit: &mut Hit, h: Hit, e: &Execution, after_reply: bool) {
 fn debug_cost(shared: &Shared, what: &str, t0: Instant, runs_before: u64, hit: &Hit, detail: &str) {
     if std::env::var_os("FTPSPEC_FUZZ_DEBUG").is_some() {
         eprintln!(
-            "\n{what} {:?} {} runs: {} {}{}{detail}",
+            "\n{what} {:?} {} runs: {} {} [{}]{}{detail}",
             t0.elapsed(),
             shared.state().progress.reruns - runs_before,
             hit.check(),
             hit.verb,
+            hit.cause,
             if detail.is_empty() { "" } else { ": " },
         );
     }

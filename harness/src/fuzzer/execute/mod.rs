@@ -46,6 +46,8 @@ struct Run<'a> {
     /// False once a malformed line leaves the reply count uncertain: codes
     /// are then not attributed to commands for the §5.4 oracle.
     in_sync: bool,
+    /// The action at which `in_sync` went false ([`Execution::out_of_step`]).
+    out_of_step: Option<usize>,
     ipv6: bool,
     /// Our end of the data connection held back ([`Action::DataHeld`]),
     /// and whether a command may be waiting for it.
@@ -145,6 +147,12 @@ impl Run<'_> {
         }
     }
 
+    /// From action `i` on, replies can no longer be matched to commands.
+    fn lose_step(&mut self, i: usize) {
+        self.in_sync = false;
+        self.out_of_step.get_or_insert(i);
+    }
+
     /// Map a read error to how the session ends.
     fn failed(&mut self, e: DriverError, action: usize, verb: &str, clean: bool) -> End {
         if let Some(v) = syntax::stream(&e) {
@@ -202,8 +210,9 @@ impl Run<'_> {
         } else {
             bytes.iter().filter(|&&b| b == b'\n').count()
         };
-        if !clean {
-            self.in_sync = false;
+        // Nothing sent leaves the replies as they were.
+        if !clean && !bytes.is_empty() {
+            self.lose_step(i);
         }
         let mut last = None;
         let mut got = 0;
@@ -237,7 +246,7 @@ impl Run<'_> {
                     return Err(End::ServerEnded(i));
                 }
                 Err(DriverError::Timeout(..)) if waits_for_us => {
-                    self.in_sync = false;
+                    self.lose_step(i);
                     self.owe(i, verb);
                     break;
                 }
@@ -260,7 +269,7 @@ impl Run<'_> {
             }
             if code.is_preliminary() && self.data.is_none() && self.held.is_some() {
                 // The final reply comes once we give the server our end.
-                self.in_sync = false;
+                self.lose_step(i);
                 self.owe(i, verb);
                 last = Some(r.value);
                 got += 1;
@@ -452,6 +461,7 @@ async fn run_session(
         sent: 0,
         learned: Vec::new(),
         quit_unanswered: false,
+        out_of_step: None,
         opened_ahead: false,
         took: Took {
             login: started.elapsed(),
@@ -565,6 +575,7 @@ async fn run_session(
         replies: vec![Vec::new(); session.actions.len()],
         hits: Vec::new(),
         in_sync: true,
+        out_of_step: None,
         ipv6,
         held: None,
         holding: false,
@@ -628,6 +639,7 @@ async fn run_session(
         sent: run.sent,
         learned: run.learned,
         quit_unanswered,
+        out_of_step: run.out_of_step,
         opened_ahead: served,
         took: Took {
             end: t0.elapsed(),

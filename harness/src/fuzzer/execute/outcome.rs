@@ -118,6 +118,11 @@ pub struct Execution {
     /// With [`ExecConfig::await_quit`]: the connection ended without a
     /// reply to the closing QUIT.
     pub quit_unanswered: bool,
+    /// The first action after which replies could no longer be matched
+    /// to commands (a line sent without its end, a transfer waiting for
+    /// our held end): from there on, the code recorded for an action may
+    /// answer an earlier one.
+    pub out_of_step: Option<usize>,
     /// The login ran on a connection opened during the session before.
     pub opened_ahead: bool,
     /// How long the connection and login took, each action took (as far
