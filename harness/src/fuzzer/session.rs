@@ -122,6 +122,42 @@ pub fn verb_of(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// `actions` with every raw fragment that holds no line end joined to the
+/// line after it: the server reads them as one line (`\xce`, then
+/// `EPRT \n`, is the line `\xceEPRT \n`), and sent as one they leave no
+/// reply in doubt.
+pub fn joined(actions: &[Action]) -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::with_capacity(actions.len());
+    let mut pending: Option<Vec<u8>> = None;
+    for a in actions {
+        let line = match a {
+            Action::Raw(b) => Some(b.clone()),
+            Action::Command { verb, arg } => Some(command_line(verb, arg.as_deref())),
+            _ => None,
+        };
+        match (pending.take(), line) {
+            (Some(mut head), Some(line)) => {
+                head.extend_from_slice(&line);
+                if head.contains(&b'\n') {
+                    out.push(Action::Raw(head));
+                } else {
+                    pending = Some(head);
+                }
+            }
+            (Some(head), None) => {
+                out.push(Action::Raw(head));
+                out.push(a.clone());
+            }
+            (None, Some(line)) if matches!(a, Action::Raw(_)) && !line.contains(&b'\n') => {
+                pending = Some(line);
+            }
+            (None, _) => out.push(a.clone()),
+        }
+    }
+    out.extend(pending.map(Action::Raw));
+    out
+}
+
 impl Action {
     /// The command code this action is about, for attribution.
     pub fn verb(&self) -> String {
@@ -189,6 +225,29 @@ impl fmt::Display for Action {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fragment_is_joined_to_the_line_after_it() {
+        let raw = |b: &[u8]| Action::Raw(b.to_vec());
+        let noop = Action::Command {
+            verb: "NOOP".into(),
+            arg: None,
+        };
+        assert_eq!(
+            joined(&[raw(b"\xce"), raw(b"EPRT \n"), noop.clone()]),
+            vec![raw(b"\xceEPRT \n"), noop.clone()]
+        );
+        assert_eq!(
+            joined(&[raw(b"LIST %n"), noop.clone()]),
+            vec![raw(b"LIST %nNOOP\r\n")]
+        );
+        assert_eq!(
+            joined(&[raw(b"ab"), Action::DataAbandon, noop.clone()]),
+            vec![raw(b"ab"), Action::DataAbandon, noop.clone()]
+        );
+        assert_eq!(joined(&[raw(b"ab")]), vec![raw(b"ab")]);
+        assert_eq!(joined(&[noop.clone()]), vec![noop]);
+    }
 
     #[test]
     fn clean_lines_and_verbs() {

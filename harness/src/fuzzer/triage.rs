@@ -8,7 +8,7 @@ use super::execute::{Execution, Spare, execute, execute_with};
 use super::findings::{self, FindingFile};
 use super::hit::{Hit, Sighting};
 use super::minimise::minimise;
-use super::session::{Action, Session};
+use super::session::{Action, Session, joined};
 use super::shared::Shared;
 use crate::driver::Direction;
 use crate::oracle::Check;
@@ -163,10 +163,11 @@ fn closed_cause(exec: &Execution, i: usize) -> String {
 /// A close seen out of step ([`super::cause::closed_out_of_step`]), blamed
 /// on command `X` (`after_reply`: seen at the NOOP after it), re-run in
 /// step: `X` alone after the login, then a NOOP; failing that, with one,
-/// two, … of the commands before it, up to [`ALONE_BACK`]. The first run
-/// that shows a close in step is blamed again, where blame holds (a NOOP
-/// in a command's place is a fair test only in step). The session and
-/// hit so blamed, or `None` if no such run shows a close (the key stays).
+/// two, … of the commands before it, up to [`ALONE_BACK`], a fragment
+/// joined to the line after it ([`joined`]). The first run that shows a
+/// close in step is blamed again, where blame holds (a NOOP in a
+/// command's place is a fair test only in step). The session and hit so
+/// blamed, or `None` if no such run shows a close (the key stays).
 ///
 /// Against a server whose replies come late, blame out of step stopped at
 /// a `REST 65535` the server answered with 350: the close was the doing
@@ -189,14 +190,13 @@ async fn alone(
         hit.action
     };
     session.actions.get(at)?;
-    let in_step =
-        |h: &Hit, _: &Session| h.check() == Check::Closed && h.cause != closed_out_of_step();
+    let closed = |h: &Hit, _: &Session| h.check() == Check::Closed;
     for back in 0..=ALONE_BACK.min(at) {
         let mut probe = Session {
-            actions: session.actions[at - back..=at].to_vec(),
+            actions: joined(&session.actions[at - back..=at]),
         };
         probe.actions.push(noop());
-        let Some((mut h, exec)) = reproduces(shared, &probe, &in_step, false).await else {
+        let Some((mut h, exec)) = reproduces(shared, &probe, &closed, false).await else {
             continue;
         };
         // Seen at the NOOP put last: a NOOP in its place is this very
@@ -206,13 +206,15 @@ async fn alone(
             h = moved_back(&h, &probe, &exec, h.action);
             moved = 1;
         }
+        if h.cause == closed_out_of_step() {
+            continue;
+        }
         if !shared.is_reported(&h.key()) {
             moved = blame_back(shared, &mut probe, &mut h, moved).await;
         }
-        if h.cause == closed_out_of_step() {
-            return None;
+        if h.cause != closed_out_of_step() {
+            return Some((probe, h, moved > 0));
         }
-        return Some((probe, h, moved > 0));
     }
     None
 }
