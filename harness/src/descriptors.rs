@@ -35,7 +35,7 @@ pub fn raise_limit() -> Option<u64> {
                 }
             }
         }
-        Some(l.rlim_cur as u64)
+        Some(as_u64(l.rlim_cur))
     }
     #[cfg(not(unix))]
     {
@@ -53,12 +53,19 @@ pub fn limit() -> Option<u64> {
         };
         // SAFETY: as in `raise_limit`.
         let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } == 0;
-        ok.then_some(l.rlim_cur as u64)
+        ok.then_some(as_u64(l.rlim_cur))
     }
     #[cfg(not(unix))]
     {
         None
     }
+}
+
+/// `rlim_t` is `u64` on Linux, another width on some other systems.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)]
+fn as_u64(n: libc::rlim_t) -> u64 {
+    n as u64
 }
 
 /// How many descriptors the process has open (Linux: `/proc/self/fd`).

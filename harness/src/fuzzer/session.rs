@@ -246,7 +246,7 @@ mod tests {
             vec![raw(b"ab"), Action::DataAbandon, noop.clone()]
         );
         assert_eq!(joined(&[raw(b"ab")]), vec![raw(b"ab")]);
-        assert_eq!(joined(&[noop.clone()]), vec![noop]);
+        assert_eq!(joined(std::slice::from_ref(&noop)), vec![noop]);
     }
 
     #[test]
