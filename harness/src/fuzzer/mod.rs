@@ -20,6 +20,7 @@
 //! | `shared.rs` | the state the workers share; crash, hang and close judged with a liveness probe |
 //! | `worker.rs` | the worker loop: generate, run, feed back, hand hits to triage |
 //! | `triage.rs` | verify, blame, minimise and write one finding |
+//! | `step.rs` | a close seen out of step (replies late, lines merged) re-run in step for its key |
 //! | `blame.rs` | a server found down that no session's judgement explains: the sessions ended last |
 //! | `feedback.rs` | state coverage (reply-code transitions) and the corpus |
 //! | `minimise.rs` | delta debugging of a session that makes a check fire |
@@ -42,6 +43,7 @@ mod rng;
 mod safety;
 mod session;
 mod shared;
+mod step;
 mod tokens;
 mod triage;
 mod worker;

@@ -133,6 +133,12 @@ pub fn joined(actions: &[Action]) -> Vec<Action> {
         let line = match a {
             Action::Raw(b) => Some(b.clone()),
             Action::Command { verb, arg } => Some(command_line(verb, arg.as_deref())),
+            // A passive set-up is its command: the 227 or 229 is followed
+            // whichever line drew it. (PORT and EPRT name our listener,
+            // made as they run.)
+            Action::DataOpen(k @ (DataKind::Pasv | DataKind::Epsv)) if pending.is_some() => {
+                Some(command_line(k.verb(), None))
+            }
             _ => None,
         };
         match (pending.take(), line) {
@@ -244,6 +250,14 @@ mod tests {
         assert_eq!(
             joined(&[raw(b"ab"), Action::DataAbandon, noop.clone()]),
             vec![raw(b"ab"), Action::DataAbandon, noop.clone()]
+        );
+        assert_eq!(
+            joined(&[raw(b"\x8d"), Action::DataOpen(DataKind::Pasv), noop.clone()]),
+            vec![raw(b"\x8dPASV\r\n"), noop.clone()]
+        );
+        assert_eq!(
+            joined(&[Action::DataOpen(DataKind::Pasv), noop.clone()]),
+            vec![Action::DataOpen(DataKind::Pasv), noop.clone()]
         );
         assert_eq!(joined(&[raw(b"ab")]), vec![raw(b"ab")]);
         assert_eq!(joined(std::slice::from_ref(&noop)), vec![noop]);

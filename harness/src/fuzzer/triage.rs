@@ -8,8 +8,9 @@ use super::execute::{Execution, Spare, execute, execute_with};
 use super::findings::{self, FindingFile};
 use super::hit::{Hit, Sighting};
 use super::minimise::minimise;
-use super::session::{Action, Session, joined};
+use super::session::{Action, Session};
 use super::shared::Shared;
+use super::step::{alone, in_step_cause};
 use crate::driver::Direction;
 use crate::oracle::Check;
 use std::time::Instant;
@@ -31,7 +32,7 @@ pub(super) async fn run_session(
 
 /// Re-run `session` on a healthy server; the action index if a hit
 /// `wanted` accepts fires.
-async fn reproduces(
+pub(super) async fn reproduces(
     shared: &Shared,
     session: &Session,
     wanted: &(impl Fn(&Hit, &Session) -> bool + ?Sized),
@@ -50,7 +51,7 @@ async fn reproduces(
     Some((hit, exec))
 }
 
-fn noop() -> Action {
+pub(super) fn noop() -> Action {
     Action::Command {
         verb: "NOOP".into(),
         arg: None,
@@ -78,7 +79,7 @@ fn blamed_back(witnessed: &str, culprit: &str) -> String {
 /// over-long line is blamed, not the harmless command after it. `moved`:
 /// how far it has moved already (`hit` is seen at the NOOP after the
 /// command it is blamed on). Returns how far it moved in all.
-async fn blame_back(
+pub(super) async fn blame_back(
     shared: &Shared,
     session: &mut Session,
     hit: &mut Hit,
@@ -131,114 +132,17 @@ async fn blame_back(
 
 /// `hit`, seen at the NOOP at `culprit` of `probe` (run as `exec`),
 /// blamed on the command before it.
-fn moved_back(hit: &Hit, probe: &Session, exec: &Execution, culprit: usize) -> Hit {
+pub(super) fn moved_back(hit: &Hit, probe: &Session, exec: &Execution, culprit: usize) -> Hit {
     let before = culprit - 1;
     let prev = probe.actions[before].verb();
     let mut violation = hit.violation.clone();
     violation.received = blamed_back(&hit.violation.received, &exec.sent(before));
     let cause = match hit.check() {
-        Check::Closed => closed_cause(exec, before),
+        Check::Closed => super::step::closed_cause(exec, before),
         _ => format!("on {prev}"),
     };
     Hit::new(violation, &prev, culprit).with_cause(cause)
 }
-
-/// The cause of a close after the `i`th action of `exec`: the code it
-/// drew. Unless that code may answer an earlier command (one was still
-/// owed a reply as it was sent), or the action was a malformed line that
-/// drew nothing within the short wait such a line gets (whether a reply
-/// was on its way is unknown): then nothing recorded tells the cause.
-fn closed_cause(exec: &Execution, i: usize) -> String {
-    use super::cause;
-    let code = exec.replies.get(i).and_then(|r| r.last()).copied();
-    // Nothing owed before it: what was recorded for it answers it.
-    let owed_before = exec.out_of_step.is_some_and(|o| o < i);
-    match (owed_before, code) {
-        (false, Some(_)) => cause::closed_after(code),
-        (false, None) if exec.in_step_at(i) => cause::closed_after(None),
-        _ => cause::closed_out_of_step(),
-    }
-}
-
-/// A close seen out of step ([`super::cause::closed_out_of_step`]), blamed
-/// on command `X` (`after_reply`: seen at the NOOP after it), re-run in
-/// step: `X` alone after the login, then a NOOP; failing that, with one,
-/// two, … of the commands before it, up to [`ALONE_BACK`], a fragment
-/// joined to the line after it ([`joined`]). The first run that shows a
-/// close in step is blamed again, where blame holds (a NOOP in a
-/// command's place is a fair test only in step). The session and hit so
-/// blamed, or `None` if no such run shows a close (the key stays).
-///
-/// Against a server whose replies come late, blame out of step stopped at
-/// a `REST 65535` the server answered with 350: the close was the doing
-/// of the 502-drawing command before it, and this finds it. A malformed
-/// line (libunftp closes the connection at `USER \x87`) is out of step
-/// even alone: such closes stay under the one out-of-step key.
-async fn alone(
-    shared: &Shared,
-    session: &Session,
-    hit: &Hit,
-    after_reply: bool,
-) -> Option<(Session, Hit, bool)> {
-    use super::cause::closed_out_of_step;
-    if hit.check() != Check::Closed || hit.cause != closed_out_of_step() {
-        return None;
-    }
-    let at = if after_reply {
-        hit.action.checked_sub(1)?
-    } else {
-        hit.action
-    };
-    session.actions.get(at)?;
-    let closed = |h: &Hit, _: &Session| h.check() == Check::Closed;
-    for back in 0..=ALONE_BACK.min(at) {
-        let mut probe = Session {
-            actions: joined(&session.actions[at - back..=at]),
-        };
-        probe.actions.push(noop());
-        let Some((mut h, exec)) = reproduces(shared, &probe, &closed, false).await else {
-            continue;
-        };
-        // Seen at the NOOP put last: a NOOP in its place is this very
-        // session, and needs no re-run to say the command before did it.
-        let mut moved = 0;
-        if h.action > 0 && h.action + 1 == probe.actions.len() {
-            h = moved_back(&h, &probe, &exec, h.action);
-            moved = 1;
-        }
-        if h.cause == closed_out_of_step() {
-            continue;
-        }
-        if !shared.is_reported(&h.key()) {
-            moved = blame_back(shared, &mut probe, &mut h, moved).await;
-        }
-        if h.cause != closed_out_of_step() {
-            return Some((probe, h, moved > 0));
-        }
-    }
-    None
-}
-
-/// The cause of a close keyed out of step, as the run `e` shows it once
-/// in step at the command blamed; `None` if it is not.
-fn in_step_cause(hit: &Hit, e: &Execution, after_reply: bool) -> Option<String> {
-    use super::cause::closed_out_of_step;
-    if hit.check() != Check::Closed || hit.cause != closed_out_of_step() {
-        return None;
-    }
-    let cause = if after_reply {
-        let before = hit.action.checked_sub(1)?;
-        closed_cause(e, before)
-    } else if e.in_step_at(hit.action) {
-        format!("on {}", hit.verb)
-    } else {
-        return None;
-    };
-    (cause != closed_out_of_step()).then_some(cause)
-}
-
-/// How many commands before the one blamed [`alone`] tries.
-const ALONE_BACK: usize = 3;
 
 /// After `hit` came to stand for another cause than the one it was claimed
 /// under (`old`): claim the new one. False if it was claimed already (this
