@@ -97,7 +97,7 @@ pub struct Sighting {
     code: Option<u16>,
     /// Whether the code answers the command before: out of step it may
     /// answer an earlier one, and such a sighting stands for what triage
-    /// found once it brought the session into step (`triage::alone`).
+    /// found once it brought the session into step (`step::alone`).
     in_step: bool,
 }
 

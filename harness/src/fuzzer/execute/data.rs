@@ -48,7 +48,7 @@ impl Run<'_> {
             let room = LISTING_HEAD.saturating_sub(head.len());
             head.extend_from_slice(&chunk[..chunk.len().min(room)]);
         };
-        let final_wait = if !self.in_sync {
+        let final_wait = if !self.in_sync() {
             // The 1yz may answer a line merged with one before it (`STOU x`
             // sent without its end, then `LIST`): the server may be waiting
             // for our data while we wait for its.

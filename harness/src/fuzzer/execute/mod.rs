@@ -43,10 +43,9 @@ struct Run<'a> {
     path: Vec<(String, u16)>,
     replies: Vec<Vec<u16>>,
     hits: Vec<Hit>,
-    /// False once a malformed line leaves the reply count uncertain: codes
-    /// are then not attributed to commands for the §5.4 oracle.
-    in_sync: bool,
-    /// The action at which `in_sync` went false ([`Execution::out_of_step`]).
+    /// The action from which replies can no longer be matched to
+    /// commands ([`Execution::out_of_step`]); codes are then not
+    /// attributed to commands for the §5.4 oracle.
     out_of_step: Option<usize>,
     ipv6: bool,
     /// Our end of the data connection held back ([`Action::DataHeld`]),
@@ -149,8 +148,12 @@ impl Run<'_> {
 
     /// From action `i` on, replies can no longer be matched to commands.
     fn lose_step(&mut self, i: usize) {
-        self.in_sync = false;
         self.out_of_step.get_or_insert(i);
+    }
+
+    /// Whether every reply so far was matched to its command.
+    pub(super) fn in_sync(&self) -> bool {
+        self.out_of_step.is_none()
     }
 
     /// Map a read error to how the session ends.
@@ -190,7 +193,7 @@ impl Run<'_> {
         // While every reply so far was matched to its command, anything
         // already waiting now was asked for by nobody (the previous command
         // got two replies, say).
-        if self.in_sync && i > 0 {
+        if self.in_sync() && i > 0 {
             if let Ok(Some(extra)) = self.control.unsolicited(&mut self.t) {
                 let prev = self.verbs_sent.last().cloned().unwrap_or_default();
                 self.hit(sequence::unsolicited(&extra.value), &prev, i - 1);
@@ -226,7 +229,7 @@ impl Run<'_> {
             // end, then `PORT …`, is one LIST to the server), which may
             // wait for a data connection that will not come, or for more
             // lines: a reply that may not come. Silence is then no hang.
-            let unsure = clean && !self.in_sync;
+            let unsure = clean && !self.in_sync();
             let wait = match held_wait {
                 Some(w) => w,
                 None if clean && !unsure => self.cfg.limits.step_timeout,
@@ -252,7 +255,7 @@ impl Run<'_> {
                 }
                 Err(e) => return Err(self.failed(e, i, verb, clean)),
             };
-            let attributed = clean && self.in_sync;
+            let attributed = clean && self.in_sync();
             let passive_port = self.record(i, verb, &r, false, attributed);
             let code = r.value.code();
             if matches!(code.get(), 227 | 229) {
@@ -288,7 +291,7 @@ impl Run<'_> {
                     }
                     Err(e) => return Err(self.failed(e, i, verb, clean)),
                 };
-                let attributed = clean && self.in_sync;
+                let attributed = clean && self.in_sync();
                 self.record(i, verb, &r, true, attributed);
                 if matches!(r.value.code().get(), 221 | 421) {
                     return Err(End::ServerEnded(i));
@@ -310,7 +313,7 @@ impl Run<'_> {
                     // Only a reply known to answer this line: after a raw
                     // line without its end the server may have read both
                     // as one (`ALLO ` + `EPRT …`).
-                    if is_clean_line(&line) && self.in_sync {
+                    if is_clean_line(&line) && self.in_sync() {
                         // The address as it went on the wire (the line after
                         // the safety rewrite), never as generated.
                         let wire = self.last_line.clone();
@@ -574,7 +577,6 @@ async fn run_session(
         path: Vec::with_capacity(session.actions.len() * 2),
         replies: vec![Vec::new(); session.actions.len()],
         hits: Vec::new(),
-        in_sync: true,
         out_of_step: None,
         ipv6,
         held: None,
