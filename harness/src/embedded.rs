@@ -220,7 +220,7 @@ impl Embedded {
             let mut tries = 0;
             loop {
                 match self.serve(at) {
-                    Ok(_) => break,
+                    Ok(()) => break,
                     Err(EmbeddedError::Io(e))
                         if e.kind() == std::io::ErrorKind::AddrInUse && tries < REBIND_TRIES =>
                     {
@@ -234,8 +234,8 @@ impl Embedded {
         Ok(())
     }
 
-    /// Listen at `at` and serve every connection there; the address bound.
-    fn serve(&mut self, at: SocketAddr) -> Result<SocketAddr, EmbeddedError> {
+    /// Listen at `at` and serve every connection there.
+    fn serve(&mut self, at: SocketAddr) -> Result<(), EmbeddedError> {
         // We bind and accept ourselves rather than calling libunftp's
         // `listen(addr)`: the address is known the moment `bind` returns
         // (no free-port guess that another process could take, no polling
@@ -285,7 +285,7 @@ impl Embedded {
             }
         }));
         self.addrs.push(addr);
-        Ok(addr)
+        Ok(())
     }
 
     /// The target to run against: explicit FTPS, trusting the server's
