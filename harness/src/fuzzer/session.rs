@@ -133,10 +133,13 @@ pub fn joined(actions: &[Action]) -> Vec<Action> {
         let line = match a {
             Action::Raw(b) => Some(b.clone()),
             Action::Command { verb, arg } => Some(command_line(verb, arg.as_deref())),
-            // A passive set-up is its command: the 227 or 229 is followed
-            // whichever line drew it. (PORT and EPRT name our listener,
-            // made as they run.)
-            Action::DataOpen(k @ (DataKind::Pasv | DataKind::Epsv)) if pending.is_some() => {
+            // A set-up after a fragment is read by the server as one line,
+            // the fragment then the verb: its reply answers that line, not
+            // a set-up, so the verb alone stands in for it. (PORT's and
+            // EPRT's argument names our listener, made as they run, so it
+            // cannot be written here; if the verb alone does not show the
+            // effect, the close stays keyed as out of step.)
+            Action::DataOpen(k) | Action::DataHeld(k) if pending.is_some() => {
                 Some(command_line(k.verb(), None))
             }
             _ => None,
@@ -254,6 +257,18 @@ mod tests {
         assert_eq!(
             joined(&[raw(b"\x8d"), Action::DataOpen(DataKind::Pasv), noop.clone()]),
             vec![raw(b"\x8dPASV\r\n"), noop.clone()]
+        );
+        assert_eq!(
+            joined(&[raw(b"\xc1"), Action::DataOpen(DataKind::Eprt), noop.clone()]),
+            vec![raw(b"\xc1EPRT\r\n"), noop.clone()]
+        );
+        assert_eq!(
+            joined(&[raw(b"\xc1"), Action::DataHeld(DataKind::Port), noop.clone()]),
+            vec![raw(b"\xc1PORT\r\n"), noop.clone()]
+        );
+        assert_eq!(
+            joined(&[Action::DataOpen(DataKind::Eprt), noop.clone()]),
+            vec![Action::DataOpen(DataKind::Eprt), noop.clone()]
         );
         assert_eq!(
             joined(&[Action::DataOpen(DataKind::Pasv), noop.clone()]),
