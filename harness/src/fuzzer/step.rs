@@ -33,7 +33,8 @@ pub(super) fn closed_cause(exec: &Execution, i: usize) -> String {
 /// on command `X` (`after_reply`: seen at the NOOP after it), re-run in
 /// step: `X` alone after the login, then a NOOP; failing that, with one,
 /// two, … of the commands before it, up to [`ALONE_BACK`], a fragment
-/// joined to the line after it ([`joined`]). The first run that shows a
+/// joined to the line after it ([`joined`]); failing that, each of those
+/// commands alone, without `X`. The first run that shows a
 /// close in step is blamed again, where blame holds (a NOOP in a
 /// command's place is a fair test only in step). The session and hit so
 /// blamed, or `None` if no such run shows a close (the key stays).
@@ -41,8 +42,9 @@ pub(super) fn closed_cause(exec: &Execution, i: usize) -> String {
 /// Against a server whose replies come late, blame out of step stopped at
 /// a `REST 65535` the server answered with 350: the close was the doing
 /// of the 502-drawing command before it, and this finds it. A malformed
-/// line (libunftp closes the connection at `USER \x87`) is out of step
-/// even alone: such closes stay under the one out-of-step key.
+/// line that the server closes the connection at without a reply
+/// (libunftp at `USER \xef`) shows the close at that line itself, which
+/// is no finding: such closes stay under the one out-of-step key.
 pub(super) async fn alone(
     shared: &Shared,
     session: &Session,
@@ -60,9 +62,18 @@ pub(super) async fn alone(
     };
     session.actions.get(at)?;
     let closed = |h: &Hit, _: &Session| h.check() == Check::Closed;
-    for back in 0..=ALONE_BACK.min(at) {
+    // Windows ending at the command blamed, widest last; then each of the
+    // commands before it alone, nearest first: a window that holds a
+    // transfer whose data we hold back is out of step however wide, while
+    // the line that did it (`\xaa\n`, answered 500 by libunftp, which
+    // then closes) may be in step alone.
+    let back = ALONE_BACK.min(at);
+    let windows = (0..=back)
+        .map(|b| at - b..=at)
+        .chain((1..=back).map(|b| at - b..=at - b));
+    for window in windows {
         let mut probe = Session {
-            actions: joined(&session.actions[at - back..=at]),
+            actions: joined(&session.actions[window]),
         };
         probe.actions.push(noop());
         let Some((mut h, exec)) = reproduces(shared, &probe, &closed, false).await else {
