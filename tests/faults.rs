@@ -177,6 +177,29 @@ async fn endless_line_is_an_error_and_the_run_goes_on() {
     );
 }
 
+/// Three commands in one write, taken as one line (LightFTP 5980ea1): one
+/// 500, then nothing for the NOOP and SYST. Two commands went unanswered,
+/// RFC 959 §4.2's MUST: a fail, not a harness error (the reply owed to
+/// each line of a `raw` step is awaited, not only the first's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_merged_into_one_line_fail() {
+    let c = flips(
+        Fault::MergesPipelined,
+        "rfc959.queue-commands",
+        Verdict::Fail,
+    )
+    .await;
+    assert!(has_finding(&c, Check::Hang, Verdict::Fail), "{c:#?}");
+    assert!(
+        c.findings
+            .iter()
+            .any(|f| f.rfc.as_deref() == Some("RFC 959 §4.2 MUST")
+                && f.required
+                    .contains("Every command must generate at least one reply")),
+        "{c:#?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silence_fails_and_the_run_goes_on() {
     // No reply to NOOP: RFC 959 §4.2 "Every command must generate at least

@@ -53,6 +53,9 @@ pub(super) enum Line {
 pub(super) struct LineReader {
     pub(super) r: ReadHalf<Ctl>,
     pub(super) buf: Vec<u8>,
+    /// `Fault::MergesPipelined`: everything read up to the last LF is one
+    /// line, the line ends inside it kept.
+    pub(super) merge: bool,
 }
 
 impl LineReader {
@@ -60,7 +63,12 @@ impl LineReader {
     pub(super) async fn next(&mut self) -> Line {
         let mut tmp = [0u8; 4096];
         loop {
-            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+            let end = if self.merge {
+                self.buf.iter().rposition(|&b| b == b'\n')
+            } else {
+                self.buf.iter().position(|&b| b == b'\n')
+            };
+            if let Some(i) = end {
                 let mut line: Vec<u8> = self.buf.drain(..=i).collect();
                 line.pop();
                 if line.last() == Some(&b'\r') {

@@ -162,6 +162,11 @@ pub enum Fault {
     /// vsftpd's `dirlist_enable=NO`). Not in [`Fault::ALL`]: for the
     /// probe's data test, which took it for a refusal of both levels.
     ListRefused,
+    /// Whatever one read brings is one command line (LightFTP 5980ea1's
+    /// `recv` loop): `PWD\r\nNOOP\r\nSYST\r\n` in one write is one
+    /// unknown command, one 500, and the NOOP and SYST never answered. Not
+    /// in [`Fault::ALL`]: only commands sent together meet it.
+    MergesPipelined,
     /// A listing of the root answered 550 while a directory other than
     /// the root exists: libunftp's race, a LIST meeting an entry another
     /// session removes. Not in [`Fault::ALL`]: for the runner's order,

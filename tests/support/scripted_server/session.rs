@@ -70,7 +70,11 @@ pub(super) async fn session(
     let _ = stream.set_nodelay(true);
     let (r, w) = tokio::io::split(Ctl::Plain(stream));
     let mut s = Session {
-        r: LineReader { r, buf: Vec::new() },
+        r: LineReader {
+            r,
+            buf: Vec::new(),
+            merge: fault == Fault::MergesPipelined,
+        },
         w,
         fault,
         fs,

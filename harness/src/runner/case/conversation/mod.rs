@@ -228,10 +228,18 @@ impl Conversation {
                 Err(e) => return Err(self.read_failed(e, line)),
             }
         }
-        let cmd = Command::parse_with(strip_telnet(bytes), Leniency::PERMISSIVE)
-            .ok()
-            .map(|p| p.value);
-        if let Some(c) = &cmd {
+        // Each line of a write is a command the server owes a reply to
+        // (RFC 959 §4.2: "Every command must generate at least one
+        // reply"), however many lines one `raw` step sends.
+        let cmds: Vec<Option<Command>> = lines_of(bytes)
+            .into_iter()
+            .map(|l| {
+                Command::parse_with(strip_telnet(l), Leniency::PERMISSIVE)
+                    .ok()
+                    .map(|p| p.value)
+            })
+            .collect();
+        for c in cmds.iter().flatten() {
             self.image.sent(c);
         }
         self.last_sent = crate::codec::escape_bytes(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
@@ -248,20 +256,22 @@ impl Conversation {
             Err(e) => return Err(Stop::driver(e)),
         }
         // An unparsable line still gets a reply; keep the queue aligned.
-        let (verb, arg) = cmd.map_or_else(
-            || (Verb::new(""), String::new()),
-            |c| {
-                (
-                    c.verb().clone(),
-                    c.arg().map(|a| a.to_string()).unwrap_or_default(),
-                )
-            },
-        );
-        self.awaiting.push_back(Awaited {
-            verb,
-            arg,
-            after_preliminary: false,
-        });
+        for cmd in cmds {
+            let (verb, arg) = cmd.map_or_else(
+                || (Verb::new(""), String::new()),
+                |c| {
+                    (
+                        c.verb().clone(),
+                        c.arg().map(|a| a.to_string()).unwrap_or_default(),
+                    )
+                },
+            );
+            self.awaiting.push_back(Awaited {
+                verb,
+                arg,
+                after_preliminary: false,
+            });
+        }
         Ok(())
     }
 
@@ -381,4 +391,21 @@ impl Conversation {
             answers,
         })
     }
+}
+
+/// The command lines in one write: each line ended by CRLF when there are
+/// two or more; otherwise the write as one line (a single command, or a
+/// fragment whose end a later write brings). A bare LF does not split:
+/// servers differ on whether it ends a line.
+fn lines_of(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::new();
+    let mut rest = bytes;
+    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+        lines.push(&rest[..i + 2]);
+        rest = &rest[i + 2..];
+    }
+    if lines.len() < 2 {
+        return vec![bytes];
+    }
+    lines
 }
