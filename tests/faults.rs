@@ -62,15 +62,64 @@ async fn conformant_server_neither_fails_nor_errors() {
     assert!(r.summary.pass > r.cases.len() / 2, "{:?}", r.summary);
 }
 
+/// PASV answered 200, not 227: a code of the right class but not the one
+/// RFC 959 §5.4 gives PASV, a warning by RFC 1123 §4.1.2.11's SHOULD
+/// wherever it comes. The case PASV is about fails on it (its `expect
+/// 227` cites the table); a transfer case that needed the connection
+/// warns, and says its transfer went untested, without citing its own
+/// rule, which the reply does not break.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_pasv_code_fails() {
+async fn wrong_pasv_code_fails_the_pasv_case_and_warns_elsewhere() {
+    flips(Fault::WrongPasvCode, "rfc1123.pasv", Verdict::Fail).await;
     let c = flips(
         Fault::WrongPasvCode,
+        "transfer.stor-retr-binary[pasv-ipv4]",
+        Verdict::Warn,
+    )
+    .await;
+    assert!(has_finding(&c, Check::ReplyCode, Verdict::Warn), "{c:#?}");
+    assert!(c.message.contains("could not be made"), "{c:#?}");
+    assert!(
+        !c.findings.iter().any(|f| f.check == Check::DataSetup),
+        "{c:#?}"
+    );
+}
+
+/// PASV answered as unimplemented (502) where a transfer needs it: RFC
+/// 1123 §4.1.2.6's MUST, quoted, whatever the case's own rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasv_unimplemented_fails_quoting_rfc_1123() {
+    let c = flips(
+        Fault::Answer("PASV", "502 Command not implemented."),
         "transfer.stor-retr-binary[pasv-ipv4]",
         Verdict::Fail,
     )
     .await;
-    assert!(has_finding(&c, Check::DataSetup, Verdict::Fail), "{c:#?}");
+    let f = c
+        .findings
+        .iter()
+        .find(|f| f.check == Check::DataSetup)
+        .unwrap_or_else(|| panic!("{c:#?}"));
+    assert_eq!(f.verdict, Verdict::Fail, "{c:#?}");
+    assert_eq!(f.rfc.as_deref(), Some("RFC 1123 §4.1.2.6 MUST"), "{c:#?}");
+    assert!(
+        f.required.contains("MUST implement the PASV command"),
+        "{f:#?}"
+    );
+}
+
+/// A refusal that breaks no sentence, in the table for PASV (421 before
+/// closing): the case's transfer went untested, a skip, never a fail
+/// citing the case's own rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasv_refused_for_a_reason_skips_the_transfer() {
+    let c = flips(
+        Fault::Answer("PASV", "421 Too many connections."),
+        "transfer.stor-retr-binary[pasv-ipv4]",
+        Verdict::Skip,
+    )
+    .await;
+    assert!(c.message.contains("PASV answered 421"), "{c:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

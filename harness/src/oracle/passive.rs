@@ -36,8 +36,37 @@ pub const EPSV_PORT: Rule = Rule::must(
     "The third field MUST be the string representation of the TCP port number on which the server is listening for a data connection.",
 );
 
+/// RFC 1123 §4.1.2.6: every server takes PASV.
+pub const PASV_REQUIRED: Rule = Rule::must(
+    1123,
+    "4.1.2.6",
+    "A server-FTP MUST implement the PASV command.",
+);
+
 /// Every rule this family enforces.
-pub const RULES: &[Rule] = &[PASV_ADDRESS, EPSV_FORMAT, EPSV_BLANK, EPSV_PORT];
+pub const RULES: &[Rule] = &[
+    PASV_ADDRESS,
+    EPSV_FORMAT,
+    EPSV_BLANK,
+    EPSV_PORT,
+    PASV_REQUIRED,
+];
+
+/// PASV answered as a command the server does not have (500: not
+/// recognised; 502: not implemented). Any other refusal (421 closing,
+/// 425, 530, 550 busy, …) is the server's to give for its own reasons:
+/// it breaks no sentence by itself, and its code is judged against RFC
+/// 959 §5.4's table as every reply's is. `None` then.
+pub fn pasv_unimplemented(reply: &Reply) -> Option<Violation> {
+    matches!(reply.code().get(), 500 | 502).then(|| {
+        Violation::broken(
+            Check::DataSetup,
+            PASV_REQUIRED,
+            "227 (PASV implemented)",
+            reply.to_string(),
+        )
+    })
+}
 
 /// A judged 227 or 229.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -180,6 +209,26 @@ mod tests {
     }
 
     const LO: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn pasv_refusals_fail_only_as_unimplemented() {
+        for r in [
+            "500 Syntax error, command unrecognized.",
+            "502 Not implemented.",
+        ] {
+            let v = pasv_unimplemented(&reply(r)).expect(r);
+            assert_eq!(v.rule, PASV_REQUIRED);
+            assert_eq!(v.finding(None).verdict, Verdict::Fail);
+        }
+        for r in [
+            "550 Another action is in progress, use ABOR command first.",
+            "421 Closing.",
+            "425 No ports left.",
+            "227 Entering Passive Mode (127,0,0,1,4,1).",
+        ] {
+            assert!(pasv_unimplemented(&reply(r)).is_none(), "{r}");
+        }
+    }
 
     #[test]
     fn pasv_decisions() {

@@ -162,8 +162,15 @@ impl Exec<'_> {
         })
     }
 
-    /// `cmd` did not get the `want` a data connection needs: the step's
-    /// finding, and the end of the case (a transfer cannot follow).
+    /// `cmd` did not get the `want` a data connection needs: the end of
+    /// the case (a transfer cannot follow). A fail only where the refusal
+    /// itself breaks a sentence: PASV answered as unimplemented (RFC 1123
+    /// §4.1.2.6). Any other refusal (LightFTP's "550 Another action is in
+    /// progress" right after a 226, a PORT disabled as RFC 2577 §3
+    /// allows, 421) breaks none, and the case's own rule, which needed
+    /// the transfer, went untested: a skip, raised to a warning or a fail
+    /// by the reply-code check's finding when the code is not one RFC 959
+    /// §5.4 gives the command.
     fn setup_refused(
         &mut self,
         step: &Step,
@@ -171,15 +178,24 @@ impl Exec<'_> {
         want: u16,
         reply: &crate::codec::Reply,
     ) -> Stop {
-        if let Err(stop) = self.mismatch(
-            step,
-            Check::DataSetup,
-            format!("{want} to {cmd}"),
-            reply.to_string(),
-        ) {
-            return stop;
+        let unimplemented = (cmd == "PASV")
+            .then(|| oracle::passive::pasv_unimplemented(reply))
+            .flatten();
+        if let Some(v) = unimplemented {
+            self.conv.find(&v, Some(step.line));
+            return Stop::new(
+                Verdict::Fail,
+                format!("line {}: {} ({})", step.line, v.received, v.rule),
+            );
         }
-        Stop::new(Verdict::for_level(step.level), format!("{cmd} refused"))
+        Stop::new(
+            Verdict::Skip,
+            format!(
+                "line {}: {cmd} answered {}, not {want}: no data connection, so the transfer this case checks could not be made",
+                step.line,
+                reply.to_string().trim_end_matches("\\r\\n")
+            ),
+        )
     }
 
     async fn open_passive(&mut self, step: &Step, mode: DataMode, held: bool) -> Result<(), Stop> {
