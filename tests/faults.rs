@@ -226,6 +226,27 @@ async fn endless_line_is_an_error_and_the_run_goes_on() {
     );
 }
 
+/// QUIT during a download answered with 221 before the download's 226
+/// (LightFTP 5980ea1: 221, then 426): RFC 959 §4.1.1 asks that the result
+/// come, not that it come first. Each reply is judged as the answer to
+/// the command it fits, so neither is taken for the other's: a pass,
+/// where first-in-first-out matching failed the 426 as QUIT's reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_answered_before_the_transfer_result_passes() {
+    let id = "rfc959.quit-during-transfer[pasv-ipv4]";
+    let r = run(Fault::QuitOvertakes, &[id]).await;
+    let c = case(&r, id);
+    assert_eq!(c.verdict, Verdict::Pass, "{c:#?}");
+    // The fault did act: the 221 came before the 226.
+    let texts: Vec<&str> = c.transcript.iter().map(|t| t.text.as_str()).collect();
+    let quit = texts.iter().position(|t| t.starts_with("221"));
+    let retr_result = texts.iter().rposition(|t| t.starts_with("226"));
+    assert!(
+        matches!((quit, retr_result), (Some(q), Some(r)) if q < r),
+        "{texts:#?}"
+    );
+}
+
 /// Three commands in one write, taken as one line (LightFTP 5980ea1): one
 /// 500, then nothing for the NOOP and SYST. Two commands went unanswered,
 /// RFC 959 §4.2's MUST: a fail, not a harness error (the reply owed to

@@ -97,16 +97,22 @@ impl LineReader {
     /// Whether the next line, arriving `within`, is ABOR: if so it is
     /// consumed; any other line stays to be read by [`LineReader::next`].
     pub(super) async fn take_abor(&mut self, within: std::time::Duration) -> bool {
+        self.take(within, b"ABOR").await
+    }
+
+    /// Whether the next line, arriving `within`, is `verb` alone: if so it
+    /// is consumed; any other line stays to be read by [`LineReader::next`].
+    pub(super) async fn take(&mut self, within: std::time::Duration, verb: &[u8]) -> bool {
         let deadline = tokio::time::Instant::now() + within;
         let mut tmp = [0u8; 4096];
         loop {
             if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
                 let line = strip_telnet(&self.buf[..i]);
-                let abor = line.trim_ascii().eq_ignore_ascii_case(b"ABOR");
-                if abor {
+                let found = line.trim_ascii().eq_ignore_ascii_case(verb);
+                if found {
                     self.buf.drain(..=i);
                 }
-                return abor;
+                return found;
             }
             if self.buf.len() > MAX_LINE {
                 return false;

@@ -246,6 +246,11 @@ impl Session {
             Fault::AborOvertakes if self.r.take_abor(LATE_REPLY).await => {
                 self.reply("225 ABOR command successful").await?;
             }
+            Fault::QuitOvertakes if self.r.take(LATE_REPLY, b"QUIT").await => {
+                self.reply("221 Goodbye").await?;
+                self.reply(done).await?;
+                return Ok(Flow::Close);
+            }
             _ => {}
         }
         self.ok(done).await

@@ -1,11 +1,13 @@
 //! The control connection of a case as a conversation: commands go out,
 //! replies are matched to them first in, first out (an ABOR's reply comes
-//! after the aborted transfer's), and every reply goes through the built-in
+//! after the aborted transfer's; a command sent during a transfer may be
+//! answered before its result: `matching.rs`), and every reply goes through the built-in
 //! checks of [`crate::oracle`]. A reply owed after ABOR that is late gets
 //! one NOOP sent as the overdue-reply probe, to tell a late reply from a
 //! lost one.
 
 mod edges;
+mod matching;
 mod overdue;
 mod timing;
 
@@ -364,7 +366,11 @@ impl Conversation {
     pub async fn reply(&mut self, data_open: bool, line: Option<usize>) -> Result<Answer, Stop> {
         let parsed = self.read_next(data_open, line).await?;
         self.probe_overtaken(&parsed.value, line)?;
-        let front = self.awaiting.pop_front();
+        let security = oracle::codes::SessionSecurity {
+            secured: self.control.is_tls(),
+            protected_data: self.control.private_data(),
+        };
+        let front = matching::answered(&mut self.awaiting, parsed.value.code(), security);
         let passive_port = self.judge(
             front
                 .as_ref()
