@@ -48,6 +48,7 @@ mod tests {
             verb: Verb::new(verb),
             arg: String::new(),
             after_preliminary,
+            line: verb.to_owned(),
         }
     }
 

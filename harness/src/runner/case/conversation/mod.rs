@@ -30,6 +30,8 @@ pub(super) struct Awaited {
     pub arg: String,
     /// Whether a positive preliminary (1yz) reply to it came already.
     pub after_preliminary: bool,
+    /// The line as sent, escaped, CRLF dropped: for messages.
+    pub line: String,
 }
 
 /// A reply, judged.
@@ -197,7 +199,7 @@ impl Conversation {
                 format!("the server ended the session with 421, then {e}"),
             );
         }
-        let command = self.last_sent.clone();
+        let command = self.owed_longest();
         let v = match &e {
             DriverError::Closed => fate::closed(&command),
             DriverError::Timeout(waited, _) => fate::hang(&command, *waited),
@@ -211,6 +213,15 @@ impl Conversation {
             Verdict::Fail,
             format!("line {}: {}", line.unwrap_or_default(), v.received),
         )
+    }
+
+    /// The command whose reply has been owed longest, for messages (QUIT
+    /// answered during a RETR whose result never comes: the RETR); the
+    /// last line sent when none is owed.
+    fn owed_longest(&self) -> String {
+        self.awaiting
+            .front()
+            .map_or_else(|| self.last_sent.clone(), |a| a.line.clone())
     }
 
     /// The last line sent, escaped, for messages.
@@ -233,16 +244,20 @@ impl Conversation {
         // Each line of a write is a command the server owes a reply to
         // (RFC 959 §4.2: "Every command must generate at least one
         // reply"), however many lines one `raw` step sends.
-        let cmds: Vec<Option<Command>> = lines_of(bytes)
+        let cmds: Vec<(Option<Command>, String)> = lines_of(bytes)
             .into_iter()
             .map(|l| {
-                Command::parse_with(strip_telnet(l), Leniency::PERMISSIVE)
+                let cmd = Command::parse_with(strip_telnet(l), Leniency::PERMISSIVE)
                     .ok()
-                    .map(|p| p.value)
+                    .map(|p| p.value);
+                let shown = crate::codec::escape_bytes(l.strip_suffix(b"\r\n").unwrap_or(l));
+                (cmd, shown)
             })
             .collect();
-        for c in cmds.iter().flatten() {
-            self.image.sent(c);
+        for (c, _) in &cmds {
+            if let Some(c) = c {
+                self.image.sent(c);
+            }
         }
         self.last_sent = crate::codec::escape_bytes(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
         self.last_len = bytes.len();
@@ -258,7 +273,7 @@ impl Conversation {
             Err(e) => return Err(Stop::driver(e)),
         }
         // An unparsable line still gets a reply; keep the queue aligned.
-        for cmd in cmds {
+        for (cmd, line) in cmds {
             let (verb, arg) = cmd.map_or_else(
                 || (Verb::new(""), String::new()),
                 |c| {
@@ -272,6 +287,7 @@ impl Conversation {
                 verb,
                 arg,
                 after_preliminary: false,
+                line,
             });
         }
         Ok(())
