@@ -1,10 +1,10 @@
 //! The control connection of a case as a conversation: commands go out,
 //! replies are matched to them first in, first out (an ABOR's reply comes
 //! after the aborted transfer's; a command sent during a transfer may be
-//! answered before its result: `matching.rs`), and every reply goes through the built-in
-//! checks of [`crate::oracle`]. A reply owed after ABOR that is late gets
-//! one NOOP sent as the overdue-reply probe, to tell a late reply from a
-//! lost one.
+//! answered before its result: `matching.rs`), and every reply goes
+//! through the built-in checks of [`crate::oracle`]. A reply owed after
+//! ABOR that is late gets one NOOP sent as the overdue-reply probe, to
+//! tell a late reply from a lost one.
 
 mod edges;
 mod matching;
@@ -254,10 +254,8 @@ impl Conversation {
                 (cmd, shown)
             })
             .collect();
-        for (c, _) in &cmds {
-            if let Some(c) = c {
-                self.image.sent(c);
-            }
+        for c in cmds.iter().filter_map(|(c, _)| c.as_ref()) {
+            self.image.sent(c);
         }
         self.last_sent = crate::codec::escape_bytes(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
         self.last_len = bytes.len();
