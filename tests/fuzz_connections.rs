@@ -56,9 +56,9 @@ enum List {
 }
 
 /// A minimal FTP server: 220, USER 331, PASS 230, QUIT 221, PASV 227,
-/// PORT 200 (504 below port 1024, 501 if malformed), LIST as [`Behaviour`] says, SITE closes the connection
-/// without a reply (or the listener), anything else 502. Returns its
-/// address.
+/// PORT 200 (504 below port 1024, 501 if malformed), LIST as
+/// [`Behaviour`] says, SITE closes the connection without a reply (or the
+/// listener), anything else 502. Returns its address.
 async fn serve(b: Behaviour) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -163,9 +163,9 @@ async fn session(
 /// 2577 §3's suggestion, so that no run warns about it), else 200.
 fn port_reply(line: &str) -> &'static [u8] {
     let arg = line.get(4..).unwrap_or("").trim();
-    let numbers: Vec<u16> = arg.split(',').filter_map(|n| n.parse().ok()).collect();
-    match numbers[..] {
-        [_, _, _, _, hi, lo] if arg.split(',').count() == 6 && hi < 256 && lo < 256 => {
+    let numbers: Option<Vec<u16>> = arg.split(',').map(|n| n.parse().ok()).collect();
+    match numbers.as_deref() {
+        Some(&[_, _, _, _, hi, lo]) if hi < 256 && lo < 256 => {
             if hi * 256 + lo < 1024 {
                 b"504 not that port\r\n"
             } else {

@@ -94,12 +94,6 @@ impl LineReader {
         }
     }
 
-    /// Whether the next line, arriving `within`, is ABOR: if so it is
-    /// consumed; any other line stays to be read by [`LineReader::next`].
-    pub(super) async fn take_abor(&mut self, within: std::time::Duration) -> bool {
-        self.take(within, b"ABOR").await
-    }
-
     /// Whether the next line, arriving `within`, is `verb` alone: if so it
     /// is consumed; any other line stays to be read by [`LineReader::next`].
     pub(super) async fn take(&mut self, within: std::time::Duration, verb: &[u8]) -> bool {

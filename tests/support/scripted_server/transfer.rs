@@ -243,7 +243,7 @@ impl Session {
             }
             // An ABOR that has come by now is answered before the reply
             // of the transfer it came after.
-            Fault::AborOvertakes if self.r.take_abor(LATE_REPLY).await => {
+            Fault::AborOvertakes if self.r.take(LATE_REPLY, b"ABOR").await => {
                 self.reply("225 ABOR command successful").await?;
             }
             Fault::QuitOvertakes if self.r.take(LATE_REPLY, b"QUIT").await => {
